@@ -1,0 +1,59 @@
+/** What a person sees on stderr when a server starts (logs go to stdout as JSON). */
+import type { AppConfig } from '../server/config.js';
+import { isLoopbackRedirectUri } from '../shared/redirect-uri.js';
+
+/** A concrete redirect URI for examples: a port-less loopback entry gets port 8888. */
+export function exampleRedirectUri(app: Pick<AppConfig, 'redirectUris'>): string {
+  const first = app.redirectUris[0] ?? 'http://127.0.0.1/callback';
+  if (isLoopbackRedirectUri(first) && !/^http:\/\/(127\.0\.0\.1|\[::1\]):\d+/.test(first)) {
+    return first.replace(/^(http:\/\/(?:127\.0\.0\.1|\[::1\]))/, '$1:8888');
+  }
+  return first;
+}
+
+export function serviceBanner(options: { serviceUrl: string; app: AppConfig }): string {
+  const { serviceUrl, app } = options;
+  return `
+spotify-token-swap is listening on ${serviceUrl}
+  POST ${serviceUrl}/swap      exchange an authorization code
+  POST ${serviceUrl}/refresh   refresh an access token
+  Upstream: ${app.accountsUrl}   Sealing: ${app.encryptionSecrets.length > 0 ? 'on' : 'OFF'}
+
+`;
+}
+
+export function sandboxBanner(options: {
+  serviceUrl: string;
+  accountsUrl: string;
+  app: AppConfig;
+  printSecret: boolean;
+}): string {
+  const { serviceUrl, accountsUrl, app, printSecret } = options;
+  const redirectUri = exampleRedirectUri(app);
+  const authorize = new URL(`${accountsUrl}/authorize`);
+  authorize.search = new URLSearchParams({
+    client_id: app.clientId,
+    response_type: 'code',
+    redirect_uri: redirectUri,
+    scope: 'user-read-email user-read-private',
+    state: 'demo',
+  }).toString();
+  return `
+spotify-token-swap is running in SANDBOX mode: a fake Spotify Accounts answers at ${accountsUrl}
+(nothing here talks to Spotify).
+
+  Swap service     ${serviceUrl}   (POST /swap, POST /refresh)
+  Fake Accounts    ${accountsUrl}  (GET /authorize, POST /api/token)
+  Client ID        ${app.clientId}
+  Client secret    ${printSecret ? app.clientSecret : '(from SPOTIFY_CLIENT_SECRET, not shown)'}
+  Redirect URIs    ${app.redirectUris.join(', ')}
+  Sealing          ${app.encryptionSecrets.length > 0 ? 'on' : 'off (set ENCRYPTION_SECRET to seal refresh tokens)'}
+
+Next: open this URL in a browser and click Agree:
+  ${authorize.href}
+The browser then goes to ${redirectUri}?code=...&state=demo (nothing listens there, which is fine).
+Copy the code from the address bar and exchange it:
+  curl -s ${serviceUrl}/swap -d code=PASTE_THE_CODE -d redirect_uri=${redirectUri}
+
+`;
+}

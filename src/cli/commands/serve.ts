@@ -1,0 +1,112 @@
+import { defineCommand } from 'citty';
+import { createNodeLogger, exitGracefullyOnSignals, startNodeServer, VERSION } from '../../runtimes/node.js';
+import {
+  createSandbox,
+  SANDBOX_CLIENT_ID,
+  SANDBOX_CLIENT_SECRET,
+  SANDBOX_DEFAULT_REDIRECT_URIS,
+} from '../../sandbox/index.js';
+import { createApp, type Mount } from '../../server/app.js';
+import { type AppConfig, loadConfig, type ServiceConfig } from '../../server/config.js';
+import { sandboxBanner, serviceBanner } from '../banner.js';
+import { configFlags, resolveEnv } from '../env.js';
+import { exitOnKnownFailure } from '../fail.js';
+
+function flagOrEnv(flag: unknown, value: string | undefined): boolean {
+  return flag === true || value === '1' || value === 'true';
+}
+
+export default defineCommand({
+  meta: { name: 'serve', description: 'Run the token swap service' },
+  args: {
+    ...configFlags,
+    sandbox: {
+      type: 'boolean',
+      description:
+        'Embed a fake Spotify Accounts under /sandbox and use it as upstream (no Spotify app needed)',
+    },
+    'auto-approve': {
+      type: 'boolean',
+      description: 'With --sandbox: approve authorize requests at once (SANDBOX_AUTO_APPROVE=1)',
+    },
+    rotate: {
+      type: 'boolean',
+      description: 'With --sandbox: rotate refresh tokens on every refresh (SANDBOX_ROTATE_REFRESH_TOKENS=1)',
+    },
+  },
+  async run({ args }) {
+    try {
+      const env = resolveEnv(args);
+      const sandboxMode = args.sandbox === true;
+      const config = loadConfig(
+        env,
+        sandboxMode
+          ? {
+              defaults: {
+                SPOTIFY_CLIENT_ID: SANDBOX_CLIENT_ID,
+                SPOTIFY_CLIENT_SECRET: SANDBOX_CLIENT_SECRET,
+                SPOTIFY_REDIRECT_URI: SANDBOX_DEFAULT_REDIRECT_URIS.join(','),
+              },
+            }
+          : {},
+      );
+      const logger = createNodeLogger(config.logLevel);
+      const [app] = config.apps as [AppConfig];
+
+      const running = await startNodeServer({
+        host: config.host,
+        port: config.port,
+        handler: ({ url }) => {
+          let effective: ServiceConfig = config;
+          const mounts: Mount[] = [];
+          if (sandboxMode) {
+            const sandbox = createSandbox({
+              clients: [
+                {
+                  clientId: app.clientId,
+                  clientSecret: app.clientSecret,
+                  redirectUris: [...app.redirectUris],
+                },
+              ],
+              autoApprove: flagOrEnv(args['auto-approve'], env.SANDBOX_AUTO_APPROVE),
+              rotateRefreshTokens: flagOrEnv(args.rotate, env.SANDBOX_ROTATE_REFRESH_TOKENS),
+            });
+            // The service reaches its embedded Accounts over its own socket, like the real one.
+            effective = { ...config, apps: [{ ...app, accountsUrl: `${url}/sandbox` }] };
+            mounts.push({
+              path: '/sandbox',
+              app: sandbox.app,
+              description:
+                'Sandbox: a fake Spotify Accounts (GET /sandbox/authorize, POST /sandbox/api/token)',
+            });
+          }
+          return createApp(effective, { logger, version: VERSION, mounts }).fetch;
+        },
+      });
+
+      if (app.encryptionSecrets.length === 0) {
+        logger.warn(
+          {},
+          'ENCRYPTION_SECRET is not set: refresh tokens are handed to clients unsealed. Set it in production.',
+        );
+      }
+      if (sandboxMode && env.SPOTIFY_ACCOUNTS_URL) {
+        logger.warn({}, 'SPOTIFY_ACCOUNTS_URL is ignored with --sandbox');
+      }
+      logger.info({ url: running.url, sandbox: sandboxMode, version: VERSION }, 'listening');
+      process.stderr.write(
+        sandboxMode
+          ? sandboxBanner({
+              serviceUrl: running.url,
+              accountsUrl: `${running.url}/sandbox`,
+              app,
+              printSecret: app.clientSecret === SANDBOX_CLIENT_SECRET,
+            })
+          : serviceBanner({ serviceUrl: running.url, app }),
+      );
+      exitGracefullyOnSignals(running, logger);
+    } catch (error) {
+      exitOnKnownFailure(error);
+    }
+  },
+});

@@ -1,0 +1,84 @@
+/**
+ * Where configuration comes from, in rising precedence: a `.env` file, the process environment,
+ * then command-line flags. Secrets have no flags on purpose: flags end up in shell history and
+ * in `ps` output.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+import type { Env } from '../server/config.js';
+
+export class EnvFileError extends Error {
+  override readonly name = 'EnvFileError';
+}
+
+/** Reads `path` (default `.env` in the working directory) when it exists; an explicit path must exist. */
+export function readEnvFile(path: string | undefined): Record<string, string> {
+  const file = path ?? '.env';
+  if (!existsSync(file)) {
+    if (path !== undefined) {
+      throw new EnvFileError(`--env-file: ${path} does not exist`);
+    }
+    return {};
+  }
+  const parsed = parseEnv(readFileSync(file, 'utf8'));
+  return Object.fromEntries(Object.entries(parsed).filter((entry): entry is [string, string] => !!entry[1]));
+}
+
+/** Flags that mirror environment variables, as citty arg definitions. */
+export const configFlags = {
+  port: { type: 'string', description: 'Port to listen on (PORT)', valueHint: 'number' },
+  host: {
+    type: 'string',
+    description: 'Address to listen on (HOST, default 127.0.0.1)',
+    valueHint: 'address',
+  },
+  'client-id': { type: 'string', description: 'Spotify app Client ID (SPOTIFY_CLIENT_ID)', valueHint: 'id' },
+  'redirect-uri': {
+    type: 'string',
+    description: 'Redirect URI allowlist, comma-separated (SPOTIFY_REDIRECT_URI)',
+    valueHint: 'uri,...',
+  },
+  'accounts-url': {
+    type: 'string',
+    description: 'Spotify Accounts base URL (SPOTIFY_ACCOUNTS_URL)',
+    valueHint: 'url',
+  },
+  'cors-origins': {
+    type: 'string',
+    description: 'Browser origins allowed to call the service (CORS_ORIGINS)',
+    valueHint: 'origin,...',
+  },
+  'upstream-timeout': {
+    type: 'string',
+    description: 'Timeout of a call to Spotify in ms (UPSTREAM_TIMEOUT_MS)',
+    valueHint: 'ms',
+  },
+  'log-level': { type: 'string', description: 'fatal|error|warn|info|debug|trace|silent (LOG_LEVEL)' },
+  'env-file': { type: 'string', description: 'Read variables from this file (default: .env when present)' },
+} as const;
+
+const FLAG_TO_ENV: Record<string, string> = {
+  port: 'PORT',
+  host: 'HOST',
+  'client-id': 'SPOTIFY_CLIENT_ID',
+  'redirect-uri': 'SPOTIFY_REDIRECT_URI',
+  'accounts-url': 'SPOTIFY_ACCOUNTS_URL',
+  'cors-origins': 'CORS_ORIGINS',
+  'upstream-timeout': 'UPSTREAM_TIMEOUT_MS',
+  'log-level': 'LOG_LEVEL',
+};
+
+/** Merges `.env`, the environment and flags into one environment for `loadConfig`. */
+export function resolveEnv(flags: Record<string, unknown>, processEnv: NodeJS.ProcessEnv = process.env): Env {
+  const merged: Record<string, string | undefined> = {
+    ...readEnvFile(typeof flags['env-file'] === 'string' ? flags['env-file'] : undefined),
+    ...processEnv,
+  };
+  for (const [flag, variable] of Object.entries(FLAG_TO_ENV)) {
+    const value = flags[flag];
+    if (typeof value === 'string') {
+      merged[variable] = value;
+    }
+  }
+  return merged;
+}

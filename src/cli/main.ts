@@ -1,0 +1,16 @@
+import { defineCommand, runMain } from 'citty';
+import { VERSION } from '../runtimes/node.js';
+
+const main = defineCommand({
+  meta: {
+    name: 'token-swap',
+    version: VERSION,
+    description: 'Token swap service for Spotify apps, with a fake Spotify Accounts sandbox',
+  },
+  subCommands: {
+    serve: () => import('./commands/serve.js').then((m) => m.default),
+    sandbox: () => import('./commands/sandbox.js').then((m) => m.default),
+  },
+});
+
+await runMain(main);

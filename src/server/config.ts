@@ -1,0 +1,242 @@
+/**
+ * Configuration: environment variables in, a validated, frozen `ServiceConfig` out.
+ *
+ * The shape is multi-app from the start: one deployment serves a list of Spotify apps, each with its
+ * own credentials, redirect allowlist, sealing secrets and CORS origins. The environment defines the
+ * default app, served at the root paths.
+ *
+ * Error messages name the variable and say what to do; they never echo a secret's value.
+ */
+import { z } from 'zod';
+import { checkRedirectUri } from '../shared/redirect-uri.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const DEFAULT_ACCOUNTS_URL = 'https://accounts.spotify.com';
+export const DEFAULT_PORT = 3000;
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 10_000;
+export const MIN_SECRET_LENGTH = 32;
+
+export interface AppConfig {
+  /** `default` for the app the environment defines. */
+  readonly name: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** The redirect URI allowlist; the first entry is the default sent upstream. */
+  readonly redirectUris: readonly string[];
+  /** Spotify Accounts base URL, without a trailing slash. */
+  readonly accountsUrl: string;
+  /** Sealing secrets: the first seals, all unseal. Empty: refresh tokens pass through unsealed. */
+  readonly encryptionSecrets: readonly string[];
+  /** Exact origins allowed to call the service from a browser. */
+  readonly corsOrigins: readonly string[];
+  readonly upstreamTimeoutMs: number;
+}
+
+export interface ServiceConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly logLevel: LogLevel;
+  readonly apps: readonly AppConfig[];
+}
+
+/** The environment variables the service reads, and what each is for. */
+export const ENV = {
+  SPOTIFY_CLIENT_ID: 'Client ID of the Spotify app',
+  SPOTIFY_CLIENT_SECRET: 'Client secret of the Spotify app',
+  SPOTIFY_REDIRECT_URI: 'Redirect URI allowlist, comma-separated; the first is the default',
+  SPOTIFY_CLIENT_CALLBACK_URL: 'Alias of SPOTIFY_REDIRECT_URI',
+  SPOTIFY_ACCOUNTS_URL: 'Spotify Accounts base URL',
+  ENCRYPTION_SECRET: 'Refresh-token sealing secrets, comma-separated; the first seals, all unseal',
+  CORS_ORIGINS: 'Browser origins allowed to call the service, comma-separated',
+  PORT: 'TCP port to listen on',
+  HOST: 'Address to listen on',
+  UPSTREAM_TIMEOUT_MS: 'Timeout of one call to Spotify Accounts, in milliseconds',
+  LOG_LEVEL: 'Log level',
+} as const;
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+export interface LoadConfigOptions {
+  /**
+   * Defaults that apply when a variable is unset, e.g. the sandbox's fixed credentials. They are
+   * validated like everything else.
+   */
+  defaults?: Partial<Record<keyof typeof ENV, string>>;
+}
+
+/** Splits a comma-separated list, trimming blanks. */
+export function splitList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+const blankToUndefined = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+const text = (hint: string) =>
+  z.preprocess(blankToUndefined, z.string({ error: `is required (${hint})` }).trim());
+
+const integer = (fallback: number, min: number, max: number) =>
+  z.preprocess(
+    blankToUndefined,
+    z.coerce
+      .number({ error: 'must be a whole number' })
+      .int({ error: 'must be a whole number' })
+      .min(min, { error: `must be at least ${min}` })
+      .max(max, { error: `must be at most ${max}` })
+      .default(fallback),
+  );
+
+const redirectUriList = z
+  .string({ error: 'is required: the redirect URI(s) registered for your app in the Spotify dashboard' })
+  .transform((value, ctx) => {
+    const uris = splitList(value);
+    if (uris.length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'must hold at least one redirect URI' });
+    }
+    for (const uri of uris) {
+      const verdict = checkRedirectUri(uri);
+      if (!verdict.ok) {
+        ctx.addIssue({ code: 'custom', message: verdict.reason ?? `"${uri}" is not allowed` });
+      }
+    }
+    return uris;
+  });
+
+const accountsUrl = z.preprocess(
+  blankToUndefined,
+  z
+    .string()
+    .default(DEFAULT_ACCOUNTS_URL)
+    .transform((value, ctx) => {
+      let url: URL;
+      try {
+        url = new URL(value);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `"${value}" is not an absolute URL` });
+        return z.NEVER;
+      }
+      const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname);
+      if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+        // The client secret travels in this request: plain http is for a local sandbox only.
+        ctx.addIssue({ code: 'custom', message: 'must use https (plain http is allowed on loopback only)' });
+      }
+      if (url.search || url.hash || url.username || url.password) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be a base URL without query, fragment or credentials',
+        });
+      }
+      return url.href.replace(/\/+$/, '');
+    }),
+);
+
+const encryptionSecrets = z.preprocess(
+  blankToUndefined,
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const secrets = splitList(value);
+      secrets.forEach((secret, index) => {
+        if (secret.length < MIN_SECRET_LENGTH) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `secret #${index + 1} is shorter than ${MIN_SECRET_LENGTH} characters; generate one with: openssl rand -base64 48`,
+          });
+        }
+      });
+      return secrets;
+    }),
+);
+
+const corsOrigins = z.preprocess(
+  blankToUndefined,
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const origins = splitList(value);
+      for (const origin of origins) {
+        let parsed: URL | undefined;
+        try {
+          parsed = new URL(origin);
+        } catch {
+          parsed = undefined;
+        }
+        if (origin === '*') {
+          ctx.addIssue({ code: 'custom', message: '"*" is not allowed: list the exact origins' });
+        } else if (!parsed || parsed.origin !== origin) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${origin}" is not an origin (scheme://host[:port], no path or trailing slash)`,
+          });
+        }
+      }
+      return origins;
+    }),
+);
+
+const EnvSchema = z.object({
+  SPOTIFY_CLIENT_ID: text('the Client ID shown on your app page in the Spotify developer dashboard'),
+  SPOTIFY_CLIENT_SECRET: text('the Client secret shown on your app page in the Spotify developer dashboard'),
+  SPOTIFY_REDIRECT_URI: z.preprocess(blankToUndefined, redirectUriList),
+  SPOTIFY_ACCOUNTS_URL: accountsUrl,
+  ENCRYPTION_SECRET: encryptionSecrets,
+  CORS_ORIGINS: corsOrigins,
+  PORT: integer(DEFAULT_PORT, 0, 65_535),
+  HOST: z.preprocess(blankToUndefined, z.string().trim().default(DEFAULT_HOST)),
+  UPSTREAM_TIMEOUT_MS: integer(DEFAULT_UPSTREAM_TIMEOUT_MS, 100, 120_000),
+  LOG_LEVEL: z.preprocess(
+    (value) => (typeof value === 'string' ? value.trim().toLowerCase() || undefined : value),
+    z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  ),
+});
+
+/** Reads and validates the configuration; throws a ConfigError listing every problem at once. */
+export function loadConfig(env: Env, options: LoadConfigOptions = {}): ServiceConfig {
+  const merged: Record<string, string | undefined> = { ...options.defaults };
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && value.trim() !== '') {
+      merged[key] = value;
+    }
+  }
+  merged.SPOTIFY_REDIRECT_URI ??= merged.SPOTIFY_CLIENT_CALLBACK_URL;
+
+  const result = EnvSchema.safeParse(merged);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`));
+  }
+  const vars = result.data;
+  const app: AppConfig = Object.freeze({
+    name: 'default',
+    clientId: vars.SPOTIFY_CLIENT_ID,
+    clientSecret: vars.SPOTIFY_CLIENT_SECRET,
+    redirectUris: Object.freeze(vars.SPOTIFY_REDIRECT_URI),
+    accountsUrl: vars.SPOTIFY_ACCOUNTS_URL,
+    encryptionSecrets: Object.freeze(vars.ENCRYPTION_SECRET),
+    corsOrigins: Object.freeze(vars.CORS_ORIGINS),
+    upstreamTimeoutMs: vars.UPSTREAM_TIMEOUT_MS,
+  });
+  return Object.freeze({
+    host: vars.HOST,
+    port: vars.PORT,
+    logLevel: vars.LOG_LEVEL,
+    apps: Object.freeze([app]),
+  });
+}

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/server/config.js';
+
+const base = {
+  SPOTIFY_CLIENT_ID: 'client-id',
+  SPOTIFY_CLIENT_SECRET: 'client-secret-value-1234567890',
+  SPOTIFY_REDIRECT_URI: 'http://127.0.0.1:8888/callback',
+};
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return [...(error as ConfigError).problems];
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies documented defaults', () => {
+    const config = loadConfig(base);
+    expect(config).toMatchObject({ host: '127.0.0.1', port: 3000, logLevel: 'info' });
+    expect(config.apps[0]).toMatchObject({
+      name: 'default',
+      accountsUrl: 'https://accounts.spotify.com',
+      redirectUris: ['http://127.0.0.1:8888/callback'],
+      encryptionSecrets: [],
+      corsOrigins: [],
+      upstreamTimeoutMs: 10_000,
+    });
+  });
+
+  it('names every missing required variable at once', () => {
+    const found = problems({});
+    expect(found.map((p) => p.split(':')[0])).toEqual([
+      'SPOTIFY_CLIENT_ID',
+      'SPOTIFY_CLIENT_SECRET',
+      'SPOTIFY_REDIRECT_URI',
+    ]);
+  });
+
+  it('reads a comma-separated redirect allowlist, first entry the default, with the old alias', () => {
+    const config = loadConfig({
+      ...base,
+      SPOTIFY_REDIRECT_URI: undefined as unknown as string,
+      SPOTIFY_CLIENT_CALLBACK_URL: ' myapp://cb , http://[::1]/callback ',
+    });
+    expect(config.apps[0]?.redirectUris).toEqual(['myapp://cb', 'http://[::1]/callback']);
+  });
+
+  it('refuses localhost and plain-http redirect URIs as Spotify does', () => {
+    expect(problems({ ...base, SPOTIFY_REDIRECT_URI: 'http://localhost:8888/callback' })[0]).toMatch(
+      /^SPOTIFY_REDIRECT_URI: .*localhost.*127\.0\.0\.1/,
+    );
+    expect(problems({ ...base, SPOTIFY_REDIRECT_URI: 'http://example.com/cb' })[0]).toMatch(/https/);
+  });
+
+  it('refuses a sealing secret under 32 characters without printing it', () => {
+    const secret = 'too-short-secret-value';
+    const found = problems({ ...base, ENCRYPTION_SECRET: `${'x'.repeat(40)},${secret}` });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^ENCRYPTION_SECRET: secret #2 is shorter than 32 characters/);
+    expect(found.join('\n')).not.toContain(secret);
+  });
+
+  it('reads several sealing secrets, the first one sealing', () => {
+    const config = loadConfig({ ...base, ENCRYPTION_SECRET: `${'a'.repeat(32)}, ${'b'.repeat(32)}` });
+    expect(config.apps[0]?.encryptionSecrets).toEqual(['a'.repeat(32), 'b'.repeat(32)]);
+  });
+
+  it('validates CORS origins, ports, timeouts, log levels and the Accounts URL', () => {
+    const found = problems({
+      ...base,
+      CORS_ORIGINS: 'https://app.example.com/,*',
+      PORT: '70000',
+      UPSTREAM_TIMEOUT_MS: 'fast',
+      LOG_LEVEL: 'loud',
+      SPOTIFY_ACCOUNTS_URL: 'http://accounts.example.com',
+    });
+    expect(found.map((p) => p.split(':')[0]).sort()).toEqual([
+      'CORS_ORIGINS',
+      'CORS_ORIGINS',
+      'LOG_LEVEL',
+      'PORT',
+      'SPOTIFY_ACCOUNTS_URL',
+      'UPSTREAM_TIMEOUT_MS',
+    ]);
+  });
+
+  it('allows plain http for a loopback Accounts URL (the sandbox) and strips a trailing slash', () => {
+    const config = loadConfig({ ...base, SPOTIFY_ACCOUNTS_URL: 'http://127.0.0.1:3001/sandbox/' });
+    expect(config.apps[0]?.accountsUrl).toBe('http://127.0.0.1:3001/sandbox');
+  });
+
+  it('never echoes the client secret in any message', () => {
+    const secret = 'super-secret-client-secret-value';
+    const found = problems({ ...base, SPOTIFY_CLIENT_SECRET: secret, PORT: '-1', LOG_LEVEL: secret });
+    expect(found.join('\n')).not.toContain(secret);
+  });
+});

@@ -1,0 +1,130 @@
+import { Writable } from 'node:stream';
+import { createNodeLogger } from '../../src/runtimes/node.js';
+import { createSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
+import { createApp } from '../../src/server/app.js';
+import { type Env, loadConfig, type ServiceConfig } from '../../src/server/config.js';
+import { type Listening, listen } from './listen.js';
+
+export const CLIENT_ID = 'test-client-id-0123456789abcdef';
+export const CLIENT_SECRET = 'test-client-secret-fedcba9876543210';
+export const REDIRECT_URI = 'http://127.0.0.1:8888/callback';
+export const SECRET_A = 'sealing-secret-a-0123456789-abcdefghijklmnop';
+export const SECRET_B = 'sealing-secret-b-0123456789-qrstuvwxyzABCDEF';
+
+export interface Stack {
+  sandbox: Sandbox;
+  accounts: Listening;
+  service: Listening;
+  config: ServiceConfig;
+  /** Every log line the service wrote, parsed. */
+  logs: Record<string, unknown>[];
+  /** The raw log text, for "never contains" checks. */
+  rawLogs(): string;
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  env?: Env;
+  sandbox?: Partial<SandboxOptions>;
+  /** Reuse a running sandbox instead of starting one (e.g. to share tokens between services). */
+  accounts?: { sandbox: Sandbox; listening: Listening };
+}
+
+/** The sandbox (fake Spotify Accounts) and the swap service, each on its own loopback socket. */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const sandbox =
+    options.accounts?.sandbox ??
+    createSandbox({
+      clients: [
+        {
+          clientId: CLIENT_ID,
+          clientSecret: CLIENT_SECRET,
+          redirectUris: [REDIRECT_URI, 'http://127.0.0.1/any-port', 'myapp://callback'],
+        },
+      ],
+      autoApprove: true,
+      ...options.sandbox,
+    });
+  const accounts = options.accounts?.listening ?? (await listen(sandbox.app.fetch));
+  const config = loadConfig({
+    SPOTIFY_CLIENT_ID: CLIENT_ID,
+    SPOTIFY_CLIENT_SECRET: CLIENT_SECRET,
+    SPOTIFY_REDIRECT_URI: `${REDIRECT_URI},http://127.0.0.1/any-port,myapp://callback`,
+    SPOTIFY_ACCOUNTS_URL: accounts.url,
+    LOG_LEVEL: 'debug',
+    UPSTREAM_TIMEOUT_MS: '1000',
+    ...options.env,
+  });
+  let raw = '';
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      raw += chunk.toString();
+      done();
+    },
+  });
+  const logger = createNodeLogger(config.logLevel, sink);
+  const service = await listen(createApp(config, { logger, version: 'test' }).fetch);
+  return {
+    sandbox,
+    accounts,
+    service,
+    config,
+    get logs() {
+      return raw
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    },
+    rawLogs: () => raw,
+    async close() {
+      await service.close();
+      if (!options.accounts) {
+        await accounts.close();
+      }
+    },
+  };
+}
+
+/** Runs the sandbox's authorize step (auto-approve) and returns the code from the redirect. */
+export async function authorize(
+  accountsUrl: string,
+  params: Record<string, string> = {},
+): Promise<{ code: string; state: string | null }> {
+  const url = new URL(`${accountsUrl}/authorize`);
+  url.search = new URLSearchParams({
+    client_id: CLIENT_ID,
+    response_type: 'code',
+    redirect_uri: REDIRECT_URI,
+    scope: 'user-read-email user-read-private',
+    state: 'state-123',
+    ...params,
+  }).toString();
+  const response = await fetch(url, { redirect: 'manual' });
+  const location = response.headers.get('location');
+  if (response.status !== 302 || !location) {
+    throw new Error(`authorize did not redirect: ${response.status} ${await response.text()}`);
+  }
+  const target = new URL(location);
+  const code = target.searchParams.get('code');
+  if (!code) {
+    throw new Error(`authorize redirected without a code: ${location}`);
+  }
+  return { code, state: target.searchParams.get('state') };
+}
+
+/** POSTs a form body. */
+export function postForm(url: string, fields: Record<string, string>, headers: Record<string, string> = {}) {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(fields),
+  });
+}
+
+export function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+}
