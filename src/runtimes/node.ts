@@ -109,9 +109,14 @@ export function startNodeServer(options: NodeServerOptions): Promise<RunningServ
         close: (graceMs = 10_000) =>
           new Promise<void>((done) => {
             const force = setTimeout(() => server.closeAllConnections(), graceMs);
+            // A keep-alive socket turns idle once its in-flight request is answered; close it then
+            // rather than after keepAliveTimeout.
+            const sweep = setInterval(() => server.closeIdleConnections(), 50);
             force.unref();
+            sweep.unref();
             server.close(() => {
               clearTimeout(force);
+              clearInterval(sweep);
               done();
             });
             server.closeIdleConnections();

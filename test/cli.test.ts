@@ -1,0 +1,191 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { basicAuthorization } from '../src/server/upstream.js';
+import { type CliRun, emptyDir, runCli } from './helpers/cli.js';
+
+const running: CliRun[] = [];
+afterEach(() => {
+  for (const run of running.splice(0)) {
+    if (run.child.exitCode === null) run.child.kill('SIGKILL');
+  }
+});
+
+function start(args: string[], options: Parameters<typeof runCli>[1] = {}) {
+  const run = runCli(args, options);
+  running.push(run);
+  return run;
+}
+
+/** Walks the sandbox consent page as a browser would: GET the page, POST its form with Agree. */
+async function consent(accountsUrl: string, redirectUri: string, clientId: string): Promise<string> {
+  const query = new URLSearchParams({
+    client_id: clientId,
+    response_type: 'code',
+    redirect_uri: redirectUri,
+    scope: 'user-read-email',
+    state: 'xyz',
+  });
+  const page = await fetch(`${accountsUrl}/authorize?${query}`);
+  expect(page.status).toBe(200);
+  expect(await page.text()).toContain('Agree');
+  const decided = await fetch(`${accountsUrl}/authorize`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams([...query, ['decision', 'agree']]),
+    redirect: 'manual',
+  });
+  expect(decided.status).toBe(302);
+  const location = new URL(decided.headers.get('location') ?? '');
+  expect(location.searchParams.get('state')).toBe('xyz');
+  return location.searchParams.get('code') ?? '';
+}
+
+describe('token-swap CLI', () => {
+  it('prints help with its subcommands', async () => {
+    const run = start(['--help']);
+    const { code } = await run.exited;
+    expect(code).toBe(0);
+    const help = run.stdout() + run.stderr();
+    expect(help).toContain('serve');
+    expect(help).toContain('sandbox');
+  });
+
+  it('exits non-zero naming every missing variable', async () => {
+    const run = start(['serve']);
+    expect((await run.exited).code).toBe(1);
+    expect(run.stderr()).toContain('SPOTIFY_CLIENT_ID: is required');
+    expect(run.stderr()).toContain('SPOTIFY_CLIENT_SECRET: is required');
+    expect(run.stderr()).toContain('SPOTIFY_REDIRECT_URI: is required');
+    expect(run.stderr()).not.toMatch(/\bat .*\.js:\d+/);
+  });
+
+  it('refuses a short sealing secret and bad values without printing any secret', async () => {
+    const clientSecret = 'cli-test-client-secret-value-0001';
+    const shortSecret = 'short-sealing-secret';
+    const run = start(['serve', '--port', 'eighty'], {
+      env: {
+        SPOTIFY_CLIENT_ID: 'id',
+        SPOTIFY_CLIENT_SECRET: clientSecret,
+        SPOTIFY_REDIRECT_URI: 'http://localhost:8888/callback',
+        ENCRYPTION_SECRET: shortSecret,
+      },
+    });
+    expect((await run.exited).code).toBe(1);
+    const output = run.stderr() + run.stdout();
+    expect(output).toContain('ENCRYPTION_SECRET: secret #1 is shorter than 32 characters');
+    expect(output).toContain('SPOTIFY_REDIRECT_URI:');
+    expect(output).toContain('PORT: must be a whole number');
+    expect(output).not.toContain(clientSecret);
+    expect(output).not.toContain(shortSecret);
+  });
+
+  it('says which port is taken instead of crashing', async () => {
+    const first = start(['sandbox', '--port', '0']);
+    const [, url] = await first.waitFor(/listening on (http:\/\/\S+)/);
+    const port = new URL(url ?? '').port;
+    const second = start(['sandbox', '--port', port]);
+    expect((await second.exited).code).toBe(1);
+    expect(second.stderr()).toContain(`cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
+  });
+
+  it('serve --sandbox runs the whole flow, logs no secret at debug level, and exits 0 on SIGTERM', async () => {
+    const sealingSecret = 'cli-sealing-secret-0123456789-abcdefghij';
+    const run = start(['serve', '--sandbox', '--port', '0'], {
+      env: { LOG_LEVEL: 'debug', ENCRYPTION_SECRET: sealingSecret },
+    });
+    const [, serviceUrl] = await run.waitFor(/Swap service\s+(http:\/\/\S+)/);
+    const [, clientId] = await run.waitFor(/Client ID\s+(\S+)/);
+    const [, clientSecret] = await run.waitFor(/Client secret\s+(\S+)/);
+    await run.waitFor(/Next: open this URL/);
+
+    const redirectUri = 'http://127.0.0.1:8888/callback';
+    const code = await consent(`${serviceUrl}/sandbox`, redirectUri, clientId ?? '');
+    const swap = await fetch(`${serviceUrl}/swap`, {
+      method: 'POST',
+      body: new URLSearchParams({ code, redirect_uri: redirectUri }),
+    });
+    expect(swap.status).toBe(200);
+    const tokens = (await swap.json()) as { access_token: string; refresh_token: string };
+    expect(tokens.refresh_token.startsWith('sts1.')).toBe(true);
+    const refresh = await fetch(`${serviceUrl}/refresh`, {
+      method: 'POST',
+      body: new URLSearchParams({ refresh_token: tokens.refresh_token }),
+    });
+    expect(refresh.status).toBe(200);
+    const refreshed = (await refresh.json()) as { access_token: string };
+
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+
+    const logs = run.stdout();
+    expect(logs).toContain('"msg":"request"');
+    expect(logs).toContain('"msg":"spotify token call"');
+    for (const secret of [
+      code,
+      tokens.access_token,
+      tokens.refresh_token,
+      refreshed.access_token,
+      sealingSecret,
+      clientSecret ?? '',
+      basicAuthorization(clientId ?? '', clientSecret ?? '').slice(6),
+    ]) {
+      expect(secret.length).toBeGreaterThan(10);
+      expect(logs).not.toContain(secret);
+    }
+  });
+
+  it('finishes an in-flight request on SIGTERM, then exits 0', async () => {
+    const run = start(['serve', '--sandbox', '--port', '0', '--auto-approve']);
+    const [, serviceUrl] = await run.waitFor(/Swap service\s+(http:\/\/\S+)/);
+    await fetch(`${serviceUrl}/sandbox/__sandbox/faults`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ kind: 'slow', delayMs: 1500 }),
+    });
+    const inFlight = fetch(`${serviceUrl}/refresh`, {
+      method: 'POST',
+      body: new URLSearchParams({ refresh_token: 'AQunknown' }),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    run.child.kill('SIGTERM');
+    const response = await inFlight;
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: 'invalid_grant', error_description: 'Invalid refresh token' });
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    await expect(fetch(`${serviceUrl}/healthz`)).rejects.toThrow();
+  });
+
+  it('reads a .env file from the working directory', async () => {
+    const cwd = emptyDir();
+    writeFileSync(
+      join(cwd, '.env'),
+      [
+        'SPOTIFY_CLIENT_ID=from-dotenv',
+        'SPOTIFY_CLIENT_SECRET=dotenv-secret-value-0123456789',
+        'SPOTIFY_REDIRECT_URI=myapp://callback',
+        'PORT=0',
+      ].join('\n'),
+    );
+    const run = start(['serve'], { cwd });
+    const [, url] = await run.waitFor(/listening on (http:\/\/\S+)/);
+    const response = await fetch(`${url}/healthz`);
+    expect(response.status).toBe(200);
+    run.child.kill('SIGINT');
+    expect((await run.exited).code).toBe(0);
+  });
+
+  it('runs the sandbox alone', async () => {
+    const run = start(['sandbox', '--port', '0']);
+    const [, url] = await run.waitFor(/listening on (http:\/\/\S+)/);
+    const query = new URLSearchParams({
+      client_id: 'nope',
+      response_type: 'code',
+      redirect_uri: 'http://127.0.0.1:8888/callback',
+    });
+    const page = await fetch(`${url}/authorize?${query}`);
+    expect(await page.text()).toContain('INVALID_CLIENT: Invalid client');
+    run.child.kill('SIGTERM');
+    expect((await run.exited).code).toBe(0);
+  });
+});
