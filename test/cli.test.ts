@@ -151,7 +151,10 @@ describe('token-swap CLI', () => {
     run.child.kill('SIGTERM');
     const response = await inFlight;
     expect(response.status).toBe(400);
-    expect(await response.json()).toEqual({ error: 'invalid_grant', error_description: 'Invalid refresh token' });
+    expect(await response.json()).toEqual({
+      error: 'invalid_grant',
+      error_description: 'Invalid refresh token',
+    });
     expect(await run.exited).toEqual({ code: 0, signal: null });
     await expect(fetch(`${serviceUrl}/healthz`)).rejects.toThrow();
   });

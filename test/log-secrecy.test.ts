@@ -28,12 +28,16 @@ describe('logs hold no secret at debug level', () => {
         code_challenge_method: 'S256',
       });
       secrets.push(code, verifier);
-      const swapped = (await (await postForm(`${url}/swap?code=${code}`, { code, code_verifier: verifier })).json()) as {
+      const swapped = (await (
+        await postForm(`${url}/swap?code=${code}`, { code, code_verifier: verifier })
+      ).json()) as {
         access_token: string;
         refresh_token: string;
       };
       secrets.push(swapped.access_token, swapped.refresh_token);
-      const refreshed = (await (await postJson(`${url}/refresh`, { refresh_token: swapped.refresh_token })).json()) as {
+      const refreshed = (await (
+        await postJson(`${url}/refresh`, { refresh_token: swapped.refresh_token })
+      ).json()) as {
         access_token: string;
         refresh_token: string;
       };

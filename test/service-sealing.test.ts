@@ -52,7 +52,10 @@ describe('refresh-token sealing through the service', () => {
   });
 
   it('seals the rotated refresh token too, so the next refresh works (bih#rotation bug)', async () => {
-    const stack = await start({ env: { ENCRYPTION_SECRET: SECRET_A }, sandbox: { rotateRefreshTokens: true } });
+    const stack = await start({
+      env: { ENCRYPTION_SECRET: SECRET_A },
+      sandbox: { rotateRefreshTokens: true },
+    });
     const first = await swap(stack);
     const second = (await (await refresh(stack, first.refresh_token ?? '')).json()) as Tokens;
     expect(second.refresh_token?.startsWith(SEALED_PREFIX)).toBe(true);
@@ -62,7 +65,10 @@ describe('refresh-token sealing through the service', () => {
     // The rotated-away token is revoked upstream, and Spotify's answer passes through.
     const stale = await refresh(stack, first.refresh_token ?? '');
     expect(stale.status).toBe(400);
-    expect(await stale.json()).toEqual({ error: 'invalid_grant', error_description: 'Refresh token revoked' });
+    expect(await stale.json()).toEqual({
+      error: 'invalid_grant',
+      error_description: 'Refresh token revoked',
+    });
   });
 
   it('keeps old tokens working across a key rotation (new secret first, old one after)', async () => {
@@ -95,7 +101,10 @@ describe('refresh-token sealing through the service', () => {
       const calls = await tokenCalls(stack.accounts.url);
       const response = await refresh(stack, bad);
       expect(response.status).toBe(400);
-      expect(await response.json()).toEqual({ error: 'invalid_grant', error_description: 'Invalid refresh token' });
+      expect(await response.json()).toEqual({
+        error: 'invalid_grant',
+        error_description: 'Invalid refresh token',
+      });
       expect(await tokenCalls(stack.accounts.url)).toBe(calls);
     }
   });

@@ -119,7 +119,12 @@ describe('POST /swap', () => {
     const { code } = await authorize(accounts);
     expect((await postForm(`${service}/swap`, { code })).status).toBe(200);
     const before = await tokenCalls(accounts);
-    await expectError(await postForm(`${service}/swap`, { code }), 400, 'invalid_grant', 'Invalid authorization code');
+    await expectError(
+      await postForm(`${service}/swap`, { code }),
+      400,
+      'invalid_grant',
+      'Invalid authorization code',
+    );
     expect(await tokenCalls(accounts)).toBe(before + 1);
   });
 });
@@ -129,17 +134,92 @@ describe('invalid input is refused without calling Spotify', () => {
     ['a missing code', () => postForm(`${service}/swap`, {}), 400, 'invalid_request'],
     ['an empty code', () => postForm(`${service}/swap`, { code: '' }), 400, 'invalid_request'],
     ['a code with spaces', () => postForm(`${service}/swap`, { code: 'a b' }), 400, 'invalid_request'],
-    ['a malformed code_verifier', () => postForm(`${service}/swap`, { code: 'x', code_verifier: 'short' }), 400, 'invalid_request'],
-    ['a repeated code', () => fetch(`${service}/swap`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'code=a&code=b' }), 400, 'invalid_request'],
-    ['a repeated code in JSON', () => postJson(`${service}/swap`, { code: ['a', 'b'] }), 400, 'invalid_request'],
+    [
+      'a malformed code_verifier',
+      () => postForm(`${service}/swap`, { code: 'x', code_verifier: 'short' }),
+      400,
+      'invalid_request',
+    ],
+    [
+      'a repeated code',
+      () =>
+        fetch(`${service}/swap`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+          body: 'code=a&code=b',
+        }),
+      400,
+      'invalid_request',
+    ],
+    [
+      'a repeated code in JSON',
+      () => postJson(`${service}/swap`, { code: ['a', 'b'] }),
+      400,
+      'invalid_request',
+    ],
     ['a missing refresh_token', () => postForm(`${service}/refresh`, {}), 400, 'invalid_request'],
-    ['a repeated refresh_token', () => fetch(`${service}/refresh`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'refresh_token=a&refresh_token=a' }), 400, 'invalid_request'],
-    ['malformed JSON', () => fetch(`${service}/swap`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"code":' }), 400, 'invalid_request'],
+    [
+      'a repeated refresh_token',
+      () =>
+        fetch(`${service}/refresh`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+          body: 'refresh_token=a&refresh_token=a',
+        }),
+      400,
+      'invalid_request',
+    ],
+    [
+      'malformed JSON',
+      () =>
+        fetch(`${service}/swap`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: '{"code":',
+        }),
+      400,
+      'invalid_request',
+    ],
     ['a JSON array body', () => postJson(`${service}/swap`, ['code']), 400, 'invalid_request'],
-    ['a text/plain body', () => fetch(`${service}/swap`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'code=abc' }), 415, 'invalid_request'],
-    ['a multipart body', () => { const form = new FormData(); form.set('code', 'abc'); return fetch(`${service}/swap`, { method: 'POST', body: form }); }, 415, 'invalid_request'],
-    ['a body over the limit', () => postForm(`${service}/swap`, { code: 'x', pad: 'y'.repeat(9000) }), 413, 'invalid_request'],
-    ['a chunked body over the limit', () => fetch(`${service}/refresh`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new Blob([`refresh_token=${'z'.repeat(20_000)}`]).stream(), duplex: 'half' } as RequestInit), 413, 'invalid_request'],
+    [
+      'a text/plain body',
+      () =>
+        fetch(`${service}/swap`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'text/plain' },
+          body: 'code=abc',
+        }),
+      415,
+      'invalid_request',
+    ],
+    [
+      'a multipart body',
+      () => {
+        const form = new FormData();
+        form.set('code', 'abc');
+        return fetch(`${service}/swap`, { method: 'POST', body: form });
+      },
+      415,
+      'invalid_request',
+    ],
+    [
+      'a body over the limit',
+      () => postForm(`${service}/swap`, { code: 'x', pad: 'y'.repeat(9000) }),
+      413,
+      'invalid_request',
+    ],
+    [
+      'a chunked body over the limit',
+      () =>
+        fetch(`${service}/refresh`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+          body: new Blob([`refresh_token=${'z'.repeat(20_000)}`]).stream(),
+          duplex: 'half',
+        } as RequestInit),
+      413,
+      'invalid_request',
+    ],
   ];
 
   it.each(cases)('%s', async (_, send, status, error) => {
@@ -210,7 +290,9 @@ describe('routing', () => {
     expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     const kept = await fetch(`${service}/healthz`, { headers: { 'X-Request-Id': 'client-id.123' } });
     expect(kept.headers.get('x-request-id')).toBe('client-id.123');
-    const replaced = await fetch(`${service}/healthz`, { headers: { 'X-Request-Id': 'bad id\twith spaces' } });
+    const replaced = await fetch(`${service}/healthz`, {
+      headers: { 'X-Request-Id': 'bad id\twith spaces' },
+    });
     expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

@@ -1,0 +1,90 @@
+/** Assembles the fake Spotify Accounts service (plus /v1/me) into one mountable Hono app. */
+import { Hono } from 'hono';
+import { getAuthorize, postAuthorize } from './authorize.js';
+import { createClientRegistry, type SandboxClient } from './clients.js';
+import { mountControl } from './control.js';
+import { DroppedConnection, FaultQueue } from './faults.js';
+import { emptyStats, type SandboxStats } from './stats.js';
+import { SandboxStore } from './store.js';
+import { postToken } from './token.js';
+import { getMe } from './web-api.js';
+
+export interface SandboxOptions {
+  /** The registered apps. */
+  clients: SandboxClient[];
+  /** GET /authorize redirects with a code at once, as for a user who already agreed. */
+  autoApprove?: boolean;
+  /** A refresh with Basic auth returns a new refresh token and revokes the old one (PKCE refreshes always do). */
+  rotateRefreshTokens?: boolean;
+  /** Clock in ms; injectable so tests can expire codes (10 min) and refresh tokens (6 months). */
+  now?: () => number;
+  /** Default 3600, Spotify's value. */
+  accessTokenTtlSeconds?: number;
+}
+
+export interface Sandbox {
+  /** A fetch handler; mountable with `parent.route('/sandbox', sandbox.app)` (its pages link relatively). */
+  app: Hono;
+  /** Programmatic fault injection, the same queue as `POST /__sandbox/faults`. */
+  faults: FaultQueue;
+  stats(): SandboxStats;
+  /** Clears faults and stats; registered clients, codes and tokens stay. */
+  reset(): void;
+}
+
+export function createSandbox(options: SandboxOptions): Sandbox {
+  const ttl = options.accessTokenTtlSeconds ?? 3600;
+  if (!Number.isInteger(ttl) || ttl <= 0) {
+    throw new TypeError('sandbox: accessTokenTtlSeconds must be a positive integer');
+  }
+  const clients = createClientRegistry(options.clients);
+  const store = new SandboxStore(options.now ?? Date.now, ttl);
+  const faults = new FaultQueue();
+  let stats = emptyStats();
+
+  const sandbox: Sandbox = {
+    app: new Hono(),
+    faults,
+    // A copy, so a caller holding a snapshot does not see it change under them.
+    stats: () => structuredClone(stats),
+    reset: () => {
+      faults.clear();
+      stats = emptyStats();
+    },
+  };
+
+  const { app } = sandbox;
+  const authorizeDeps = { clients, store, autoApprove: options.autoApprove ?? false };
+  app.get('/authorize', (c) => {
+    stats.authorizeRequests += 1;
+    return getAuthorize(c.req.raw, authorizeDeps);
+  });
+  app.post('/authorize', (c) => {
+    stats.authorizeRequests += 1;
+    return postAuthorize(c.req.raw, authorizeDeps);
+  });
+  app.post('/api/token', (c) =>
+    postToken(c.req.raw, c.env, {
+      clients,
+      store,
+      faults,
+      stats,
+      rotateRefreshTokens: options.rotateRefreshTokens ?? false,
+    }),
+  );
+  app.get('/v1/me', (c) => {
+    stats.meRequests += 1;
+    return getMe(c.req.raw, store);
+  });
+  mountControl(app, { faults, stats: sandbox.stats, reset: sandbox.reset });
+
+  app.onError((error, c) => {
+    if (error instanceof DroppedConnection) {
+      // Let it reach the runtime, which then fails the request without a proper answer.
+      throw error;
+    }
+    console.error(error);
+    return c.text('Internal Server Error', 500);
+  });
+  return sandbox;
+}

@@ -1,0 +1,45 @@
+/** Counters that let a test see what a swap service actually sent upstream, and how often. */
+
+export type GrantKind = 'authorization_code' | 'refresh_token' | 'client_credentials' | 'other';
+
+export interface TokenRequestSummary {
+  /** Null when the request carried no (parseable) grant_type. */
+  grantType: string | null;
+  hadBasicAuth: boolean;
+  contentType: string | null;
+  /** Names of the form parameters, never their values: tests assert shape, logs stay free of secrets. */
+  params: string[];
+}
+
+export interface SandboxStats {
+  /** Every POST /api/token, faulted or not. */
+  tokenRequests: number;
+  /** Token requests by grant_type; a missing or unknown one counts as `other`. */
+  byGrant: Record<GrantKind, number>;
+  /** Token requests answered by an injected fault instead of (or, for `slow`, before) the normal answer. */
+  faulted: number;
+  authorizeRequests: number;
+  meRequests: number;
+  lastTokenRequest?: TokenRequestSummary;
+}
+
+export function emptyStats(): SandboxStats {
+  return {
+    tokenRequests: 0,
+    byGrant: { authorization_code: 0, refresh_token: 0, client_credentials: 0, other: 0 },
+    faulted: 0,
+    authorizeRequests: 0,
+    meRequests: 0,
+  };
+}
+
+export function grantKind(grantType: string | null): GrantKind {
+  switch (grantType) {
+    case 'authorization_code':
+    case 'refresh_token':
+    case 'client_credentials':
+      return grantType;
+    default:
+      return 'other';
+  }
+}

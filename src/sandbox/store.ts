@@ -1,0 +1,179 @@
+/**
+ * In-memory state of the fake Accounts service: authorization codes, refresh tokens and access
+ * tokens, all judged against an injectable clock so tests can expire them without waiting.
+ */
+import { randomBytes, randomToken } from '../shared/encoding.js';
+
+/** RFC 6749 §4.1.2 recommends at most 10 minutes; Spotify's codes are short lived (wire-facts §1). */
+export const CODE_TTL_MS = 10 * 60 * 1000;
+
+/**
+ * Refresh tokens die 6 months after the user's original authorization; refreshing does not extend
+ * this (wire-facts §1). Calendar months, as the announcement words it.
+ */
+export function refreshTokenExpiresAt(authorizedAt: number): number {
+  const date = new Date(authorizedAt);
+  date.setUTCMonth(date.getUTCMonth() + 6);
+  return date.getTime();
+}
+
+// Records are kept for a while after they stop working so that the answer stays the specific one
+// ("expired", "revoked") rather than "invalid", then dropped so a long benchmark cannot grow memory forever.
+const KEEP_EXPIRED_CODES_MS = 60 * 60 * 1000;
+const KEEP_EXPIRED_ACCESS_MS = 60 * 60 * 1000;
+const KEEP_REVOKED_REFRESH_MS = 24 * 60 * 60 * 1000;
+const KEEP_EXPIRED_REFRESH_MS = 30 * 24 * 60 * 60 * 1000;
+const PRUNE_EVERY_MS = 60 * 1000;
+
+export interface SandboxUser {
+  id: string;
+  displayName: string;
+  email: string;
+}
+
+/** One user's consent to one app; every code and token descends from one of these. */
+export interface Consent {
+  clientId: string;
+  scopes: readonly string[];
+  authorizedAt: number;
+  user: SandboxUser;
+}
+
+export interface CodeGrant {
+  consent: Consent;
+  /** Exactly as sent to /authorize, port included: the token request must repeat it. */
+  redirectUri: string;
+  challenge: string | undefined;
+  issuedAt: number;
+  used: boolean;
+}
+
+export interface RefreshGrant {
+  consent: Consent;
+  revokedAt: number | undefined;
+}
+
+export interface AccessGrant {
+  /** Undefined for client-credentials tokens, which act for the app and not for a user. */
+  consent: Consent | undefined;
+  expiresAt: number;
+}
+
+export interface IssuedTokens {
+  accessToken: string;
+  expiresIn: number;
+  refreshToken?: string;
+}
+
+export class SandboxStore {
+  readonly #now: () => number;
+  readonly #accessTtlSeconds: number;
+  readonly #codes = new Map<string, CodeGrant>();
+  readonly #refresh = new Map<string, RefreshGrant>();
+  readonly #access = new Map<string, AccessGrant>();
+  #lastPrune = Number.NEGATIVE_INFINITY;
+
+  constructor(now: () => number, accessTtlSeconds: number) {
+    this.#now = now;
+    this.#accessTtlSeconds = accessTtlSeconds;
+  }
+
+  consent(clientId: string, scopes: readonly string[]): Consent {
+    // Hex, because Spotify user ids are plain alphanumerics that clients put in URLs unescaped.
+    const id = `sandbox-${[...randomBytes(5)].map((byte) => byte.toString(16).padStart(2, '0')).join('')}`;
+    return {
+      clientId,
+      scopes: [...scopes],
+      authorizedAt: this.#now(),
+      user: { id, displayName: 'Sandbox User', email: `${id}@sandbox.invalid` },
+    };
+  }
+
+  issueCode(consent: Consent, redirectUri: string, challenge: string | undefined): string {
+    this.#prune();
+    // Spotify's codes and refresh tokens start with "AQ"; mimic it so length and shape checks are realistic.
+    const code = `AQ${randomToken(96)}`;
+    this.#codes.set(code, { consent, redirectUri, challenge, issuedAt: this.#now(), used: false });
+    return code;
+  }
+
+  /**
+   * Codes are single use: the first call spends the code, whatever the exchange then concludes, so a
+   * blindly retried exchange fails as it does at Spotify (wire-facts §1). Later calls return undefined.
+   */
+  takeCode(code: string): CodeGrant | undefined {
+    const grant = this.#codes.get(code);
+    if (!grant || grant.used) {
+      return undefined;
+    }
+    grant.used = true;
+    return grant;
+  }
+
+  codeExpired(grant: CodeGrant): boolean {
+    return this.#now() >= grant.issuedAt + CODE_TTL_MS;
+  }
+
+  issueTokens(consent: Consent | undefined, withRefreshToken: boolean): IssuedTokens {
+    this.#prune();
+    // Spotify's access tokens start with "BQ".
+    const accessToken = `BQ${randomToken(120)}`;
+    this.#access.set(accessToken, {
+      consent,
+      expiresAt: this.#now() + this.#accessTtlSeconds * 1000,
+    });
+    const issued: IssuedTokens = { accessToken, expiresIn: this.#accessTtlSeconds };
+    if (withRefreshToken && consent) {
+      issued.refreshToken = `AQ${randomToken(96)}`;
+      this.#refresh.set(issued.refreshToken, { consent, revokedAt: undefined });
+    }
+    return issued;
+  }
+
+  findRefreshToken(token: string): RefreshGrant | undefined {
+    return this.#refresh.get(token);
+  }
+
+  revoke(grant: RefreshGrant): void {
+    grant.revokedAt = this.#now();
+  }
+
+  refreshTokenExpired(grant: RefreshGrant): boolean {
+    return this.#now() >= refreshTokenExpiresAt(grant.consent.authorizedAt);
+  }
+
+  findAccessToken(token: string): AccessGrant | undefined {
+    return this.#access.get(token);
+  }
+
+  accessTokenExpired(grant: AccessGrant): boolean {
+    return this.#now() >= grant.expiresAt;
+  }
+
+  #prune(): void {
+    const now = this.#now();
+    if (now - this.#lastPrune < PRUNE_EVERY_MS) {
+      return;
+    }
+    this.#lastPrune = now;
+    for (const [code, grant] of this.#codes) {
+      if (now >= grant.issuedAt + CODE_TTL_MS + KEEP_EXPIRED_CODES_MS) {
+        this.#codes.delete(code);
+      }
+    }
+    for (const [token, grant] of this.#access) {
+      if (now >= grant.expiresAt + KEEP_EXPIRED_ACCESS_MS) {
+        this.#access.delete(token);
+      }
+    }
+    for (const [token, grant] of this.#refresh) {
+      const revokedLongAgo =
+        grant.revokedAt !== undefined && now >= grant.revokedAt + KEEP_REVOKED_REFRESH_MS;
+      const expiredLongAgo =
+        now >= refreshTokenExpiresAt(grant.consent.authorizedAt) + KEEP_EXPIRED_REFRESH_MS;
+      if (revokedLongAgo || expiredLongAgo) {
+        this.#refresh.delete(token);
+      }
+    }
+  }
+}

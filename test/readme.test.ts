@@ -1,0 +1,112 @@
+/**
+ * Runs the README's curl walk-through and sandbox examples exactly as written (only the port is
+ * changed, to a free one) and checks each output against the JSON shown after it, so the front
+ * door cannot drift from what the service does.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliRun, emptyDir, runCli } from './helpers/cli.js';
+
+const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+
+interface Example {
+  script: string;
+  /** The JSON block that follows the script, when there is one. */
+  expected?: string;
+}
+
+/** The fenced blocks of one `## ` section, each sh block paired with the json block after it. */
+function examples(heading: string): Example[] {
+  const start = README.indexOf(`\n## ${heading}\n`);
+  expect(start, `README section "${heading}"`).toBeGreaterThan(-1);
+  const end = README.indexOf('\n## ', start + 1);
+  const section = README.slice(start, end === -1 ? undefined : end);
+  const blocks = [...section.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map((m) => ({
+    lang: m[1],
+    body: m[2] ?? '',
+  }));
+  const result: Example[] = [];
+  for (const block of blocks) {
+    if (block.lang === 'sh') {
+      result.push({ script: block.body });
+    } else if (block.lang === 'json' && result.length > 0) {
+      const last = result[result.length - 1];
+      if (last) last.expected = block.body.trim();
+    }
+  }
+  return result;
+}
+
+/**
+ * Checks an output against the JSON shown in the README: the same keys in the same order, and
+ * equal values, where `...` inside a string stands for any run of characters.
+ */
+function expectMatchesShown(output: string | undefined, shown: string, script: string) {
+  const expected = JSON.parse(shown) as Record<string, unknown>;
+  const actual = JSON.parse(output ?? '') as Record<string, unknown>;
+  expect(Object.keys(actual), script).toEqual(Object.keys(expected));
+  for (const [key, value] of Object.entries(expected)) {
+    if (typeof value === 'string' && value.includes('...')) {
+      const escaped = value.split('...').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+      expect(actual[key], `${key} in: ${script}`).toMatch(new RegExp(`^${escaped.join('.+')}$`));
+    } else {
+      expect(actual[key], `${key} in: ${script}`).toEqual(value);
+    }
+  }
+}
+
+let server: CliRun;
+let port: string;
+
+beforeAll(async () => {
+  server = runCli(['serve', '--sandbox', '--port', '0']);
+  const [, url] = await server.waitFor(/Swap service\s+(http:\/\/\S+)/);
+  port = new URL(url ?? '').port;
+});
+afterAll(async () => {
+  server.child.kill('SIGTERM');
+  await server.exited;
+});
+
+function runAll(list: Example[]): string[] {
+  const marker = '@@README-EXAMPLE@@';
+  const script = list
+    .map((e) => `${e.script.replaceAll('127.0.0.1:3000', `127.0.0.1:${port}`)}\necho ${marker}`)
+    .join('\n');
+  const output = execFileSync('bash', ['-euo', 'pipefail', '-c', script], {
+    cwd: emptyDir(),
+    encoding: 'utf8',
+  });
+  return output.split(`${marker}\n`).map((part) => part.trim());
+}
+
+describe('README', () => {
+  it('starts with the two commands a newcomer runs', () => {
+    expect(README).toContain('```sh\nnpm ci && npx token-swap serve --sandbox\n```');
+    expect(README).toContain('```sh\nnpm test\n```');
+  });
+
+  it('walk-through with curl works exactly as written', () => {
+    const list = examples('Walk through the flow with curl');
+    expect(list.length).toBeGreaterThanOrEqual(4);
+    const outputs = runAll(list);
+    expect(outputs[0]).toMatch(/^http:\/\/127\.0\.0\.1:8888\/callback\?code=[\w-]+&state=demo$/);
+    list.forEach((example, i) => {
+      if (example.expected !== undefined) {
+        expectMatchesShown(outputs[i], example.expected, example.script);
+      }
+    });
+  });
+
+  it('sandbox fault-injection example works exactly as written', () => {
+    const list = examples('The sandbox');
+    expect(list.some((e) => e.expected)).toBe(true);
+    const outputs = runAll(list);
+    list.forEach((example, i) => {
+      if (example.expected !== undefined) {
+        expectMatchesShown(outputs[i], example.expected, example.script);
+      }
+    });
+  });
+});
