@@ -138,6 +138,8 @@ describe('token-swap CLI', () => {
   it('finishes an in-flight request on SIGTERM, then exits 0', async () => {
     const run = start(['serve', '--sandbox', '--port', '0', '--auto-approve']);
     const [, serviceUrl] = await run.waitFor(/Swap service\s+(http:\/\/\S+)/);
+    // Without ENCRYPTION_SECRET the start-up warns, once.
+    expect(run.stdout().match(/ENCRYPTION_SECRET is not set/g)).toHaveLength(1);
     await fetch(`${serviceUrl}/sandbox/__sandbox/faults`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },

@@ -63,6 +63,27 @@ describe('POST /swap', () => {
     expect(typeof body.refresh_token).toBe('string');
   });
 
+  it('calls Spotify with Basic auth and a form body, never with a code or token in the URL', async () => {
+    const { code } = await authorize(accounts);
+    await postJson(`${service}/swap`, { code, code_verifier: randomToken(48), extra: 'ignored' });
+    const swapCall = stack.sandbox.stats().lastTokenRequest;
+    expect(swapCall).toEqual({
+      grantType: 'authorization_code',
+      hadBasicAuth: true,
+      contentType: 'application/x-www-form-urlencoded',
+      params: ['grant_type', 'code', 'redirect_uri', 'code_verifier'],
+      queryParams: [],
+    });
+    await postForm(`${service}/refresh`, { refresh_token: 'AQsomething', client_id: 'x' });
+    expect(stack.sandbox.stats().lastTokenRequest).toEqual({
+      grantType: 'refresh_token',
+      hadBasicAuth: true,
+      contentType: 'application/x-www-form-urlencoded',
+      params: ['grant_type', 'refresh_token'],
+      queryParams: [],
+    });
+  });
+
   it('answers on the /api/token alias and accepts a JSON body', async () => {
     const { code } = await authorize(accounts);
     const response = await postJson(`${service}/api/token`, { code, redirect_uri: REDIRECT_URI });

@@ -9,6 +9,8 @@ export interface TokenRequestSummary {
   contentType: string | null;
   /** Names of the form parameters, never their values: tests assert shape, logs stay free of secrets. */
   params: string[];
+  /** Names of the URL query parameters: a swap service must never put a code or token there. */
+  queryParams: string[];
 }
 
 export interface SandboxStats {

@@ -49,6 +49,7 @@ export async function postToken(request: Request, env: unknown, deps: TokenDeps)
     hadBasicAuth: hasBasicScheme(header),
     contentType: request.headers.get('content-type'),
     params: [...new Set(form.keys())],
+    queryParams: [...new Set(new URL(request.url).searchParams.keys())],
   };
 
   const fault = deps.faults.take();
