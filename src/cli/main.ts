@@ -10,6 +10,11 @@ const main = defineCommand({
   subCommands: {
     serve: () => import('./commands/serve.js').then((m) => m.default),
     sandbox: () => import('./commands/sandbox.js').then((m) => m.default),
+    login: () => import('./commands/login.js').then((m) => m.default),
+    token: () => import('./commands/token.js').then((m) => m.default),
+    refresh: () => import('./commands/refresh.js').then((m) => m.default),
+    status: () => import('./commands/status.js').then((m) => m.default),
+    logout: () => import('./commands/logout.js').then((m) => m.default),
   },
 });
 

@@ -1,0 +1,34 @@
+/**
+ * The app-side kit, Web APIs only (browsers, Node, Deno, Bun, React Native with WebCrypto).
+ * Node-only pieces (loopback redirect catcher, file token store) are in `spotify-token-swap/client/node`.
+ */
+export type { AuthorizeRequest, AuthorizeUrlOptions } from './authorize-url.js';
+export { createAuthorizeUrl, SPOTIFY_ACCOUNTS_URL } from './authorize-url.js';
+export type { AuthorizationErrorCode, LoginRequiredReason } from './errors.js';
+export {
+  AuthorizationError,
+  LoginRequiredError,
+  SwapServiceError,
+  SwapServiceUnreachableError,
+} from './errors.js';
+export type { Pkce } from './pkce.js';
+export { createPkce, createState } from './pkce.js';
+export type { Session, SessionOptions } from './session.js';
+export { createSession } from './session.js';
+export type { ReleaseLock, StoredLogin, TokenStore } from './store.js';
+export { createMemoryStore } from './store.js';
+export type {
+  CallOptions,
+  SwapClient,
+  SwapClientOptions,
+  SwapOptions,
+  SwapTokenResponse,
+} from './swap-client.js';
+export {
+  createSwapClient,
+  DEFAULT_SWAP_TIMEOUT_MS,
+  processSwapResponse,
+  swapServiceRequest,
+} from './swap-client.js';
+export type { TokenSet } from './token-set.js';
+export { DEFAULT_EXPIRY_SKEW_MS, isExpired, secondsUntilExpiry, tokenSetFromResponse } from './token-set.js';

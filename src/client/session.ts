@@ -1,0 +1,115 @@
+/**
+ * A session hands out a valid access token: it refreshes ahead of expiry, runs one refresh at a
+ * time per store in this process (single flight) and, when the store can lock, one at a time
+ * across processes; it saves rotated tokens, and on `invalid_grant` it forgets the login and says
+ * that the user must log in again (Spotify: do not retry, discard the token).
+ */
+import { LoginRequiredError, SwapServiceError } from './errors.js';
+import type { StoredLogin, TokenStore } from './store.js';
+import { createSwapClient, type SwapClient } from './swap-client.js';
+import { DEFAULT_EXPIRY_SKEW_MS, isExpired, type TokenSet, tokenSetFromResponse } from './token-set.js';
+
+export interface SessionOptions {
+  store: TokenStore;
+  /** The swap client; by default one for the stored login's `swapUrl`. */
+  client?: SwapClient;
+  /** Used to build the default client. */
+  fetch?: typeof fetch;
+  /** Refresh this long before expiry. Default one minute. */
+  skewMs?: number;
+  now?: () => number;
+}
+
+export interface Session {
+  /** A valid access token, refreshed first when needed. */
+  getAccessToken(options?: { signal?: AbortSignal }): Promise<string>;
+  /** The whole valid token set, refreshed first when needed. */
+  getTokens(options?: { signal?: AbortSignal }): Promise<TokenSet>;
+  /** Refreshes now, whatever the expiry. */
+  refresh(options?: { signal?: AbortSignal }): Promise<TokenSet>;
+  /** The stored login, as it is (possibly expired), or undefined. */
+  current(): Promise<StoredLogin | undefined>;
+  /** Forgets the stored login. */
+  logout(): Promise<void>;
+}
+
+// One in-flight refresh per store object, shared by every session on it in this process.
+const inFlight = new WeakMap<TokenStore, Promise<TokenSet>>();
+
+export function createSession(options: SessionOptions): Session {
+  const { store } = options;
+  const skewMs = options.skewMs ?? DEFAULT_EXPIRY_SKEW_MS;
+  const now = options.now ?? Date.now;
+
+  async function loadLogin(): Promise<StoredLogin> {
+    const login = await store.load();
+    if (!login) {
+      throw new LoginRequiredError('not_logged_in');
+    }
+    return login;
+  }
+
+  async function refreshLocked(
+    stale: TokenSet | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<TokenSet> {
+    const release = store.lock ? await store.lock() : undefined;
+    try {
+      // Another process may have refreshed while this one waited for the lock.
+      const login = await loadLogin();
+      const changed = stale !== undefined && login.tokens.accessToken !== stale.accessToken;
+      if (changed && !isExpired(login.tokens, skewMs, now())) {
+        return login.tokens;
+      }
+      const refreshToken = login.tokens.refreshToken;
+      if (refreshToken === undefined) {
+        throw new LoginRequiredError('no_refresh_token');
+      }
+      const client = options.client ?? createSwapClient({ swapUrl: login.swapUrl, fetch: options.fetch });
+      let tokens: TokenSet;
+      try {
+        tokens = tokenSetFromResponse(await client.refresh(refreshToken, { signal }), now(), login.tokens);
+      } catch (error) {
+        if (error instanceof SwapServiceError && error.error === 'invalid_grant') {
+          await store.clear();
+          throw new LoginRequiredError('refresh_token_rejected', error.errorDescription);
+        }
+        throw error;
+      }
+      await store.save({ ...login, tokens });
+      return tokens;
+    } finally {
+      await release?.();
+    }
+  }
+
+  function refreshOnce(stale: TokenSet | undefined, signal: AbortSignal | undefined): Promise<TokenSet> {
+    const running = inFlight.get(store);
+    if (running) {
+      return running;
+    }
+    const started = refreshLocked(stale, signal).finally(() => inFlight.delete(store));
+    inFlight.set(store, started);
+    return started;
+  }
+
+  async function getTokens(options: { signal?: AbortSignal } = {}): Promise<TokenSet> {
+    const login = await loadLogin();
+    if (!isExpired(login.tokens, skewMs, now())) {
+      return login.tokens;
+    }
+    return refreshOnce(login.tokens, options.signal);
+  }
+
+  return {
+    getTokens,
+    async getAccessToken(callOptions) {
+      return (await getTokens(callOptions)).accessToken;
+    },
+    refresh(callOptions = {}) {
+      return refreshOnce(undefined, callOptions.signal);
+    },
+    current: () => store.load(),
+    logout: () => store.clear(),
+  };
+}

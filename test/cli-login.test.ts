@@ -1,0 +1,214 @@
+import { copyFileSync, existsSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliRun, runCli } from './helpers/cli.js';
+
+let server: CliRun;
+let serviceUrl: string;
+let rotatingServer: CliRun;
+let rotatingUrl: string;
+
+const running: CliRun[] = [];
+function start(args: string[], env: Record<string, string> = {}) {
+  const run = runCli(args, { env });
+  running.push(run);
+  return run;
+}
+
+async function startServer(args: string[]): Promise<[CliRun, string]> {
+  const run = start(['serve', '--sandbox', '--port', '0', ...args]);
+  const [, url] = await run.waitFor(/Swap service\s+(http:\/\/\S+)/);
+  return [run, url ?? ''];
+}
+
+beforeAll(async () => {
+  [server, serviceUrl] = await startServer(['--auto-approve']);
+  [rotatingServer, rotatingUrl] = await startServer(['--auto-approve', '--rotate']);
+});
+afterAll(async () => {
+  for (const run of running) if (run.child.exitCode === null) run.child.kill('SIGKILL');
+});
+
+function storeIn(): string {
+  return join(mkdtempSync(join(tmpdir(), 'cli-login-')), 'tokens.json');
+}
+
+function loginArgs(url: string, store: string, extra: string[] = []) {
+  return [
+    'login',
+    '--swap-url',
+    url,
+    '--client-id',
+    'sandbox-client-id',
+    '--accounts-url',
+    `${url}/sandbox`,
+    '--no-open',
+    '--store',
+    store,
+    ...extra,
+  ];
+}
+
+/** Reads the authorize URL that login prints with --no-open. */
+async function authorizeUrl(run: CliRun): Promise<string> {
+  await waitForStdout(run, /Waiting for the redirect/);
+  const match = run.stdout().match(/Open this URL in your browser to log in:\n {2}(\S+)/);
+  expect(match, run.stdout()).toBeTruthy();
+  return match?.[1] ?? '';
+}
+
+async function waitForStdout(run: CliRun, pattern: RegExp, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!pattern.test(run.stdout())) {
+    if (Date.now() > deadline || run.child.exitCode !== null) {
+      throw new Error(`no ${pattern} in stdout:\n${run.stdout()}\nstderr:\n${run.stderr()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Logs in headlessly: the sandbox auto-approves, fetch follows the redirect to the loopback catcher. */
+async function login(url: string, store: string) {
+  const run = start(loginArgs(url, store));
+  const page = await fetch(await authorizeUrl(run));
+  expect(await page.text()).toContain('You can close this window');
+  expect((await run.exited).code).toBe(0);
+  return run;
+}
+
+async function cli(args: string[]) {
+  const run = start(args);
+  const { code } = await run.exited;
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
+}
+
+describe('token-swap login and friends, end to end against serve --sandbox', () => {
+  it('logs in headlessly, stores the tokens 0600, and never prints a token', async () => {
+    const store = storeIn();
+    const run = await login(serviceUrl, store);
+    const out = run.stdout();
+    expect(out).toMatch(/Logged in as Sandbox User \([\w-]+\)\./);
+    expect(out).toContain('Scopes:        user-read-email user-read-private');
+    expect(out).toMatch(/Access token: {2}valid until .* \(\d+ min left\)/);
+    expect(statSync(store).mode & 0o777).toBe(0o600);
+    const saved = JSON.parse(await import('node:fs').then((fs) => fs.readFileSync(store, 'utf8')));
+    expect(out).not.toContain(saved.tokens.accessToken);
+    expect(out).not.toContain(saved.tokens.refreshToken);
+    expect(saved).toMatchObject({
+      swapUrl: serviceUrl,
+      clientId: 'sandbox-client-id',
+      apiUrl: `${serviceUrl}/sandbox`,
+    });
+  });
+
+  it('token prints a working access token and nothing else; status says who is logged in', async () => {
+    const store = storeIn();
+    await login(serviceUrl, store);
+    const token = await cli(['token', '--store', store]);
+    expect(token.code).toBe(0);
+    expect(token.stdout).toMatch(/^BQ[\w-]+\n$/);
+    expect(token.stderr).toBe('');
+    const me = await fetch(`${serviceUrl}/sandbox/v1/me`, {
+      headers: { Authorization: `Bearer ${token.stdout.trim()}` },
+    });
+    expect(me.status).toBe(200);
+
+    const status = await cli(['status', '--store', store]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/Logged in as Sandbox User/);
+    expect(status.stdout).toContain(`Swap service:  ${serviceUrl}`);
+    expect(status.stdout).not.toContain(token.stdout.trim());
+  });
+
+  it('refresh gets a new access token; logout forgets the login; token then says to log in', async () => {
+    const store = storeIn();
+    await login(serviceUrl, store);
+    const before = (await cli(['token', '--store', store])).stdout;
+    const refresh = await cli(['refresh', '--store', store]);
+    expect(refresh.code).toBe(0);
+    expect(refresh.stdout).toMatch(/^Refreshed\. Access token valid until/);
+    const after = (await cli(['token', '--store', store])).stdout;
+    expect(after).not.toBe(before);
+
+    const logout = await cli(['logout', '--store', store]);
+    expect(logout.code).toBe(0);
+    expect(existsSync(store)).toBe(false);
+    const token = await cli(['token', '--store', store]);
+    expect(token.code).toBe(3);
+    expect(token.stdout).toBe('');
+    expect(token.stderr).toContain('Not logged in. Run `token-swap login');
+  });
+
+  it('a revoked refresh token clears the login and tells the user to log in again (exit 3)', async () => {
+    const store = storeIn();
+    await login(rotatingUrl, store);
+    const stale = `${store}.stale`;
+    copyFileSync(store, stale);
+    expect((await cli(['refresh', '--store', store])).code).toBe(0);
+    const revoked = await cli(['refresh', '--store', stale]);
+    expect(revoked.code).toBe(3);
+    expect(revoked.stderr).toContain('Refresh token revoked');
+    expect(revoked.stderr).toContain('log in again');
+    expect(existsSync(stale)).toBe(false);
+    expect((await cli(['token', '--store', store])).code).toBe(0);
+  });
+
+  it('says the swap service is unreachable (exit 4)', async () => {
+    const result = await cli(['refresh', '--store', storeIn()]);
+    expect(result.code).toBe(3);
+    const store = storeIn();
+    await login(serviceUrl, store);
+    const saved = JSON.parse(await import('node:fs').then((fs) => fs.readFileSync(store, 'utf8')));
+    saved.swapUrl = 'http://127.0.0.1:9';
+    await import('node:fs').then((fs) => fs.writeFileSync(store, JSON.stringify(saved)));
+    const down = await cli(['refresh', '--store', store]);
+    expect(down.code).toBe(4);
+    expect(down.stderr).toContain('Could not reach the swap service at http://127.0.0.1:9/refresh');
+  });
+
+  it('reports a cancelled login (exit 5) and stores nothing', async () => {
+    const [manual, manualUrl] = await startServer([]);
+    const store = storeIn();
+    const run = start(loginArgs(manualUrl, store));
+    const url = new URL(await authorizeUrl(run));
+    const decided = await fetch(`${manualUrl}/sandbox/authorize`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams([...url.searchParams, ['decision', 'cancel']]),
+      redirect: 'manual',
+    });
+    await fetch(decided.headers.get('location') ?? '');
+    expect((await run.exited).code).toBe(5);
+    expect(run.stderr()).toContain('Login cancelled in the browser.');
+    expect(existsSync(store)).toBe(false);
+    manual.child.kill('SIGTERM');
+  });
+
+  it('refuses a redirect with the wrong state (exit 5)', async () => {
+    const store = storeIn();
+    const run = start(loginArgs(serviceUrl, store));
+    const redirectUri = new URL(await authorizeUrl(run)).searchParams.get('redirect_uri');
+    await fetch(`${redirectUri}?code=AQforged&state=forged`);
+    expect((await run.exited).code).toBe(5);
+    expect(run.stderr()).toContain('different state');
+    expect(existsSync(store)).toBe(false);
+  });
+
+  it('explains a missing option (exit 2)', async () => {
+    const result = await cli(['login', '--no-open']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--swap-url is required (or set TOKEN_SWAP_URL)');
+    const scope = await cli([
+      'login',
+      '--swap-url',
+      serviceUrl,
+      '--client-id',
+      'x',
+      '--scope',
+      'user-read-email,admin',
+    ]);
+    expect(scope.code).toBe(2);
+    expect(scope.stderr).toContain('Unknown scope: admin');
+  });
+});

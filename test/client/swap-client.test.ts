@@ -1,0 +1,125 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createSwapClient,
+  processSwapResponse,
+  SwapServiceError,
+  SwapServiceUnreachableError,
+} from '../../src/client/index.js';
+import { injectFault } from '../helpers/sandbox-control.js';
+import { authorize, REDIRECT_URI, type Stack, startStack } from '../helpers/stack.js';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(() => stack.close());
+
+async function rejection(promise: Promise<unknown>) {
+  return promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (error: unknown) => error,
+  );
+}
+
+describe('swap client against the service and the sandbox', () => {
+  it('swaps a code with redirect_uri and code_verifier, then refreshes', async () => {
+    const client = createSwapClient({ swapUrl: `${stack.service.url}/` });
+    const { code } = await authorize(stack.accounts.url);
+    const tokens = await client.swap(code, { redirectUri: REDIRECT_URI });
+    expect(tokens).toMatchObject({ token_type: 'Bearer', expires_in: 3600 });
+    expect(tokens.refresh_token).toBeTruthy();
+    const refreshed = await client.refresh(tokens.refresh_token ?? '');
+    expect(refreshed.access_token).not.toBe(tokens.access_token);
+    expect(refreshed).not.toHaveProperty('refresh_token');
+  });
+
+  it('carries error, description, status and retryAfter of a refusal', async () => {
+    const client = createSwapClient({ swapUrl: stack.service.url });
+    const refused = await rejection(client.swap('AQnot-a-code'));
+    expect(refused).toBeInstanceOf(SwapServiceError);
+    expect(refused).toMatchObject({
+      error: 'invalid_grant',
+      errorDescription: 'Invalid authorization code',
+      status: 400,
+      retryAfter: undefined,
+    });
+    await injectFault(stack.accounts.url, { kind: 'rate-limit', retryAfter: 9 });
+    const limited = await rejection(client.refresh('AQwhatever'));
+    expect(limited).toMatchObject({ error: 'rate_limited', status: 429, retryAfter: 9 });
+  });
+
+  it('keeps the raw response out of enumerable properties, so logging the error leaks nothing', async () => {
+    const client = createSwapClient({ swapUrl: stack.service.url });
+    const error = (await rejection(client.refresh('AQsecret-token-value'))) as SwapServiceError;
+    expect(error.response).toBeInstanceOf(Response);
+    expect(Object.keys(error)).not.toContain('response');
+  });
+
+  it('reports an unreachable service', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const error = await rejection(createSwapClient({ swapUrl: `http://127.0.0.1:${port}` }).refresh('x'));
+    expect(error).toBeInstanceOf(SwapServiceUnreachableError);
+    expect((error as SwapServiceUnreachableError).code).toBe('unreachable');
+  });
+
+  it('times out on a service that never answers, and honours an abort signal', async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const swapUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      const timedOut = await rejection(createSwapClient({ swapUrl, timeoutMs: 200 }).refresh('x'));
+      expect((timedOut as SwapServiceUnreachableError).code).toBe('timeout');
+      const controller = new AbortController();
+      const pending = createSwapClient({ swapUrl }).refresh('x', { signal: controller.signal });
+      setTimeout(() => controller.abort(), 50);
+      expect(((await rejection(pending)) as SwapServiceUnreachableError).code).toBe('aborted');
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+});
+
+describe('processSwapResponse', () => {
+  const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+    new Response(JSON.stringify(body), {
+      status,
+      headers: { 'Content-Type': 'application/json', ...headers },
+    });
+
+  it('accepts a numeric string expires_in and defaults token_type and scope', async () => {
+    expect(await processSwapResponse(json(200, { access_token: 'a', expires_in: '60' }))).toEqual({
+      access_token: 'a',
+      token_type: 'Bearer',
+      expires_in: 60,
+      scope: '',
+    });
+  });
+
+  it('turns HTML and malformed successes into invalid_response', async () => {
+    const html = await rejection(processSwapResponse(new Response('<h1>Bad gateway</h1>', { status: 502 })));
+    expect(html).toMatchObject({ error: 'invalid_response', status: 502 });
+    const partial = await rejection(processSwapResponse(json(200, { token_type: 'Bearer' })));
+    expect(partial).toMatchObject({ error: 'invalid_response', status: 200 });
+  });
+
+  it('reads Retry-After only as whole seconds', async () => {
+    const error = await rejection(
+      processSwapResponse(
+        json(503, { error: 'temporarily_unavailable' }, { 'Retry-After': 'Fri, 01 Jan 2027 00:00:00 GMT' }),
+      ),
+    );
+    expect(error).toMatchObject({
+      error: 'temporarily_unavailable',
+      retryAfter: undefined,
+      errorDescription: undefined,
+    });
+  });
+});
