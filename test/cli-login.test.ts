@@ -4,9 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliRun, runCli } from './helpers/cli.js';
 
-let server: CliRun;
 let serviceUrl: string;
-let rotatingServer: CliRun;
 let rotatingUrl: string;
 
 const running: CliRun[] = [];
@@ -23,8 +21,8 @@ async function startServer(args: string[]): Promise<[CliRun, string]> {
 }
 
 beforeAll(async () => {
-  [server, serviceUrl] = await startServer(['--auto-approve']);
-  [rotatingServer, rotatingUrl] = await startServer(['--auto-approve', '--rotate']);
+  [, serviceUrl] = await startServer(['--auto-approve']);
+  [, rotatingUrl] = await startServer(['--auto-approve', '--rotate']);
 });
 afterAll(async () => {
   for (const run of running) if (run.child.exitCode === null) run.child.kill('SIGKILL');

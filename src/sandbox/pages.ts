@@ -1,16 +1,7 @@
 /** The HTML the sandbox shows a person: the consent page and the refusal pages of /authorize. */
+import { escapeHtml } from '../shared/html.js';
 
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => ESCAPES[char] ?? char);
-}
+export { escapeHtml };
 
 /** What each scope lets the app do, in the words a user would expect on a consent page. */
 const SCOPE_WORDS: Record<string, string> = {

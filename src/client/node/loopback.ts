@@ -6,6 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { escapeHtml } from '../../shared/html.js';
 import { AuthorizationError } from '../errors.js';
 
 export interface LoopbackOptions {
@@ -44,17 +45,12 @@ function safeEqual(a: string, b: string): boolean {
 }
 
 function page(title: string, message: string, ok: boolean): string {
-  const escape = (s: string) =>
-    s.replace(
-      /[&<>"']/g,
-      (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-    );
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <style>body{font:16px/1.5 system-ui,sans-serif;display:grid;place-items:center;min-height:90vh;margin:0;background:#121212;color:#eee}
 main{max-width:28rem;padding:2rem;border-radius:12px;background:#1e1e1e;text-align:center}
 h1{font-size:1.3rem;color:${ok ? '#1ed760' : '#f15e6c'}}</style></head>
-<body><main><h1 id="result">${escape(title)}</h1><p>${escape(message)}</p></main></body></html>`;
+<body><main><h1 id="result">${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></main></body></html>`;
 }
 
 type Outcome = { code: string } | AuthorizationError;
