@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliRun, emptyDir, runCli } from './helpers/cli.js';
 
@@ -69,14 +70,15 @@ afterAll(async () => {
   await server.exited;
 });
 
-function runAll(list: Example[]): string[] {
+function runAll(list: Example[], options: { cwd?: string; env?: Record<string, string> } = {}): string[] {
   const marker = '@@README-EXAMPLE@@';
   const script = list
     .map((e) => `${e.script.replaceAll('127.0.0.1:3000', `127.0.0.1:${port}`)}\necho ${marker}`)
     .join('\n');
   const output = execFileSync('bash', ['-euo', 'pipefail', '-c', script], {
-    cwd: emptyDir(),
+    cwd: options.cwd ?? emptyDir(),
     encoding: 'utf8',
+    env: { ...process.env, ...options.env },
   });
   return output.split(`${marker}\n`).map((part) => part.trim());
 }
@@ -97,6 +99,29 @@ describe('README', () => {
         expectMatchesShown(outputs[i], example.expected, example.script);
       }
     });
+  });
+
+  it('command-line session works exactly as written', () => {
+    const list = examples('Log in from the command line');
+    expect(list).toHaveLength(2);
+    const outputs = runAll(list, {
+      // `npx token-swap` resolves to this package from a clone of the repository.
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: {
+        // The person at the browser, clicking Agree; and a private config directory for the login.
+        BROWSER: fileURLToPath(new URL('./helpers/agreeing-browser.mjs', import.meta.url)),
+        XDG_CONFIG_HOME: emptyDir(),
+        TOKEN_SWAP_STORE: '',
+      },
+    });
+    expect(outputs[0]).toMatch(/^Opened your browser to log in\./);
+    expect(outputs[0]).toMatch(/Logged in as Sandbox User \(sandbox-[\w-]+\)\./);
+    expect(outputs[0]).toContain('Scopes:        user-read-email user-read-private');
+    expect(outputs[0]).toContain('/spotify-token-swap/tokens.json');
+    expect(outputs[1]).toContain('"display_name":"Sandbox User"');
+    expect(outputs[1]).toContain('Logged in as Sandbox User');
+    expect(outputs[1]).toMatch(/Refreshed\. Access token valid until/);
+    expect(outputs[1]).toContain('Logged out: removed');
   });
 
   it('sandbox fault-injection example works exactly as written', () => {

@@ -86,7 +86,11 @@ export function explain(error: unknown): CliFailure {
 
 export function describeExpiry(tokens: TokenSet, now = Date.now()): string {
   const seconds = Math.round((tokens.expiresAt - now) / 1000);
-  const at = new Date(tokens.expiresAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  const at = new Date(tokens.expiresAt).toLocaleTimeString([], {
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  });
   if (seconds <= 0) return `expired at ${at}`;
   const minutes = Math.floor(seconds / 60);
   return `valid until ${at} (${minutes > 0 ? `${minutes} min` : `${seconds} s`} left)`;

@@ -1,0 +1,95 @@
+/**
+ * `token-swap login` with a real browser: headless Chromium opens the authorize URL that login
+ * prints, a person's click on Agree is made on the sandbox consent page, the browser follows the
+ * redirect to login's loopback catcher, and login finishes.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from './helpers/browser.js';
+import { type CliRun, runCli } from './helpers/cli.js';
+
+let browser: Browser;
+let server: CliRun;
+let serviceUrl: string;
+
+beforeAll(async () => {
+  [browser, server] = await Promise.all([
+    launchBrowser(),
+    Promise.resolve(runCli(['serve', '--sandbox', '--port', '0'])),
+  ]);
+  const [, url] = await server.waitFor(/Swap service\s+(http:\/\/\S+)/);
+  serviceUrl = url ?? '';
+});
+afterAll(async () => {
+  await browser?.close();
+  server?.child.kill('SIGTERM');
+});
+
+async function stdoutMatch(run: CliRun, pattern: RegExp): Promise<RegExpMatchArray> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const match = run.stdout().match(pattern);
+    if (match) return match;
+    if (Date.now() > deadline || run.child.exitCode !== null) {
+      throw new Error(`no ${pattern} in:\n${run.stdout()}\n${run.stderr()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+function login(store: string): CliRun {
+  return runCli([
+    'login',
+    '--swap-url',
+    serviceUrl,
+    '--client-id',
+    'sandbox-client-id',
+    '--accounts-url',
+    `${serviceUrl}/sandbox`,
+    '--scope',
+    'user-read-email streaming',
+    '--no-open',
+    '--store',
+    store,
+  ]);
+}
+
+describe('token-swap login in a real browser', () => {
+  it('completes when the user clicks Agree on the consent page', async () => {
+    const store = join(mkdtempSync(join(tmpdir(), 'browser-login-')), 'tokens.json');
+    const run = login(store);
+    const [, url] = await stdoutMatch(run, /log in:\n {2}(\S+)/);
+    const page = await browser.newPage();
+    await page.goto(url ?? '');
+    expect(await page.textContent('body')).toContain('streaming');
+    await page.click('#agree');
+    await page.waitForURL(/127\.0\.0\.1:\d+\/callback\?code=/);
+    expect(await page.textContent('#result')).toBe('Logged in');
+    expect(await page.textContent('body')).toContain('You can close this window');
+    expect((await run.exited).code).toBe(0);
+    expect(run.stdout()).toMatch(/Logged in as Sandbox User/);
+    expect(run.stdout()).toContain('Scopes:        user-read-email streaming');
+
+    const token = runCli(['token', '--store', store]);
+    expect((await token.exited).code).toBe(0);
+    expect(token.stdout()).toMatch(/^BQ[\w-]+\n$/);
+    await page.close();
+  });
+
+  it('fails with exit 5 and tells the browser, when the user clicks Cancel', async () => {
+    const store = join(mkdtempSync(join(tmpdir(), 'browser-login-')), 'tokens.json');
+    const run = login(store);
+    const [, url] = await stdoutMatch(run, /log in:\n {2}(\S+)/);
+    const page = await browser.newPage();
+    await page.goto(url ?? '');
+    await page.click('#cancel');
+    await page.waitForURL(/error=access_denied/);
+    expect(await page.textContent('#result')).toBe('Login failed');
+    expect((await run.exited).code).toBe(5);
+    expect(run.stderr()).toContain('Login cancelled in the browser.');
+    await page.close();
+  });
+});
