@@ -92,4 +92,16 @@ describe('token-swap login in a real browser', () => {
     expect(run.stderr()).toContain('Login cancelled in the browser.');
     await page.close();
   });
+
+  it('serve --sandbox also serves the browser demo, which logs in through the service', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${serviceUrl}/demo`);
+    await page.click('#login');
+    await page.click('#agree');
+    await page.waitForSelector('#scopes .scope, #scopes li, #scopes span');
+    expect(await page.textContent('#scopes')).toContain('user-read-email');
+    expect(await page.textContent('#profile')).toContain('Sandbox User');
+    expect(page.url()).toBe(`${serviceUrl}/demo`);
+    await page.close();
+  });
 });

@@ -97,7 +97,7 @@ describe('token-swap CLI', () => {
     const [, serviceUrl] = await run.waitFor(/Swap service\s+(http:\/\/\S+)/);
     const [, clientId] = await run.waitFor(/Client ID\s+(\S+)/);
     const [, clientSecret] = await run.waitFor(/Client secret\s+(\S+)/);
-    await run.waitFor(/Next: open this URL/);
+    await run.waitFor(/See the whole flow in a browser: http:\/\/\S+\/demo/);
 
     const redirectUri = 'http://127.0.0.1:8888/callback';
     const code = await consent(`${serviceUrl}/sandbox`, redirectUri, clientId ?? '');
@@ -138,7 +138,8 @@ describe('token-swap CLI', () => {
   it('finishes an in-flight request on SIGTERM, then exits 0', async () => {
     const run = start(['serve', '--sandbox', '--port', '0', '--auto-approve']);
     const [, serviceUrl] = await run.waitFor(/Swap service\s+(http:\/\/\S+)/);
-    // Without ENCRYPTION_SECRET the start-up warns, once.
+    // Without ENCRYPTION_SECRET the start-up warns, once. (stdout is another pipe than the banner's.)
+    await expect.poll(() => run.stdout()).toContain('"msg":"listening"');
     expect(run.stdout().match(/ENCRYPTION_SECRET is not set/g)).toHaveLength(1);
     await fetch(`${serviceUrl}/sandbox/__sandbox/faults`, {
       method: 'POST',

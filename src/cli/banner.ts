@@ -49,7 +49,9 @@ spotify-token-swap is running in SANDBOX mode: a fake Spotify Accounts answers a
   Redirect URIs    ${app.redirectUris.join(', ')}
   Sealing          ${app.encryptionSecrets.length > 0 ? 'on' : 'off (set ENCRYPTION_SECRET to seal refresh tokens)'}
 
-Next: open this URL in a browser and click Agree:
+See the whole flow in a browser: ${serviceUrl}/demo
+
+Or step by step: open this URL in a browser and click Agree:
   ${authorize.href}
 The browser then goes to ${redirectUri}?code=...&state=demo (nothing listens there, which is fine).
 Copy the code from the address bar and exchange it:

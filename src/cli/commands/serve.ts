@@ -1,4 +1,5 @@
 import { defineCommand } from 'citty';
+import { createDemoApp, DEMO_PATH } from '../../demo/index.js';
 import { createNodeLogger, exitGracefullyOnSignals, startNodeServer, VERSION } from '../../runtimes/node.js';
 import {
   createSandbox,
@@ -60,25 +61,36 @@ export default defineCommand({
           let effective: ServiceConfig = config;
           const mounts: Mount[] = [];
           if (sandboxMode) {
+            const accountsUrl = `${url}/sandbox`;
+            // The browser demo comes back to the service's own origin: register that redirect too.
+            const demoRedirectUri = `${url}${DEMO_PATH}/callback`;
+            const redirectUris = [...app.redirectUris, demoRedirectUri];
             const sandbox = createSandbox({
-              clients: [
-                {
-                  clientId: app.clientId,
-                  clientSecret: app.clientSecret,
-                  redirectUris: [...app.redirectUris],
-                },
-              ],
+              clients: [{ clientId: app.clientId, clientSecret: app.clientSecret, redirectUris }],
               autoApprove: flagOrEnv(args['auto-approve'], env.SANDBOX_AUTO_APPROVE),
               rotateRefreshTokens: flagOrEnv(args.rotate, env.SANDBOX_ROTATE_REFRESH_TOKENS),
             });
             // The service reaches its embedded Accounts over its own socket, like the real one.
-            effective = { ...config, apps: [{ ...app, accountsUrl: `${url}/sandbox` }] };
-            mounts.push({
-              path: '/sandbox',
-              app: sandbox.app,
-              description:
-                'Sandbox: a fake Spotify Accounts (GET /sandbox/authorize, POST /sandbox/api/token)',
-            });
+            effective = { ...config, apps: [{ ...app, accountsUrl, redirectUris }] };
+            mounts.push(
+              {
+                path: '/sandbox',
+                app: sandbox.app,
+                description:
+                  'Sandbox: a fake Spotify Accounts (GET /sandbox/authorize, POST /sandbox/api/token)',
+              },
+              {
+                path: DEMO_PATH,
+                app: createDemoApp({
+                  serviceUrl: url,
+                  accountsUrl,
+                  clientId: app.clientId,
+                  redirectUri: demoRedirectUri,
+                }),
+                description:
+                  'Browser demo: Authorization Code + PKCE through this service (open it in a browser)',
+              },
+            );
           }
           return createApp(effective, { logger, version: VERSION, mounts }).fetch;
         },

@@ -1,0 +1,90 @@
+/**
+ * The demo as a mountable Hono app: one HTML page (served at `/` and `/callback`) and its script. It
+ * does what any browser app would: Authorization Code + PKCE at Accounts, then the swap service.
+ */
+import { Hono } from 'hono';
+import { contentSecurityPolicy, type PageInput, renderPage } from './page.js';
+import { APP_JS } from './script.js';
+
+export const DEMO_PATH = '/demo';
+
+export const DEFAULT_DEMO_SCOPES: readonly string[] = Object.freeze(['user-read-email', 'user-read-private']);
+
+export interface DemoOptions {
+  /** Base URL of the swap service, e.g. `http://127.0.0.1:3000` (POST /swap, POST /refresh). */
+  serviceUrl: string;
+  /** Base URL of the (sandbox) Accounts: `/authorize`, and `/v1/me` for the profile. */
+  accountsUrl: string;
+  clientId: string;
+  /** Where /authorize sends the browser back, e.g. `${serviceUrl}/demo/callback`. */
+  redirectUri: string;
+  /** Default `user-read-email user-read-private`. */
+  scopes?: string[];
+}
+
+function baseUrl(name: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new TypeError(`demo: ${name} is not a URL: ${value}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new TypeError(`demo: ${name} must be an http(s) URL: ${value}`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+/** `/demo/callback` → `/demo`: where the page lives, so its script and clean URL follow the mount. */
+function mountPath(requestPath: string): string {
+  const base = requestPath.replace(/\/callback$/, '').replace(/\/+$/, '');
+  // Anything odd (it is the request's own path) falls back to the documented mount point.
+  return /^(\/[A-Za-z0-9._~-]+)*$/.test(base) ? base : DEMO_PATH;
+}
+
+export function createDemoApp(options: DemoOptions): Hono {
+  if (!options.clientId) {
+    throw new TypeError('demo: clientId is required');
+  }
+  const serviceUrl = baseUrl('serviceUrl', options.serviceUrl);
+  const accountsUrl = baseUrl('accountsUrl', options.accountsUrl);
+  baseUrl('redirectUri', options.redirectUri);
+  const scopes = [...(options.scopes ?? DEFAULT_DEMO_SCOPES)];
+  const csp = contentSecurityPolicy([serviceUrl, accountsUrl]);
+
+  const app = new Hono();
+  const page = (requestPath: string): Response => {
+    const input: PageInput = {
+      basePath: mountPath(requestPath),
+      serviceUrl,
+      accountsUrl,
+      clientId: options.clientId,
+      redirectUri: options.redirectUri,
+      scopes,
+    };
+    return new Response(renderPage(input), {
+      headers: {
+        'Content-Type': 'text/html; charset=utf-8',
+        'Content-Security-Policy': csp,
+        'Cache-Control': 'no-store',
+        // The callback URL carries a code: it must not leak to the profile request or anywhere else.
+        'Referrer-Policy': 'no-referrer',
+        'X-Content-Type-Options': 'nosniff',
+      },
+    });
+  };
+  app.get('/', (c) => page(c.req.path));
+  app.get('/callback', (c) => page(c.req.path));
+  app.get(
+    '/app.js',
+    () =>
+      new Response(APP_JS, {
+        headers: {
+          'Content-Type': 'text/javascript; charset=utf-8',
+          'Cache-Control': 'no-cache',
+          'X-Content-Type-Options': 'nosniff',
+        },
+      }),
+  );
+  return app;
+}

@@ -1,0 +1,252 @@
+/**
+ * The browser demo, driven in a real headless Chromium against the service with the sandbox and the
+ * demo mounted on one loopback socket, as `serve --sandbox` would serve them.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDemoApp, DEMO_PATH } from '../src/demo/index.js';
+import { createSandbox, type Sandbox } from '../src/sandbox/index.js';
+import { createApp } from '../src/server/app.js';
+import { loadConfig } from '../src/server/config.js';
+import { launchBrowser } from './helpers/browser.js';
+import { type Listening, listen } from './helpers/listen.js';
+import { CLIENT_ID, CLIENT_SECRET, SECRET_A } from './helpers/stack.js';
+
+interface TokenBody {
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+  scope: string;
+  refresh_token?: string;
+  error?: string;
+  error_description?: string;
+}
+
+let browser: Browser;
+let server: Listening;
+let sandbox: Sandbox;
+let demoUrl: string;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  let app: ReturnType<typeof createApp> | undefined;
+  // The app needs its own URL (the sandbox and the redirect URI live under it), known only after listen.
+  server = await listen((request, env) =>
+    app ? app.fetch(request, env) : new Response('starting', { status: 503 }),
+  );
+  browser = await launchBrowser();
+  demoUrl = `${server.url}${DEMO_PATH}`;
+  const redirectUri = `${demoUrl}/callback`;
+  sandbox = createSandbox({
+    clients: [
+      { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [redirectUri], name: 'Demo' },
+    ],
+  });
+  const config = loadConfig({
+    SPOTIFY_CLIENT_ID: CLIENT_ID,
+    SPOTIFY_CLIENT_SECRET: CLIENT_SECRET,
+    SPOTIFY_REDIRECT_URI: redirectUri,
+    SPOTIFY_ACCOUNTS_URL: `${server.url}/sandbox`,
+    ENCRYPTION_SECRET: SECRET_A,
+    LOG_LEVEL: 'silent',
+    UPSTREAM_TIMEOUT_MS: '2000',
+  });
+  const demo = createDemoApp({
+    serviceUrl: server.url,
+    accountsUrl: `${server.url}/sandbox`,
+    clientId: CLIENT_ID,
+    redirectUri,
+  });
+  app = createApp(config, {
+    mounts: [
+      { path: '/sandbox', app: sandbox.app, description: 'Sandbox' },
+      { path: DEMO_PATH, app: demo, description: 'Demo' },
+    ],
+  });
+});
+
+afterAll(async () => {
+  await Promise.all(contexts.map((context) => context.close()));
+  await browser?.close();
+  await server?.close();
+});
+
+/** A fresh tab (own sessionStorage) that records script errors and CSP violations. */
+async function openPage(): Promise<{ page: Page; problems: string[] }> {
+  const context = await browser.newContext();
+  contexts.push(context);
+  context.setDefaultTimeout(5_000);
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    // A 4xx/5xx fetch logs "Failed to load resource"; the tests provoke some on purpose.
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+      problems.push(message.text());
+    }
+  });
+  return { page, problems };
+}
+
+const isPath = (path: string) => (url: URL | string) => new URL(String(url)).pathname === path;
+
+function mask(token: string): string {
+  return `${token.slice(0, 6)}…${token.slice(-4)}`;
+}
+
+async function expectNoFullToken(page: Page, tokens: readonly string[]): Promise<void> {
+  const html = await page.content();
+  const text = (await page.locator('body').textContent()) ?? '';
+  for (const token of tokens) {
+    expect(html).not.toContain(token);
+    expect(text).not.toContain(token);
+  }
+}
+
+async function startLogin(page: Page): Promise<URL> {
+  await page.locator('#login').click();
+  await page.waitForURL(isPath('/sandbox/authorize'));
+  return new URL(page.url());
+}
+
+describe('demo page over HTTP', () => {
+  it('serves the page with a strict CSP and no inline script, and the script as JavaScript', async () => {
+    for (const path of ['', '/callback']) {
+      const response = await fetch(`${demoUrl}${path}`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(response.headers.get('content-security-policy')).toBe(
+        `default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self' ${server.url}; img-src 'self' data:; form-action 'none'; base-uri 'none'; frame-ancestors 'none'`,
+      );
+      const html = await response.text();
+      const scripts = html.match(/<script\b[^>]*>/g) ?? [];
+      expect(scripts).toEqual([
+        '<script type="application/json" id="demo-config">',
+        `<script src="${DEMO_PATH}/app.js" defer>`,
+      ]);
+    }
+    const script = await fetch(`${demoUrl}/app.js`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(await script.text()).toContain('fetch(config.serviceUrl + path, {');
+  });
+});
+
+describe('demo in a real browser', () => {
+  it('logs in through the consent page, shows the session with masked tokens, refreshes and logs out', async () => {
+    const { page, problems } = await openPage();
+    // A controllable clock in the page, so "the countdown restarts" is visible without waiting minutes.
+    await page.clock.install();
+    await page.goto(demoUrl);
+
+    const authorize = await startLogin(page);
+    expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(authorize.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(authorize.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(authorize.searchParams.get('redirect_uri')).toBe(`${demoUrl}/callback`);
+
+    const swapped = page.waitForResponse((response) => isPath('/swap')(response.url()));
+    const profiled = page.waitForResponse((response) => isPath('/sandbox/v1/me')(response.url()));
+    await page.locator('#agree').click();
+    const swapResponse = await swapped;
+    expect(swapResponse.status()).toBe(200);
+    const sent = new URLSearchParams(swapResponse.request().postData() ?? '');
+    expect([...sent.keys()].sort()).toEqual(['code', 'code_verifier', 'redirect_uri']);
+    const tokens = (await swapResponse.json()) as TokenBody;
+    const refreshToken = tokens.refresh_token ?? '';
+    expect(refreshToken).toMatch(/^sts1\./);
+    const profile = (await (await profiled).json()) as { id: string; display_name: string };
+
+    // Profile, scopes, masked tokens, a clean address bar.
+    await expect.poll(() => page.locator('#profile').textContent()).toContain(profile.display_name);
+    expect(await page.locator('#profile').textContent()).toContain(profile.id);
+    expect(await page.locator('#scopes .chip').allTextContents()).toEqual([
+      'user-read-email',
+      'user-read-private',
+    ]);
+    expect(await page.locator('#access-token').textContent()).toBe(mask(tokens.access_token));
+    expect(await page.locator('#refresh-token').textContent()).toBe(mask(refreshToken));
+    await expectNoFullToken(page, [tokens.access_token, refreshToken]);
+    expect(page.url()).toBe(demoUrl);
+    expect(await page.locator('#error').isHidden()).toBe(true);
+    expect(sandbox.stats().byGrant.authorization_code).toBe(1);
+
+    // The countdown ticks on its own.
+    const shown = await page.locator('#expires-in').textContent();
+    expect(shown).toMatch(/^(59:5\d|60:00)$/);
+    await expect
+      .poll(() => page.locator('#expires-in').textContent(), { timeout: 2_500, interval: 100 })
+      .not.toBe(shown);
+    await page.clock.fastForward('10:00');
+    await expect.poll(() => page.locator('#expires-in').textContent()).toMatch(/^(49|50):\d\d$/);
+
+    // A failing refresh shows the service's error and keeps the session.
+    sandbox.faults.push({ kind: 'status', status: 503 });
+    const failed = page.waitForResponse((response) => isPath('/refresh')(response.url()));
+    await page.locator('#refresh').click();
+    const failure = (await (await failed).json()) as TokenBody;
+    expect(failure.error).toBe('upstream_error');
+    await expect
+      .poll(() => page.locator('#error').textContent())
+      .toBe(`${failure.error}: ${failure.error_description}`);
+    expect(await page.locator('#access-token').textContent()).toBe(mask(tokens.access_token));
+
+    // A working refresh: new access token, same refresh token (the sandbox does not rotate), fresh countdown.
+    const refreshed = page.waitForResponse((response) => isPath('/refresh')(response.url()));
+    await page.locator('#refresh').click();
+    const renewed = (await (await refreshed).json()) as TokenBody;
+    expect(renewed.access_token).not.toBe(tokens.access_token);
+    expect(renewed.refresh_token).toBeUndefined();
+    await expect.poll(() => page.locator('#access-token').textContent()).toBe(mask(renewed.access_token));
+    expect(await page.locator('#refresh-token').textContent()).toBe(mask(refreshToken));
+    expect(await page.locator('#expires-in').textContent()).toMatch(/^(59:5\d|60:00)$/);
+    expect(await page.locator('#error').isHidden()).toBe(true);
+    await expectNoFullToken(page, [renewed.access_token, refreshToken]);
+    expect(sandbox.stats().byGrant.refresh_token).toBe(2);
+
+    // Log out: tokens forgotten, the login button back.
+    await page.locator('#logout').click();
+    expect(await page.locator('#login').isVisible()).toBe(true);
+    expect(await page.locator('#logged-in').isHidden()).toBe(true);
+    expect(await page.locator('#access-token').textContent()).toBe('');
+    expect(await page.evaluate('Object.keys(sessionStorage)')).toEqual([]);
+
+    // Log in again, and cancel on the consent page.
+    await startLogin(page);
+    await page.locator('#cancel').click();
+    await expect.poll(() => page.locator('#error').textContent()).toMatch(/^access_denied: Login cancelled/);
+    expect(page.url()).toBe(demoUrl);
+    expect(await page.locator('#login').isVisible()).toBe(true);
+    expect(sandbox.stats().byGrant.authorization_code).toBe(1);
+
+    expect(problems).toEqual([]);
+  });
+
+  it('refuses a callback whose state is not the one it sent, without calling /swap', async () => {
+    const { page, problems } = await openPage();
+    const swapCalls: string[] = [];
+    page.on('request', (request) => {
+      if (isPath('/swap')(request.url())) {
+        swapCalls.push(request.url());
+      }
+    });
+    const codeExchanges = sandbox.stats().byGrant.authorization_code;
+
+    // Opened directly: no login was started in this tab at all.
+    await page.goto(`${demoUrl}/callback?code=x&state=wrong`);
+    await expect.poll(() => page.locator('#error').textContent()).toMatch(/^state_mismatch: /);
+    expect(page.url()).toBe(demoUrl);
+
+    // A login is pending, and a callback with somebody else's code and state arrives.
+    const authorize = await startLogin(page);
+    expect(authorize.searchParams.get('state')).not.toBe('wrong');
+    await page.goto(`${demoUrl}/callback?code=x&state=wrong`);
+    await expect.poll(() => page.locator('#error').textContent()).toMatch(/^state_mismatch: /);
+    expect(page.url()).toBe(demoUrl);
+
+    await page.waitForLoadState('networkidle');
+    expect(swapCalls).toEqual([]);
+    expect(sandbox.stats().byGrant.authorization_code).toBe(codeExchanges);
+    expect(problems).toEqual([]);
+  });
+});
