@@ -152,6 +152,34 @@ describe('token-swap login and friends, end to end against serve --sandbox', () 
     expect((await cli(['token', '--store', store])).code).toBe(0);
   });
 
+  it('parallel `token` processes with an expired token refresh once, even with rotation (file lock)', async () => {
+    const store = storeIn();
+    await login(rotatingUrl, store);
+    const fs = await import('node:fs');
+    const saved = JSON.parse(fs.readFileSync(store, 'utf8'));
+    saved.tokens.expiresAt = Date.now() - 1_000;
+    fs.writeFileSync(store, JSON.stringify(saved));
+    const stats = async () =>
+      (
+        (await (await fetch(`${rotatingUrl}/sandbox/__sandbox/stats`)).json()) as {
+          byGrant: { refresh_token: number };
+        }
+      ).byGrant.refresh_token;
+    const before = await stats();
+    // A slow first refresh makes every process arrive while it is still running.
+    await fetch(`${rotatingUrl}/sandbox/__sandbox/faults`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ kind: 'slow', delayMs: 1500 }),
+    });
+    const results = await Promise.all(Array.from({ length: 5 }, () => cli(['token', '--store', store])));
+    expect(results.map((r) => r.code)).toEqual([0, 0, 0, 0, 0]);
+    expect(new Set(results.map((r) => r.stdout)).size).toBe(1);
+    expect(results[0]?.stdout).not.toContain(saved.tokens.accessToken);
+    expect(await stats()).toBe(before + 1);
+    expect(fs.existsSync(`${store}.lock`)).toBe(false);
+  });
+
   it('says the swap service is unreachable (exit 4)', async () => {
     const result = await cli(['refresh', '--store', storeIn()]);
     expect(result.code).toBe(3);
