@@ -181,7 +181,8 @@ describe('demo in a real browser', () => {
     await expect.poll(() => page.locator('#expires-in').textContent()).toMatch(/^(49|50):\d\d$/);
 
     // A failing refresh shows the service's error and keeps the session.
-    sandbox.faults.push({ kind: 'status', status: 503 });
+    // Two faults: the service retries a refresh once on a 503.
+    sandbox.faults.push({ kind: 'status', status: 503, count: 2 });
     const failed = page.waitForResponse((response) => isPath('/refresh')(response.url()));
     await page.locator('#refresh').click();
     const failure = (await (await failed).json()) as TokenBody;
@@ -202,7 +203,8 @@ describe('demo in a real browser', () => {
     expect(await page.locator('#expires-in').textContent()).toMatch(/^(59:5\d|60:00)$/);
     expect(await page.locator('#error').isHidden()).toBe(true);
     await expectNoFullToken(page, [renewed.access_token, refreshToken]);
-    expect(sandbox.stats().byGrant.refresh_token).toBe(2);
+    // Three refresh calls: the failed one and its single retry, then this one.
+    expect(sandbox.stats().byGrant.refresh_token).toBe(3);
 
     // Log out: tokens forgotten, the login button back.
     await page.locator('#logout').click();

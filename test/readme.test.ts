@@ -101,7 +101,8 @@ describe('README', () => {
     });
   });
 
-  it('command-line session works exactly as written', () => {
+  // Seven `npx token-swap` starts in a row: slow on a busy two-core machine.
+  it('command-line session works exactly as written', { timeout: 90_000 }, () => {
     const list = examples('Log in from the command line');
     expect(list).toHaveLength(2);
     const outputs = runAll(list, {

@@ -1,5 +1,5 @@
 import { defineCommand, runMain } from 'citty';
-import { VERSION } from '../runtimes/node.js';
+import { VERSION } from '../runtimes/node/index.js';
 
 const main = defineCommand({
   meta: {

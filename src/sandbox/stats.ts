@@ -18,6 +18,11 @@ export interface SandboxStats {
   tokenRequests: number;
   /** Token requests by grant_type; a missing or unknown one counts as `other`. */
   byGrant: Record<GrantKind, number>;
+  /**
+   * Distinct TCP connections that carried token requests (where the runtime exposes its socket):
+   * a client that reuses keep-alive connections keeps this small.
+   */
+  tokenConnections: number;
   /** Token requests answered by an injected fault instead of (or, for `slow`, before) the normal answer. */
   faulted: number;
   authorizeRequests: number;
@@ -28,6 +33,7 @@ export interface SandboxStats {
 export function emptyStats(): SandboxStats {
   return {
     tokenRequests: 0,
+    tokenConnections: 0,
     byGrant: { authorization_code: 0, refresh_token: 0, client_credentials: 0, other: 0 },
     faulted: 0,
     authorizeRequests: 0,

@@ -36,6 +36,9 @@ function tokenResponse(issued: IssuedTokens, scopes: readonly string[] | undefin
   return json(body);
 }
 
+// Sockets are compared by identity; a WeakSet lets closed ones be collected.
+const seenSockets = new WeakSet<object>();
+
 export async function postToken(request: Request, env: unknown, deps: TokenDeps): Promise<Response> {
   const form = await readForm(request);
   const header = request.headers.get('authorization');
@@ -43,6 +46,11 @@ export async function postToken(request: Request, env: unknown, deps: TokenDeps)
 
   const { stats } = deps;
   stats.tokenRequests += 1;
+  const socket = (env as { incoming?: { socket?: object } } | undefined)?.incoming?.socket;
+  if (socket && !seenSockets.has(socket)) {
+    seenSockets.add(socket);
+    stats.tokenConnections += 1;
+  }
   stats.byGrant[grantKind(grantType)] += 1;
   stats.lastTokenRequest = {
     grantType,

@@ -1,13 +1,28 @@
 /**
  * The swap service as one Hono app: a `fetch` handler over Web APIs only, so every runtime entry
- * point (Node, Workers, Deno, Bun, Lambda) serves the very same code.
+ * point (Node, Workers, Deno, Bun, Lambda) serves the very same code. Runtime-specific pieces
+ * (metrics backend, Redis, the socket's peer address) come in through AppOptions.
  */
-import { Hono } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
+import { timingSafeEqual } from '../shared/encoding.js';
+import { type BreakerState, createCircuitBreaker } from './breaker.js';
+import { resolveClientIp } from './client-ip.js';
+import { type Coalescer, createLocalCoalescer } from './coalesce.js';
+import { createConcurrencyLimiter } from './concurrency.js';
 import type { AppConfig, ServiceConfig } from './config.js';
 import { errorResponse, jsonResponse, OAuthError, serverError } from './errors.js';
 import { type Logger, silentLogger } from './logger.js';
+import { type Metrics, noopMetrics } from './metrics.js';
+import {
+  checkRateLimit,
+  createMemoryRateLimitStore,
+  type RateLimitPolicy,
+  type RateLimitStore,
+  rateLimitedResponse,
+} from './rate-limit.js';
+import { createSpotifyCaller } from './spotify-caller.js';
 import { createTokenHandlers } from './token-handlers.js';
 
 /** Token requests are a few hundred bytes; 8 KiB leaves room for long redirect URIs and extras. */
@@ -24,12 +39,26 @@ export interface Mount {
   description: string;
 }
 
+export interface ReadinessCheck {
+  ok: boolean;
+  detail: string;
+}
+
 export interface AppOptions {
   fetch?: typeof fetch;
   logger?: Logger;
   version?: string;
   /** Extra apps served under a prefix, e.g. the sandbox in `serve --sandbox`. */
   mounts?: readonly Mount[];
+  metrics?: Metrics;
+  /** Default: in memory, per process. */
+  rateLimitStore?: RateLimitStore;
+  /** Default: in-process single flight. */
+  coalescer?: Coalescer;
+  /** The socket's peer address; runtimes know how to read it. */
+  clientAddress?: (c: Context) => string | undefined;
+  /** Extra readiness checks, e.g. Redis. */
+  readiness?: () => Promise<Record<string, ReadinessCheck>>;
 }
 
 export interface Variables {
@@ -40,6 +69,7 @@ export interface Variables {
 type Env = { Variables: Variables };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const WINDOW_MS = 60_000;
 
 function childLogger(logger: Logger, fields: Record<string, unknown>): Logger {
   const child = (logger as { child?: (bindings: Record<string, unknown>) => Logger }).child;
@@ -53,16 +83,33 @@ function childLogger(logger: Logger, fields: Record<string, unknown>): Logger {
   return { error: bind('error'), warn: bind('warn'), info: bind('info'), debug: bind('debug') };
 }
 
-function corsFor(app: AppConfig) {
+/** A bounded label for metrics: a route pattern, never what the client typed. */
+function routeLabel(path: string): string {
+  switch (path) {
+    case '/':
+    case '/swap':
+    case '/api/token':
+    case '/refresh':
+    case '/api/refresh_token':
+    case '/healthz':
+    case '/readyz':
+    case '/metrics':
+      return path;
+    default:
+      return path.startsWith('/sandbox/') ? '/sandbox/*' : path.startsWith('/demo') ? '/demo/*' : 'unmatched';
+  }
+}
+
+function corsFor(app: AppConfig): MiddlewareHandler<Env> {
   const allowed = new Set(app.corsOrigins);
   const withHeaders = cors({
     origin: (origin) => (allowed.has(origin) ? origin : null),
     allowMethods: ['GET', 'POST', 'OPTIONS'],
     allowHeaders: ['Content-Type', 'X-Request-Id'],
-    exposeHeaders: ['Retry-After', 'X-Request-Id'],
+    exposeHeaders: ['Retry-After', 'X-Request-Id', 'RateLimit', 'RateLimit-Policy'],
     maxAge: 600,
   });
-  return async function corsGate(c: import('hono').Context<Env>, next: () => Promise<void>) {
+  return async function corsGate(c, next) {
     const origin = c.req.header('origin');
     if (c.req.method === 'OPTIONS' && origin !== undefined && !allowed.has(origin)) {
       // A clear refusal in the browser's network panel instead of a 204 without CORS headers.
@@ -74,12 +121,40 @@ function corsFor(app: AppConfig) {
 
 export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono<Env> {
   const logger = options.logger ?? silentLogger;
-  const upstreamFetch = options.fetch ?? ((input, init) => fetch(input, init));
+  const metrics = options.metrics ?? noopMetrics;
   const [defaultApp] = config.apps;
   if (!defaultApp) {
     throw new TypeError('the configuration holds no app');
   }
-  const handlers = createTokenHandlers(defaultApp, { fetch: upstreamFetch, logger });
+
+  const breaker = createCircuitBreaker({
+    failureThreshold: config.resilience.breakerThreshold,
+    cooldownMs: config.resilience.breakerCooldownMs,
+    onStateChange: (state: BreakerState) => {
+      metrics.breakerState(state);
+      if (state === 'open') {
+        logger.error({ breaker: state }, 'circuit breaker open: Spotify Accounts is failing');
+      } else {
+        logger.warn({ breaker: state }, `circuit breaker ${state}`);
+      }
+    },
+  });
+  metrics.breakerState('closed');
+  const caller = createSpotifyCaller({
+    fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+    breaker,
+    limiter: createConcurrencyLimiter({
+      maxConcurrent: config.resilience.maxConcurrency,
+      queueTimeoutMs: config.resilience.queueTimeoutMs,
+    }),
+    metrics,
+  });
+  const handlers = createTokenHandlers(defaultApp, {
+    caller,
+    coalescer: options.coalescer ?? createLocalCoalescer(),
+    metrics,
+  });
+  const rateLimitStore = options.rateLimitStore ?? createMemoryRateLimitStore();
   const app = new Hono<Env>();
 
   app.use(async function requestContext(c, next) {
@@ -92,13 +167,15 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
     await next();
     c.res.headers.set('X-Request-Id', requestId);
     c.res.headers.set('X-Content-Type-Options', 'nosniff');
+    const durationMs = performance.now() - started;
+    metrics.request(routeLabel(c.req.path), c.req.method, c.res.status, durationMs / 1000);
     log.info(
       {
         method: c.req.method,
         // The path only: a query string could carry a code a client put in the wrong place.
         path: c.req.path.slice(0, 200),
         status: c.res.status,
-        durationMs: Math.round((performance.now() - started) * 10) / 10,
+        durationMs: Math.round(durationMs * 10) / 10,
       },
       'request',
     );
@@ -116,11 +193,34 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
       ),
   });
 
+  const rateLimited = (policy: RateLimitPolicy): MiddlewareHandler<Env> =>
+    async function rateLimit(c, next) {
+      if (policy.limit === 0) return next();
+      const ip = resolveClientIp(
+        options.clientAddress?.(c),
+        c.req.header('x-forwarded-for'),
+        config.trustProxy,
+      );
+      const decision = await checkRateLimit(rateLimitStore, policy, ip);
+      if (!decision.allowed) {
+        metrics.rateLimited(policy.name);
+        return rateLimitedResponse(decision);
+      }
+      await next();
+      for (const [name, value] of Object.entries(decision.headers)) c.res.headers.set(name, value);
+    };
+  const swapLimit = rateLimited({ name: 'swap', limit: config.rateLimit.swapPerMinute, windowMs: WINDOW_MS });
+  const refreshLimit = rateLimited({
+    name: 'refresh',
+    limit: config.rateLimit.refreshPerMinute,
+    windowMs: WINDOW_MS,
+  });
+
   for (const path of SWAP_PATHS) {
-    app.post(path, limit, (c) => handlers.swap(c.req.raw, c.var.log));
+    app.post(path, swapLimit, limit, (c) => handlers.swap(c.req.raw, c.var.log));
   }
   for (const path of REFRESH_PATHS) {
-    app.post(path, limit, (c) => handlers.refresh(c.req.raw, c.var.log));
+    app.post(path, refreshLimit, limit, (c) => handlers.refresh(c.req.raw, c.var.log));
   }
   for (const path of [...SWAP_PATHS, ...REFRESH_PATHS]) {
     app.all(path, () =>
@@ -133,6 +233,34 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
   }
 
   app.get('/healthz', () => jsonResponse(200, { status: 'ok' }));
+
+  app.get('/readyz', async () => {
+    const state = breaker.state();
+    const checks: Record<string, ReadinessCheck> = {
+      upstream: { ok: state !== 'open', detail: `circuit breaker ${state}` },
+      ...(await options.readiness?.()),
+    };
+    const ready = Object.values(checks).every((check) => check.ok);
+    return jsonResponse(ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', checks });
+  });
+
+  app.get('/metrics', async (c) => {
+    if (!metrics.render) {
+      return jsonResponse(404, { error: 'not_found', error_description: 'Metrics are not enabled' });
+    }
+    if (config.metricsToken !== undefined) {
+      const presented = /^Bearer (.+)$/.exec(c.req.header('authorization') ?? '')?.[1] ?? '';
+      if (!(await timingSafeEqual(presented, config.metricsToken))) {
+        return jsonResponse(
+          401,
+          { error: 'invalid_token', error_description: 'GET /metrics needs the METRICS_TOKEN bearer token' },
+          { 'WWW-Authenticate': 'Bearer' },
+        );
+      }
+    }
+    const { contentType, body } = await metrics.render();
+    return new Response(body, { headers: { 'Content-Type': contentType, 'Cache-Control': 'no-store' } });
+  });
 
   const mounts = options.mounts ?? [];
   for (const mount of mounts) {
@@ -151,17 +279,17 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
         'POST /refresh': 'Refresh an access token (form or JSON: refresh_token)',
         'POST /api/refresh_token': 'Alias of POST /refresh',
         'GET /healthz': 'Liveness check',
+        'GET /readyz': 'Readiness check (upstream circuit breaker, shared store)',
+        ...(metrics.render ? { 'GET /metrics': 'Prometheus metrics' } : {}),
         ...Object.fromEntries(mounts.map((m) => [`${m.path}/*`, m.description])),
       },
       sealing: defaultApp.encryptionSecrets.length > 0 ? 'on' : 'off',
     }),
   );
 
-  app.notFound((c) =>
-    jsonResponse(404, {
-      error: 'not_found',
-      error_description: `No endpoint at ${c.req.method} ${c.req.path}`,
-    }),
+  app.notFound(() =>
+    // The path is not echoed back: nothing the client sent is reflected in an answer.
+    jsonResponse(404, { error: 'not_found', error_description: 'No such endpoint; GET / lists them' }),
   );
 
   app.onError((err, c) => {

@@ -18,6 +18,13 @@ export const DEFAULT_PORT = 3000;
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 10_000;
 export const MIN_SECRET_LENGTH = 32;
+export const DEFAULT_RATE_LIMITS: RateLimitConfig = { swapPerMinute: 30, refreshPerMinute: 120 };
+export const DEFAULT_RESILIENCE: ResilienceConfig = {
+  maxConcurrency: 64,
+  queueTimeoutMs: 2_000,
+  breakerThreshold: 5,
+  breakerCooldownMs: 10_000,
+};
 
 export interface AppConfig {
   /** `default` for the app the environment defines. */
@@ -35,11 +42,35 @@ export interface AppConfig {
   readonly upstreamTimeoutMs: number;
 }
 
+export interface ResilienceConfig {
+  /** Calls to Spotify in flight at once, per process. */
+  readonly maxConcurrency: number;
+  /** How long a call may wait for a free slot before a 503. */
+  readonly queueTimeoutMs: number;
+  /** Consecutive upstream failures (timeouts, 5xx) that open the circuit breaker. */
+  readonly breakerThreshold: number;
+  readonly breakerCooldownMs: number;
+}
+
+export interface RateLimitConfig {
+  /** Requests per minute and client address; 0 disables. */
+  readonly swapPerMinute: number;
+  readonly refreshPerMinute: number;
+}
+
 export interface ServiceConfig {
   readonly host: string;
   readonly port: number;
   readonly logLevel: LogLevel;
   readonly apps: readonly AppConfig[];
+  /** How many proxies in front of the service append to X-Forwarded-For; 0: use the socket address. */
+  readonly trustProxy: number;
+  /** Shared state for rate limits and refresh coalescing across replicas. */
+  readonly redisUrl: string | undefined;
+  readonly rateLimit: RateLimitConfig;
+  readonly resilience: ResilienceConfig;
+  /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
+  readonly metricsToken: string | undefined;
 }
 
 /** The environment variables the service reads, and what each is for. */
@@ -55,6 +86,15 @@ export const ENV = {
   HOST: 'Address to listen on',
   UPSTREAM_TIMEOUT_MS: 'Timeout of one call to Spotify Accounts, in milliseconds',
   LOG_LEVEL: 'Log level',
+  TRUST_PROXY: 'Number of proxies in front of the service that append to X-Forwarded-For',
+  REDIS_URL: 'Redis for rate limits and refresh coalescing shared by all replicas',
+  RATE_LIMIT_SWAP_PER_MINUTE: 'Swaps per minute and client address (0: no limit)',
+  RATE_LIMIT_REFRESH_PER_MINUTE: 'Refreshes per minute and client address (0: no limit)',
+  UPSTREAM_MAX_CONCURRENCY: 'Calls to Spotify in flight at once, per process',
+  UPSTREAM_QUEUE_TIMEOUT_MS: 'How long a call waits for a free slot before a 503',
+  BREAKER_FAILURE_THRESHOLD: 'Consecutive upstream failures that open the circuit breaker',
+  BREAKER_COOLDOWN_MS: 'How long the open circuit breaker refuses calls before a probe',
+  METRICS_TOKEN: 'Bearer token required by GET /metrics (default: open)',
 } as const;
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -192,6 +232,22 @@ const corsOrigins = z.preprocess(
     }),
 );
 
+const redisUrl = z.preprocess(
+  blankToUndefined,
+  z
+    .string()
+    .optional()
+    .refine((value) => value === undefined || /^rediss?:\/\/[^\s]+$/.test(value), {
+      // The URL may hold a password: say what is wrong without echoing it.
+      error: 'must be a redis:// or rediss:// URL',
+    }),
+);
+
+const metricsToken = z.preprocess(
+  blankToUndefined,
+  z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
+);
+
 const EnvSchema = z.object({
   SPOTIFY_CLIENT_ID: text('the Client ID shown on your app page in the Spotify developer dashboard'),
   SPOTIFY_CLIENT_SECRET: text('the Client secret shown on your app page in the Spotify developer dashboard'),
@@ -206,6 +262,15 @@ const EnvSchema = z.object({
     (value) => (typeof value === 'string' ? value.trim().toLowerCase() || undefined : value),
     z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   ),
+  TRUST_PROXY: integer(0, 0, 10),
+  REDIS_URL: redisUrl,
+  RATE_LIMIT_SWAP_PER_MINUTE: integer(DEFAULT_RATE_LIMITS.swapPerMinute, 0, 1_000_000),
+  RATE_LIMIT_REFRESH_PER_MINUTE: integer(DEFAULT_RATE_LIMITS.refreshPerMinute, 0, 1_000_000),
+  UPSTREAM_MAX_CONCURRENCY: integer(DEFAULT_RESILIENCE.maxConcurrency, 1, 10_000),
+  UPSTREAM_QUEUE_TIMEOUT_MS: integer(DEFAULT_RESILIENCE.queueTimeoutMs, 0, 60_000),
+  BREAKER_FAILURE_THRESHOLD: integer(DEFAULT_RESILIENCE.breakerThreshold, 1, 1_000),
+  BREAKER_COOLDOWN_MS: integer(DEFAULT_RESILIENCE.breakerCooldownMs, 100, 600_000),
+  METRICS_TOKEN: metricsToken,
 });
 
 /** Reads and validates the configuration; throws a ConfigError listing every problem at once. */
@@ -238,5 +303,18 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): ServiceCo
     port: vars.PORT,
     logLevel: vars.LOG_LEVEL,
     apps: Object.freeze([app]),
+    trustProxy: vars.TRUST_PROXY,
+    redisUrl: vars.REDIS_URL,
+    rateLimit: Object.freeze({
+      swapPerMinute: vars.RATE_LIMIT_SWAP_PER_MINUTE,
+      refreshPerMinute: vars.RATE_LIMIT_REFRESH_PER_MINUTE,
+    }),
+    resilience: Object.freeze({
+      maxConcurrency: vars.UPSTREAM_MAX_CONCURRENCY,
+      queueTimeoutMs: vars.UPSTREAM_QUEUE_TIMEOUT_MS,
+      breakerThreshold: vars.BREAKER_FAILURE_THRESHOLD,
+      breakerCooldownMs: vars.BREAKER_COOLDOWN_MS,
+    }),
+    metricsToken: vars.METRICS_TOKEN,
   });
 }

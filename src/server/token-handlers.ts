@@ -2,23 +2,22 @@
  * The two secret-bearing steps a swap service does for an app that cannot keep a secret:
  * `swap` (authorization code → tokens) and `refresh` (refresh token → new access token).
  */
+import { base64url, utf8 } from '../shared/encoding.js';
 import { findRedirectUri } from '../shared/redirect-uri.js';
+import type { CoalesceKey, Coalescer, SharedAnswer } from './coalesce.js';
 import type { AppConfig } from './config.js';
-import { jsonResponse, OAuthError } from './errors.js';
+import { JSON_HEADERS, jsonResponse, OAuthError } from './errors.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 import { optionalCodeVerifier, optionalRedirectUri, readParams, requiredToken } from './params.js';
 import { createSealer, type Sealer } from './sealing.js';
-import {
-  processTokenResponse,
-  type TokenGrant,
-  type TokenResponse,
-  tokenRequest,
-  upstreamFailure,
-} from './upstream.js';
+import type { SpotifyCaller } from './spotify-caller.js';
+import type { TokenGrant, TokenResponse } from './upstream.js';
 
 export interface TokenHandlerDeps {
-  fetch: typeof fetch;
-  logger: Logger;
+  caller: SpotifyCaller;
+  coalescer: Coalescer;
+  metrics: Metrics;
 }
 
 export interface TokenHandlers {
@@ -26,47 +25,39 @@ export interface TokenHandlers {
   refresh(request: Request, log: Logger): Promise<Response>;
 }
 
+async function coalesceKey(app: AppConfig, refreshToken: string): Promise<CoalesceKey> {
+  const digest = await crypto.subtle.digest('SHA-256', utf8(`${app.name}\n${app.clientId}\n${refreshToken}`));
+  return { id: base64url(new Uint8Array(digest)), secret: refreshToken };
+}
+
 export function createTokenHandlers(app: AppConfig, deps: TokenHandlerDeps): TokenHandlers {
   const sealer: Sealer | undefined =
     app.encryptionSecrets.length > 0 ? createSealer(app.encryptionSecrets, app.clientId) : undefined;
   const defaultRedirectUri = app.redirectUris[0];
-
-  /** One call to Spotify, never retried here: a code is single use (wire-facts §1). */
-  async function callSpotify(grant: TokenGrant, log: Logger): Promise<TokenResponse> {
-    const started = performance.now();
-    let outcome = 'ok';
-    try {
-      const response = await tokenRequest(app, grant, {
-        fetch: deps.fetch,
-        signal: AbortSignal.timeout(app.upstreamTimeoutMs),
-      });
-      outcome = String(response.status);
-      return await processTokenResponse(response);
-    } catch (cause) {
-      const failure = upstreamFailure(cause, app.upstreamTimeoutMs);
-      if (!(cause instanceof OAuthError)) {
-        outcome = failure.error;
-      }
-      if (failure.error === 'invalid_client') {
-        log.error(
-          { app: app.name },
-          'Spotify refused the client credentials: check SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET',
-        );
-      }
-      throw failure;
-    } finally {
-      log.debug(
-        { app: app.name, grant: grant.grant_type, upstreamStatus: outcome, upstreamMs: elapsed(started) },
-        'spotify token call',
-      );
-    }
-  }
 
   async function sealed(tokens: TokenResponse): Promise<TokenResponse> {
     if (sealer && tokens.refresh_token !== undefined) {
       return { ...tokens, refresh_token: await sealer.seal(tokens.refresh_token) };
     }
     return tokens;
+  }
+
+  /** The answer to a refresh as it will go on the wire, so that coalesced callers share it whole. */
+  async function refreshAnswer(refreshToken: string, log: Logger): Promise<SharedAnswer> {
+    try {
+      const tokens = await deps.caller.call(
+        app,
+        { grant_type: 'refresh_token', refresh_token: refreshToken },
+        log,
+      );
+      // Rotated tokens are sealed like the first one, or the next refresh would fail (bih's bug).
+      return { status: 200, body: JSON.stringify(await sealed(tokens)), headers: {} };
+    } catch (error) {
+      if (error instanceof OAuthError) {
+        return { status: error.status, body: JSON.stringify(error.toJSON()), headers: { ...error.headers } };
+      }
+      throw error;
+    }
   }
 
   return {
@@ -94,7 +85,7 @@ export function createTokenHandlers(app: AppConfig, deps: TokenHandlerDeps): Tok
       if (codeVerifier !== undefined) {
         grant.code_verifier = codeVerifier;
       }
-      const tokens = await callSpotify(grant, log);
+      const tokens = await deps.caller.call(app, grant, log);
       if (tokens.refresh_token === undefined) {
         log.warn({ app: app.name }, 'Spotify returned no refresh token on a code exchange');
       }
@@ -106,13 +97,15 @@ export function createTokenHandlers(app: AppConfig, deps: TokenHandlerDeps): Tok
       const presented = requiredToken(params, 'refresh_token');
       // A token that does not unseal never reaches Spotify: no rate budget spent on forgeries.
       const refreshToken = sealer ? await sealer.unseal(presented) : presented;
-      const tokens = await callSpotify({ grant_type: 'refresh_token', refresh_token: refreshToken }, log);
-      // Rotated tokens are sealed like the first one, or the next refresh would fail (bih's bug).
-      return jsonResponse(200, await sealed(tokens));
+      const answer = await deps.coalescer.run(
+        await coalesceKey(app, refreshToken),
+        () => refreshAnswer(refreshToken, log),
+        (scope) => deps.metrics.coalesced(scope),
+      );
+      return new Response(answer.body, {
+        status: answer.status,
+        headers: { ...JSON_HEADERS, ...answer.headers },
+      });
     },
   };
-}
-
-function elapsed(started: number): number {
-  return Math.round((performance.now() - started) * 10) / 10;
 }

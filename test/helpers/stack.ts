@@ -1,7 +1,6 @@
 import { Writable } from 'node:stream';
-import { createNodeLogger } from '../../src/runtimes/node.js';
+import { createNodeLogger, createNodeService, type NodeService } from '../../src/runtimes/node/index.js';
 import { createSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
-import { createApp } from '../../src/server/app.js';
 import { type Env, loadConfig, type ServiceConfig } from '../../src/server/config.js';
 import { type Listening, listen } from './listen.js';
 
@@ -14,6 +13,8 @@ export const SECRET_B = 'sealing-secret-b-0123456789-qrstuvwxyzABCDEF';
 export interface Stack {
   sandbox: Sandbox;
   accounts: Listening;
+  /** The assembled service: its metrics, and its Redis shared state when REDIS_URL is set. */
+  node: NodeService;
   service: Listening;
   config: ServiceConfig;
   /** Every log line the service wrote, parsed. */
@@ -53,6 +54,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     SPOTIFY_ACCOUNTS_URL: accounts.url,
     LOG_LEVEL: 'debug',
     UPSTREAM_TIMEOUT_MS: '1000',
+    // Tests send many requests from one address; the rate-limit tests set their own budgets.
+    RATE_LIMIT_SWAP_PER_MINUTE: '0',
+    RATE_LIMIT_REFRESH_PER_MINUTE: '0',
     ...options.env,
   });
   let raw = '';
@@ -63,10 +67,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
   });
   const logger = createNodeLogger(config.logLevel, sink);
-  const service = await listen(createApp(config, { logger, version: 'test' }).fetch);
+  const node = createNodeService(config, { logger, version: 'test' });
+  await node.shared?.ready(2_000);
+  const service = await listen(node.app.fetch);
   return {
     sandbox,
     accounts,
+    node,
     service,
     config,
     get logs() {
@@ -78,6 +85,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     rawLogs: () => raw,
     async close() {
       await service.close();
+      await node.close();
       if (!options.accounts) {
         await accounts.close();
       }

@@ -1,5 +1,5 @@
 import { defineCommand } from 'citty';
-import { createNodeLogger, exitGracefullyOnSignals, startNodeServer } from '../../runtimes/node.js';
+import { createNodeLogger, exitGracefullyOnSignals, startNodeServer } from '../../runtimes/node/index.js';
 import {
   createSandbox,
   SANDBOX_CLIENT_ID,

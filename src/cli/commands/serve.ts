@@ -1,13 +1,20 @@
 import { defineCommand } from 'citty';
 import { createDemoApp, DEMO_PATH } from '../../demo/index.js';
-import { createNodeLogger, exitGracefullyOnSignals, startNodeServer, VERSION } from '../../runtimes/node.js';
+import {
+  createNodeLogger,
+  createNodeService,
+  exitGracefullyOnSignals,
+  type NodeService,
+  startNodeServer,
+  VERSION,
+} from '../../runtimes/node/index.js';
 import {
   createSandbox,
   SANDBOX_CLIENT_ID,
   SANDBOX_CLIENT_SECRET,
   SANDBOX_DEFAULT_REDIRECT_URIS,
 } from '../../sandbox/index.js';
-import { createApp, type Mount } from '../../server/app.js';
+import type { Mount } from '../../server/app.js';
 import { type AppConfig, loadConfig, type ServiceConfig } from '../../server/config.js';
 import { sandboxBanner, serviceBanner } from '../banner.js';
 import { configFlags, resolveEnv } from '../env.js';
@@ -54,6 +61,7 @@ export default defineCommand({
       const logger = createNodeLogger(config.logLevel);
       const [app] = config.apps as [AppConfig];
 
+      let service: NodeService | undefined;
       const running = await startNodeServer({
         host: config.host,
         port: config.port,
@@ -92,9 +100,13 @@ export default defineCommand({
               },
             );
           }
-          return createApp(effective, { logger, version: VERSION, mounts }).fetch;
+          service = createNodeService(effective, { logger, version: VERSION, mounts });
+          return service.app.fetch;
         },
       });
+      if (service?.shared && !(await service.shared.ready(2_000))) {
+        logger.warn({}, 'Redis is not reachable yet: serving with per-process limits until it is');
+      }
 
       if (app.encryptionSecrets.length === 0) {
         logger.warn(
@@ -116,7 +128,7 @@ export default defineCommand({
             })
           : serviceBanner({ serviceUrl: running.url, app }),
       );
-      exitGracefullyOnSignals(running, logger);
+      exitGracefullyOnSignals(running, logger, () => service?.close());
     } catch (error) {
       exitOnKnownFailure(error);
     }

@@ -6,54 +6,18 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { type Logger as PinoLogger, pino } from 'pino';
-import type { LogLevel } from '../server/config.js';
+import type { Logger as PinoLogger } from 'pino';
 
 type FetchHandler = (request: Request, env: unknown) => Response | Promise<Response>;
 
 export const VERSION: string = (() => {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
     return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
   } catch {
     return '0.0.0';
   }
 })();
-
-/**
- * Keys that must never be printed. Call sites already log chosen fields only; this is the second
- * line of defence should a future change log a whole object.
- */
-const REDACT_KEYS = [
-  'authorization',
-  'code',
-  'code_verifier',
-  'codeVerifier',
-  'refresh_token',
-  'refreshToken',
-  'access_token',
-  'accessToken',
-  'client_secret',
-  'clientSecret',
-  'encryptionSecrets',
-  'password',
-  'body',
-];
-
-export function createNodeLogger(level: LogLevel, destination?: NodeJS.WritableStream): PinoLogger {
-  return pino(
-    {
-      level,
-      base: { service: 'spotify-token-swap' },
-      timestamp: pino.stdTimeFunctions.isoTime,
-      redact: {
-        paths: [...REDACT_KEYS, ...REDACT_KEYS.map((key) => `*.${key}`), 'req.headers.authorization'],
-        censor: '[redacted]',
-      },
-    },
-    destination as never,
-  );
-}
 
 export interface NodeServerOptions {
   host: string;
@@ -127,7 +91,11 @@ export function startNodeServer(options: NodeServerOptions): Promise<RunningServ
 }
 
 /** SIGTERM/SIGINT: stop accepting, finish in-flight requests, exit 0. A second signal exits at once. */
-export function exitGracefullyOnSignals(running: RunningServer, logger: PinoLogger): void {
+export function exitGracefullyOnSignals(
+  running: RunningServer,
+  logger: PinoLogger,
+  cleanup?: () => Promise<void> | void,
+): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -135,11 +103,16 @@ export function exitGracefullyOnSignals(running: RunningServer, logger: PinoLogg
     }
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
-    running.close().then(() => {
-      logger.info({}, 'stopped');
-      logger.flush();
-      process.exit(0);
-    });
+    running
+      .close()
+      .then(async () => {
+        await cleanup?.();
+      })
+      .then(() => {
+        logger.info({}, 'stopped');
+        logger.flush();
+        process.exit(0);
+      });
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

@@ -1,0 +1,97 @@
+/** The Metrics seam backed by prom-client, one registry per service (so tests can run several). */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { BreakerState } from '../../server/breaker.js';
+import type { Metrics } from '../../server/metrics.js';
+
+const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
+
+export function createPromMetrics(
+  options: { defaultMetrics?: boolean } = {},
+): Metrics & { registry: Registry } {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) {
+    collectDefaultMetrics({ register: registry, prefix: 'token_swap_' });
+  }
+  const registers = [registry];
+
+  const requests = new Counter({
+    name: 'token_swap_http_requests_total',
+    help: 'HTTP requests answered, by route pattern, method and status',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers,
+  });
+  const requestDuration = new Histogram({
+    name: 'token_swap_http_request_duration_seconds',
+    help: 'Time to answer an HTTP request, by route pattern',
+    labelNames: ['route'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const upstream = new Counter({
+    name: 'token_swap_upstream_requests_total',
+    help: 'Calls to the Spotify Accounts token endpoint, by grant and outcome',
+    labelNames: ['grant', 'outcome'] as const,
+    registers,
+  });
+  const upstreamDuration = new Histogram({
+    name: 'token_swap_upstream_request_duration_seconds',
+    help: 'Duration of calls to the Spotify Accounts token endpoint, by grant',
+    labelNames: ['grant'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const retries = new Counter({
+    name: 'token_swap_upstream_retries_total',
+    help: 'Calls to Spotify retried, by grant',
+    labelNames: ['grant'] as const,
+    registers,
+  });
+  const coalesced = new Counter({
+    name: 'token_swap_refresh_coalesced_total',
+    help: 'Refreshes answered by another identical request’s upstream call (local: same process; shared: via Redis)',
+    labelNames: ['scope'] as const,
+    registers,
+  });
+  const breaker = new Gauge({
+    name: 'token_swap_circuit_breaker_state',
+    help: 'Circuit breaker in front of Spotify: 0 closed, 1 half-open, 2 open',
+    registers,
+  });
+  const rateLimited = new Counter({
+    name: 'token_swap_rate_limited_total',
+    help: 'Requests refused by the per-address rate limit, by policy',
+    labelNames: ['policy'] as const,
+    registers,
+  });
+  const capacity = new Counter({
+    name: 'token_swap_capacity_rejected_total',
+    help: 'Requests refused because too many calls to Spotify were in flight',
+    registers,
+  });
+  const sharedStore = new Gauge({
+    name: 'token_swap_shared_store_up',
+    help: 'Whether the shared store (Redis) answers: 1 up, 0 down (absent without REDIS_URL)',
+    registers,
+  });
+
+  return {
+    registry,
+    request(route, method, status, seconds) {
+      requests.inc({ route, method, status: String(status) });
+      requestDuration.observe({ route }, seconds);
+    },
+    upstream(grant, outcome, seconds) {
+      upstream.inc({ grant, outcome });
+      upstreamDuration.observe({ grant }, seconds);
+    },
+    retry: (grant) => retries.inc({ grant }),
+    coalesced: (scope) => coalesced.inc({ scope }),
+    breakerState: (state) => breaker.set(BREAKER_VALUE[state]),
+    rateLimited: (policy) => rateLimited.inc({ policy }),
+    capacityRejected: () => capacity.inc(),
+    sharedStoreUp: (up) => sharedStore.set(up ? 1 : 0),
+    async render() {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}

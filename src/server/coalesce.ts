@@ -1,0 +1,46 @@
+/**
+ * Refresh coalescing: concurrent identical refreshes share one upstream call and all get the same
+ * answer (single flight). A shared implementation (Redis) extends this across replicas.
+ */
+
+/** An answer as it goes on the wire, so that every waiter can be given exactly the same one. */
+export interface SharedAnswer {
+  status: number;
+  body: string;
+  headers: Record<string, string>;
+}
+
+export interface CoalesceKey {
+  /** A digest that identifies the request; safe to store. */
+  id: string;
+  /** The secret the request carried (the refresh token): a shared store encrypts the answer with it. */
+  secret: string;
+}
+
+export interface Coalescer {
+  /**
+   * Runs `produce` once for all concurrent callers with the same key id. `onShared` tells a caller
+   * that its answer came from another request's call.
+   */
+  run(
+    key: CoalesceKey,
+    produce: () => Promise<SharedAnswer>,
+    onShared?: (scope: 'local' | 'shared') => void,
+  ): Promise<SharedAnswer>;
+}
+
+export function createLocalCoalescer(): Coalescer {
+  const inFlight = new Map<string, Promise<SharedAnswer>>();
+  return {
+    run(key, produce, onShared) {
+      const running = inFlight.get(key.id);
+      if (running) {
+        onShared?.('local');
+        return running;
+      }
+      const started = produce().finally(() => inFlight.delete(key.id));
+      inFlight.set(key.id, started);
+      return started;
+    },
+  };
+}

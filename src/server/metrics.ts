@@ -1,0 +1,43 @@
+/**
+ * The metrics seam. The core records through this interface; the Node entry backs it with
+ * prom-client and serves GET /metrics. Labels are bounded sets (route patterns, grant types,
+ * outcome names), never anything a client controls.
+ */
+import type { BreakerState } from './breaker.js';
+
+export type UpstreamOutcome =
+  | 'ok'
+  | 'oauth_error'
+  | 'rate_limited'
+  | 'server_error'
+  | 'invalid_response'
+  | 'network_error'
+  | 'timeout';
+
+export interface Metrics {
+  request(route: string, method: string, status: number, seconds: number): void;
+  upstream(grant: string, outcome: UpstreamOutcome, seconds: number): void;
+  retry(grant: string): void;
+  /** A refresh answered by another request's upstream call. `shared`: via Redis, across replicas. */
+  coalesced(scope: 'local' | 'shared'): void;
+  breakerState(state: BreakerState): void;
+  rateLimited(policy: string): void;
+  capacityRejected(): void;
+  /** Whether the shared store (Redis) is usable; absent when none is configured. */
+  sharedStoreUp(up: boolean): void;
+  /** The Prometheus text exposition, when this implementation can render one. */
+  render?(): Promise<{ contentType: string; body: string }>;
+}
+
+const noop = () => {};
+
+export const noopMetrics: Metrics = {
+  request: noop,
+  upstream: noop,
+  retry: noop,
+  coalesced: noop,
+  breakerState: noop,
+  rateLimited: noop,
+  capacityRejected: noop,
+  sharedStoreUp: noop,
+};

@@ -1,0 +1,114 @@
+/**
+ * Per-address rate limiting with separate budgets per endpoint, fixed one-minute windows, and the
+ * IETF RateLimit header fields (draft-ietf-httpapi-ratelimit-headers: `RateLimit-Policy` and
+ * `RateLimit`). One abusive caller of a swap service would otherwise spend the Spotify rate budget
+ * of every user of the app (wire-facts §1).
+ */
+import { jsonResponse } from './errors.js';
+
+export interface RateLimitHit {
+  /** Hits in the current window, this one included. */
+  count: number;
+  /** Milliseconds until the window resets. */
+  resetMs: number;
+}
+
+/** Where counts live: memory (one process) or Redis (all replicas). */
+export interface RateLimitStore {
+  increment(key: string, windowMs: number): Promise<RateLimitHit>;
+}
+
+export interface RateLimitPolicy {
+  /** Token naming the policy in the headers, e.g. `swap`. */
+  name: string;
+  /** Requests per window; 0 disables the policy. */
+  limit: number;
+  windowMs: number;
+}
+
+export interface RateLimitDecision {
+  allowed: boolean;
+  headers: Record<string, string>;
+  retryAfterSeconds: number;
+}
+
+/** Counts in this process only. Expired windows are swept as the map is used, so it stays bounded. */
+export function createMemoryRateLimitStore(now: () => number = Date.now): RateLimitStore {
+  const windows = new Map<string, { count: number; resetAt: number }>();
+  let lastSweep = now();
+  return {
+    async increment(key, windowMs) {
+      const time = now();
+      if (time - lastSweep > windowMs) {
+        for (const [k, w] of windows) if (w.resetAt <= time) windows.delete(k);
+        lastSweep = time;
+      }
+      let window = windows.get(key);
+      if (!window || window.resetAt <= time) {
+        window = { count: 0, resetAt: time + windowMs };
+        windows.set(key, window);
+      }
+      window.count += 1;
+      return { count: window.count, resetMs: window.resetAt - time };
+    },
+  };
+}
+
+/**
+ * Uses `primary` (Redis) while it works, and `fallback` (memory) when it fails, so the service keeps
+ * serving with per-replica budgets instead of failing requests; `onFailover(up)` reports changes.
+ */
+export function createFailoverRateLimitStore(
+  primary: RateLimitStore,
+  fallback: RateLimitStore,
+  onFailover: (primaryUp: boolean, error?: unknown) => void,
+): RateLimitStore {
+  let primaryUp = true;
+  return {
+    async increment(key, windowMs) {
+      try {
+        const hit = await primary.increment(key, windowMs);
+        if (!primaryUp) {
+          primaryUp = true;
+          onFailover(true);
+        }
+        return hit;
+      } catch (error) {
+        if (primaryUp) {
+          primaryUp = false;
+          onFailover(false, error);
+        }
+        return fallback.increment(key, windowMs);
+      }
+    },
+  };
+}
+
+export async function checkRateLimit(
+  store: RateLimitStore,
+  policy: RateLimitPolicy,
+  clientKey: string,
+): Promise<RateLimitDecision> {
+  const { count, resetMs } = await store.increment(`${policy.name}:${clientKey}`, policy.windowMs);
+  const reset = Math.max(1, Math.ceil(resetMs / 1000));
+  const remaining = Math.max(0, policy.limit - count);
+  return {
+    allowed: count <= policy.limit,
+    retryAfterSeconds: reset,
+    headers: {
+      'RateLimit-Policy': `${policy.name};q=${policy.limit};w=${Math.round(policy.windowMs / 1000)}`,
+      RateLimit: `${policy.name};r=${remaining};t=${reset}`,
+    },
+  };
+}
+
+export function rateLimitedResponse(decision: RateLimitDecision): Response {
+  return jsonResponse(
+    429,
+    {
+      error: 'rate_limited',
+      error_description: `Too many requests from this address; retry after ${decision.retryAfterSeconds} seconds`,
+    },
+    { ...decision.headers, 'Retry-After': String(decision.retryAfterSeconds) },
+  );
+}

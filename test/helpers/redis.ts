@@ -1,0 +1,82 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
+
+export const REDIS_SERVER = '/usr/bin/redis-server';
+
+export interface RedisProcess {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  /** SIGKILL: Redis vanishes without a goodbye, as in a crash. */
+  kill(): Promise<void>;
+  client(): Redis;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A throwaway redis-server on a free loopback port, without persistence. */
+export async function startRedis(port?: number): Promise<RedisProcess> {
+  const chosen = port ?? (await freePort());
+  const child = spawn(
+    REDIS_SERVER,
+    [
+      '--port',
+      String(chosen),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--protected-mode',
+      'yes',
+    ],
+    { stdio: 'ignore' },
+  );
+  const failed = new Promise<never>((_, reject) => {
+    child.once('error', (error) =>
+      reject(new Error(`cannot start ${REDIS_SERVER} (apt-get install redis-server): ${error.message}`)),
+    );
+  });
+  const url = `redis://127.0.0.1:${chosen}`;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+    probe.on('error', () => {});
+    try {
+      await Promise.race([probe.connect().then(() => probe.ping()), failed]);
+      probe.disconnect();
+      break;
+    } catch (error) {
+      probe.disconnect();
+      if (Date.now() > deadline || child.exitCode !== null) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  const clients: Redis[] = [];
+  return {
+    url,
+    port: chosen,
+    child,
+    client() {
+      const client = new Redis(url);
+      client.on('error', () => {});
+      clients.push(client);
+      return client;
+    },
+    async kill() {
+      for (const client of clients) client.disconnect();
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}

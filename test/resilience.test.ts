@@ -1,0 +1,190 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { metric } from './helpers/metrics.js';
+import { injectFault, tokenCalls } from './helpers/sandbox-control.js';
+import { authorize, postForm, type Stack, startStack } from './helpers/stack.js';
+
+const stacks: Stack[] = [];
+afterEach(async () => {
+  await Promise.all(stacks.splice(0).map((s) => s.close()));
+});
+async function start(options: Parameters<typeof startStack>[0] = {}) {
+  const stack = await startStack(options);
+  stacks.push(stack);
+  return stack;
+}
+
+async function refreshToken(stack: Stack): Promise<string> {
+  const { code } = await authorize(stack.accounts.url);
+  const body = (await (await postForm(`${stack.service.url}/swap`, { code })).json()) as {
+    refresh_token: string;
+  };
+  return body.refresh_token;
+}
+
+const refresh = (stack: Stack, token: string) =>
+  postForm(`${stack.service.url}/refresh`, { refresh_token: token });
+const calls = (stack: Stack) => tokenCalls(stack.accounts.url);
+
+describe('retries', () => {
+  it('retries a refresh once after a 503, and the client sees the success', async () => {
+    const stack = await start();
+    const token = await refreshToken(stack);
+    await injectFault(stack.accounts.url, { kind: 'status', status: 503 });
+    const before = await calls(stack);
+    expect((await refresh(stack, token)).status).toBe(200);
+    expect((await calls(stack)) - before).toBe(2);
+    expect(await metric(stack, 'token_swap_upstream_retries_total', { grant: 'refresh_token' })).toBe(1);
+  });
+
+  it('retries a refresh once after a dropped connection', async () => {
+    const stack = await start();
+    const token = await refreshToken(stack);
+    await injectFault(stack.accounts.url, { kind: 'drop' });
+    expect((await refresh(stack, token)).status).toBe(200);
+  });
+
+  it('retries a refresh at most once: two 502s give the client a 502 after two calls', async () => {
+    const stack = await start();
+    const token = await refreshToken(stack);
+    await injectFault(stack.accounts.url, { kind: 'status', status: 502, count: 2 });
+    const before = await calls(stack);
+    expect((await refresh(stack, token)).status).toBe(502);
+    expect((await calls(stack)) - before).toBe(2);
+  });
+
+  it('never retries a refresh on a 4xx, a 500 or a timeout', async () => {
+    const stack = await start();
+    let before = await calls(stack);
+    expect((await refresh(stack, 'AQunknown')).status).toBe(400);
+    expect((await calls(stack)) - before).toBe(1);
+
+    const token = await refreshToken(stack);
+    await injectFault(stack.accounts.url, { kind: 'status', status: 500 });
+    before = await calls(stack);
+    expect((await refresh(stack, token)).status).toBe(502);
+    expect((await calls(stack)) - before).toBe(1);
+
+    await injectFault(stack.accounts.url, { kind: 'slow', delayMs: 1_500 });
+    before = await calls(stack);
+    expect((await refresh(stack, token)).status).toBe(504);
+    expect((await calls(stack)) - before).toBe(1);
+  });
+
+  it('never retries a code exchange once the request may have reached Spotify', async () => {
+    const stack = await start();
+    for (const fault of [{ kind: 'status', status: 503 } as const, { kind: 'drop' } as const]) {
+      const { code } = await authorize(stack.accounts.url);
+      await injectFault(stack.accounts.url, fault);
+      const before = await calls(stack);
+      expect((await postForm(`${stack.service.url}/swap`, { code })).status).toBe(502);
+      expect((await calls(stack)) - before).toBe(1);
+    }
+    expect(await metric(stack, 'token_swap_upstream_retries_total', { grant: 'authorization_code' })).toBe(0);
+  });
+
+  it('retries a code exchange when the connection was refused (the request never left)', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const stack = await start({ env: { SPOTIFY_ACCOUNTS_URL: `http://127.0.0.1:${port}` } });
+    const response = await postForm(`${stack.service.url}/swap`, { code: 'AQcode' });
+    expect(response.status).toBe(502);
+    expect(await metric(stack, 'token_swap_upstream_retries_total', { grant: 'authorization_code' })).toBe(1);
+    expect(
+      await metric(stack, 'token_swap_upstream_requests_total', {
+        grant: 'authorization_code',
+        outcome: 'network_error',
+      }),
+    ).toBe(2);
+  });
+});
+
+describe('circuit breaker', () => {
+  const env = { BREAKER_FAILURE_THRESHOLD: '3', BREAKER_COOLDOWN_MS: '600' };
+
+  async function failSwaps(stack: Stack, count: number) {
+    await injectFault(stack.accounts.url, { kind: 'status', status: 500, count });
+    for (let i = 0; i < count; i++) {
+      expect((await postForm(`${stack.service.url}/swap`, { code: 'AQx' })).status).toBe(502);
+    }
+  }
+
+  it('opens after consecutive 5xx, answers 503 with Retry-After without calling Spotify, then closes', async () => {
+    const stack = await start({ env });
+    await failSwaps(stack, 3);
+    expect(await metric(stack, 'token_swap_circuit_breaker_state')).toBe(2);
+    const before = await calls(stack);
+    const refused = await postForm(`${stack.service.url}/swap`, { code: 'AQx' });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(await refused.json()).toMatchObject({ error: 'temporarily_unavailable' });
+    expect(await calls(stack)).toBe(before);
+    expect((await fetch(`${stack.service.url}/readyz`)).status).toBe(503);
+
+    await new Promise((resolve) => setTimeout(resolve, 650));
+    // Half-open: one probe goes through; it succeeds (an OAuth 4xx is a healthy answer) and closes.
+    expect((await postForm(`${stack.service.url}/refresh`, { refresh_token: 'AQunknown' })).status).toBe(400);
+    expect(await metric(stack, 'token_swap_circuit_breaker_state')).toBe(0);
+    const ready = await fetch(`${stack.service.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({
+      status: 'ready',
+      checks: { upstream: { ok: true, detail: 'circuit breaker closed' } },
+    });
+  });
+
+  it('reopens when the half-open probe fails', async () => {
+    const stack = await start({ env });
+    await failSwaps(stack, 3);
+    await new Promise((resolve) => setTimeout(resolve, 650));
+    await failSwaps(stack, 1);
+    expect(await metric(stack, 'token_swap_circuit_breaker_state')).toBe(2);
+    expect((await postForm(`${stack.service.url}/swap`, { code: 'AQx' })).status).toBe(503);
+  });
+
+  it('counts timeouts but never OAuth 4xx', async () => {
+    const stack = await start({ env });
+    for (let i = 0; i < 10; i++) {
+      expect((await postForm(`${stack.service.url}/swap`, { code: 'AQnot-a-code' })).status).toBe(400);
+    }
+    expect(await metric(stack, 'token_swap_circuit_breaker_state')).toBe(0);
+    await injectFault(stack.accounts.url, { kind: 'slow', delayMs: 1_500, count: 3 });
+    for (let i = 0; i < 3; i++) {
+      expect((await postForm(`${stack.service.url}/swap`, { code: 'AQx' })).status).toBe(504);
+    }
+    expect(await metric(stack, 'token_swap_circuit_breaker_state')).toBe(2);
+  });
+});
+
+describe('concurrency cap', () => {
+  it('lets a few calls wait briefly, then answers 503 with Retry-After at once', async () => {
+    const stack = await start({ env: { UPSTREAM_MAX_CONCURRENCY: '2', UPSTREAM_QUEUE_TIMEOUT_MS: '100' } });
+    const tokens = await Promise.all(Array.from({ length: 6 }, () => refreshToken(stack)));
+    await injectFault(stack.accounts.url, { kind: 'slow', delayMs: 600, count: 2 });
+    const started = Date.now();
+    const responses = await Promise.all(tokens.map((token) => refresh(stack, token)));
+    const statuses = responses.map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 200, 503, 503, 503, 503]);
+    const refused = responses.find((r) => r.status === 503);
+    expect(refused?.headers.get('retry-after')).toBe('1');
+    expect(await refused?.json()).toMatchObject({ error: 'temporarily_unavailable' });
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(await metric(stack, 'token_swap_capacity_rejected_total')).toBe(4);
+  });
+});
+
+describe('connection reuse', () => {
+  it('reuses keep-alive connections to the Accounts service', async () => {
+    const stack = await start();
+    const token = await refreshToken(stack);
+    for (let i = 0; i < 20; i++) {
+      expect((await refresh(stack, token)).status).toBe(200);
+    }
+    const stats = stack.sandbox.stats();
+    expect(stats.tokenRequests).toBe(21);
+    expect(stats.tokenConnections).toBeLessThanOrEqual(2);
+  });
+});
