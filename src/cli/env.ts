@@ -82,3 +82,29 @@ export function resolveEnv(flags: Record<string, unknown>, processEnv: NodeJS.Pr
   }
   return merged;
 }
+
+/** Flags of the sandbox's behaviour, shared by `sandbox` and `serve --sandbox`. */
+export const sandboxFlags = {
+  'auto-approve': {
+    type: 'boolean',
+    description:
+      'Sandbox: approve authorize requests at once, without the consent page (SANDBOX_AUTO_APPROVE=1)',
+  },
+  rotate: {
+    type: 'boolean',
+    description: 'Sandbox: rotate refresh tokens on every refresh (SANDBOX_ROTATE_REFRESH_TOKENS=1)',
+  },
+} as const;
+
+const truthy = (value: string | undefined) => value === '1' || value?.toLowerCase() === 'true';
+
+/** The sandbox's behaviour from its flags, or else from the environment. */
+export function sandboxBehaviour(
+  flags: Record<string, unknown>,
+  env: Env,
+): { autoApprove: boolean; rotateRefreshTokens: boolean } {
+  return {
+    autoApprove: flags['auto-approve'] === true || truthy(env.SANDBOX_AUTO_APPROVE),
+    rotateRefreshTokens: flags.rotate === true || truthy(env.SANDBOX_ROTATE_REFRESH_TOKENS),
+  };
+}

@@ -8,7 +8,7 @@ import {
 } from '../../sandbox/index.js';
 import { ConfigError, LOG_LEVELS, type LogLevel, splitList } from '../../server/config.js';
 import { checkRedirectUri } from '../../shared/redirect-uri.js';
-import { configFlags, resolveEnv } from '../env.js';
+import { configFlags, resolveEnv, sandboxBehaviour, sandboxFlags } from '../env.js';
 import { exitOnKnownFailure } from '../fail.js';
 
 export const DEFAULT_SANDBOX_PORT = 3001;
@@ -19,14 +19,7 @@ export default defineCommand({
     port: { type: 'string', description: `Port to listen on (PORT, default ${DEFAULT_SANDBOX_PORT})` },
     host: configFlags.host,
     'env-file': configFlags['env-file'],
-    'auto-approve': {
-      type: 'boolean',
-      description: 'Approve authorize requests at once, without a consent page (SANDBOX_AUTO_APPROVE=1)',
-    },
-    rotate: {
-      type: 'boolean',
-      description: 'Rotate refresh tokens on every refresh (SANDBOX_ROTATE_REFRESH_TOKENS=1)',
-    },
+    ...sandboxFlags,
   },
   async run({ args }) {
     try {
@@ -55,8 +48,7 @@ export default defineCommand({
         clientSecret: env.SPOTIFY_CLIENT_SECRET || SANDBOX_CLIENT_SECRET,
         redirectUris: redirectUris.length > 0 ? redirectUris : [...SANDBOX_DEFAULT_REDIRECT_URIS],
       };
-      const autoApprove = args['auto-approve'] === true || env.SANDBOX_AUTO_APPROVE === '1';
-      const rotate = args.rotate === true || env.SANDBOX_ROTATE_REFRESH_TOKENS === '1';
+      const { autoApprove, rotateRefreshTokens: rotate } = sandboxBehaviour(args, env);
       const sandbox = createSandbox({ clients: [client], autoApprove, rotateRefreshTokens: rotate });
       const logger = createNodeLogger(level);
       const running = await startNodeServer({

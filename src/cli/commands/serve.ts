@@ -17,12 +17,8 @@ import {
 import type { Mount } from '../../server/app.js';
 import { type AppConfig, loadConfig, type ServiceConfig } from '../../server/config.js';
 import { sandboxBanner, serviceBanner } from '../banner.js';
-import { configFlags, resolveEnv } from '../env.js';
+import { configFlags, resolveEnv, sandboxBehaviour, sandboxFlags } from '../env.js';
 import { exitOnKnownFailure } from '../fail.js';
-
-function flagOrEnv(flag: unknown, value: string | undefined): boolean {
-  return flag === true || value === '1' || value === 'true';
-}
 
 export default defineCommand({
   meta: { name: 'serve', description: 'Run the token swap service' },
@@ -33,14 +29,7 @@ export default defineCommand({
       description:
         'Embed a fake Spotify Accounts under /sandbox and use it as upstream (no Spotify app needed)',
     },
-    'auto-approve': {
-      type: 'boolean',
-      description: 'With --sandbox: approve authorize requests at once (SANDBOX_AUTO_APPROVE=1)',
-    },
-    rotate: {
-      type: 'boolean',
-      description: 'With --sandbox: rotate refresh tokens on every refresh (SANDBOX_ROTATE_REFRESH_TOKENS=1)',
-    },
+    ...sandboxFlags,
   },
   async run({ args }) {
     try {
@@ -75,8 +64,7 @@ export default defineCommand({
             const redirectUris = [...app.redirectUris, demoRedirectUri];
             const sandbox = createSandbox({
               clients: [{ clientId: app.clientId, clientSecret: app.clientSecret, redirectUris }],
-              autoApprove: flagOrEnv(args['auto-approve'], env.SANDBOX_AUTO_APPROVE),
-              rotateRefreshTokens: flagOrEnv(args.rotate, env.SANDBOX_ROTATE_REFRESH_TOKENS),
+              ...sandboxBehaviour(args, env),
             });
             // The service reaches its embedded Accounts over its own socket, like the real one.
             effective = { ...config, apps: [{ ...app, accountsUrl, redirectUris }] };
