@@ -188,8 +188,12 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
   const limit = bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: () =>
+      // The rest of the body is never read, so this connection cannot carry another request:
+      // say so, or a keep-alive client's next request would hang until the socket is torn down.
       errorResponse(
-        new OAuthError(413, 'invalid_request', `The request body exceeds ${MAX_BODY_BYTES} bytes`),
+        new OAuthError(413, 'invalid_request', `The request body exceeds ${MAX_BODY_BYTES} bytes`, {
+          Connection: 'close',
+        }),
       ),
   });
 
