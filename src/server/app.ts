@@ -23,7 +23,7 @@ import {
   rateLimitedResponse,
 } from './rate-limit.js';
 import { createSpotifyCaller } from './spotify-caller.js';
-import { createTokenHandlers } from './token-handlers.js';
+import { createTokenHandlers, type LegacyUnsealer } from './token-handlers.js';
 
 /** Token requests are a few hundred bytes; 8 KiB leaves room for long redirect URIs and extras. */
 export const MAX_BODY_BYTES = 8 * 1024;
@@ -59,6 +59,8 @@ export interface AppOptions {
   clientAddress?: (c: Context) => string | undefined;
   /** Extra readiness checks, e.g. Redis. */
   readiness?: () => Promise<Record<string, ReadinessCheck>>;
+  /** Opens refresh tokens of the Ruby service for an app with LEGACY_ENCRYPTION_SECRET (Node only). */
+  legacyUnsealer?: (secrets: readonly string[]) => LegacyUnsealer;
 }
 
 export interface Variables {
@@ -149,10 +151,20 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
     }),
     metrics,
   });
+  if (defaultApp.legacyEncryptionSecrets.length > 0 && !options.legacyUnsealer) {
+    logger.error(
+      { app: defaultApp.name },
+      'LEGACY_ENCRYPTION_SECRET is set, but this runtime cannot open 3DES tokens (run the Node build)',
+    );
+  }
   const handlers = createTokenHandlers(defaultApp, {
     caller,
     coalescer: options.coalescer ?? createLocalCoalescer(),
     metrics,
+    legacyUnseal:
+      defaultApp.legacyEncryptionSecrets.length > 0
+        ? options.legacyUnsealer?.(defaultApp.legacyEncryptionSecrets)
+        : undefined,
   });
   const rateLimitStore = options.rateLimitStore ?? createMemoryRateLimitStore();
   const app = new Hono<Env>();

@@ -37,6 +37,11 @@ export interface AppConfig {
   readonly accountsUrl: string;
   /** Sealing secrets: the first seals, all unseal. Empty: refresh tokens pass through unsealed. */
   readonly encryptionSecrets: readonly string[];
+  /**
+   * Passphrases of the Ruby spotify-token-swap-service: its 3DES-sealed refresh tokens are accepted
+   * on /refresh and answered with a token sealed the new way (runtimes that can open them only).
+   */
+  readonly legacyEncryptionSecrets: readonly string[];
   /** Exact origins allowed to call the service from a browser. */
   readonly corsOrigins: readonly string[];
   readonly upstreamTimeoutMs: number;
@@ -81,6 +86,7 @@ export const ENV = {
   SPOTIFY_CLIENT_CALLBACK_URL: 'Alias of SPOTIFY_REDIRECT_URI',
   SPOTIFY_ACCOUNTS_URL: 'Spotify Accounts base URL',
   ENCRYPTION_SECRET: 'Refresh-token sealing secrets, comma-separated; the first seals, all unseal',
+  LEGACY_ENCRYPTION_SECRET: 'ENCRYPTION_SECRET of the Ruby token swap service, to migrate its tokens',
   CORS_ORIGINS: 'Browser origins allowed to call the service, comma-separated',
   PORT: 'TCP port to listen on',
   HOST: 'Address to listen on',
@@ -254,6 +260,14 @@ const EnvSchema = z.object({
   SPOTIFY_REDIRECT_URI: z.preprocess(blankToUndefined, redirectUriList),
   SPOTIFY_ACCOUNTS_URL: accountsUrl,
   ENCRYPTION_SECRET: encryptionSecrets,
+  LEGACY_ENCRYPTION_SECRET: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .optional()
+      // Old passphrases had no length rule; the commas split several of them.
+      .transform((value) => splitList(value)),
+  ),
   CORS_ORIGINS: corsOrigins,
   PORT: integer(DEFAULT_PORT, 0, 65_535),
   HOST: z.preprocess(blankToUndefined, z.string().trim().default(DEFAULT_HOST)),
@@ -288,6 +302,11 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): ServiceCo
     throw new ConfigError(result.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`));
   }
   const vars = result.data;
+  if (vars.LEGACY_ENCRYPTION_SECRET.length > 0 && vars.ENCRYPTION_SECRET.length === 0) {
+    throw new ConfigError([
+      'LEGACY_ENCRYPTION_SECRET: needs ENCRYPTION_SECRET too, since migrated tokens are handed out sealed the new way',
+    ]);
+  }
   const app: AppConfig = Object.freeze({
     name: 'default',
     clientId: vars.SPOTIFY_CLIENT_ID,
@@ -295,6 +314,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): ServiceCo
     redirectUris: Object.freeze(vars.SPOTIFY_REDIRECT_URI),
     accountsUrl: vars.SPOTIFY_ACCOUNTS_URL,
     encryptionSecrets: Object.freeze(vars.ENCRYPTION_SECRET),
+    legacyEncryptionSecrets: Object.freeze(vars.LEGACY_ENCRYPTION_SECRET),
     corsOrigins: Object.freeze(vars.CORS_ORIGINS),
     upstreamTimeoutMs: vars.UPSTREAM_TIMEOUT_MS,
   });

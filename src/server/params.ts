@@ -88,13 +88,18 @@ export function single(params: RawParams, name: string): string | undefined {
 
 // Codes and refresh tokens are opaque, but always short runs of visible ASCII.
 const OPAQUE_TOKEN = /^[\x21-\x7e]{1,2048}$/;
+/**
+ * Refresh tokens sealed by the Ruby service are Base64 with newlines, whose `+` turn into spaces
+ * when a client forgets to URL-encode them: let those through to the legacy unsealer.
+ */
+const LEGACY_TOKEN = /^[\x20-\x7e\r\n]{1,4096}$/;
 
-export function requiredToken(params: RawParams, name: string): string {
+export function requiredToken(params: RawParams, name: string, options: { legacy?: boolean } = {}): string {
   const value = single(params, name);
   if (value === undefined) {
     throw invalidRequest(`The ${name} parameter is required`);
   }
-  if (!OPAQUE_TOKEN.test(value)) {
+  if (!(options.legacy ? LEGACY_TOKEN : OPAQUE_TOKEN).test(value)) {
     throw invalidRequest(`The ${name} parameter is malformed`);
   }
   return value;

@@ -10,14 +10,19 @@ import { JSON_HEADERS, jsonResponse, OAuthError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { optionalCodeVerifier, optionalRedirectUri, readParams, requiredToken } from './params.js';
-import { createSealer, type Sealer } from './sealing.js';
+import { createSealer, SEALED_PREFIX, type Sealer } from './sealing.js';
 import type { SpotifyCaller } from './spotify-caller.js';
 import type { TokenGrant, TokenResponse } from './upstream.js';
+
+/** Opens a refresh token sealed by an older service; undefined when it cannot. */
+export type LegacyUnsealer = (token: string) => string | undefined;
 
 export interface TokenHandlerDeps {
   caller: SpotifyCaller;
   coalescer: Coalescer;
   metrics: Metrics;
+  /** Present when this runtime can open the app's legacy tokens (LEGACY_ENCRYPTION_SECRET). */
+  legacyUnseal?: LegacyUnsealer;
 }
 
 export interface TokenHandlers {
@@ -25,8 +30,11 @@ export interface TokenHandlers {
   refresh(request: Request, log: Logger): Promise<Response>;
 }
 
-async function coalesceKey(app: AppConfig, refreshToken: string): Promise<CoalesceKey> {
-  const digest = await crypto.subtle.digest('SHA-256', utf8(`${app.name}\n${app.clientId}\n${refreshToken}`));
+async function coalesceKey(app: AppConfig, refreshToken: string, migrating: boolean): Promise<CoalesceKey> {
+  // A migrating request must not share the answer of a plain one: only its answer carries the
+  // newly sealed token.
+  const material = `${app.name}\n${app.clientId}\n${migrating ? 'legacy' : 'current'}\n${refreshToken}`;
+  const digest = await crypto.subtle.digest('SHA-256', utf8(material));
   return { id: base64url(new Uint8Array(digest)), secret: refreshToken };
 }
 
@@ -43,13 +51,18 @@ export function createTokenHandlers(app: AppConfig, deps: TokenHandlerDeps): Tok
   }
 
   /** The answer to a refresh as it will go on the wire, so that coalesced callers share it whole. */
-  async function refreshAnswer(refreshToken: string, log: Logger): Promise<SharedAnswer> {
+  async function refreshAnswer(refreshToken: string, migrating: boolean, log: Logger): Promise<SharedAnswer> {
     try {
-      const tokens = await deps.caller.call(
+      let tokens = await deps.caller.call(
         app,
         { grant_type: 'refresh_token', refresh_token: refreshToken },
         log,
       );
+      if (migrating && tokens.refresh_token === undefined) {
+        // Hand the client its refresh token sealed the new way, so it replaces the legacy one.
+        tokens = { ...tokens, refresh_token: refreshToken };
+        log.info({ app: app.name }, 'migrated a refresh token sealed by the Ruby token swap service');
+      }
       // Rotated tokens are sealed like the first one, or the next refresh would fail (bih's bug).
       return { status: 200, body: JSON.stringify(await sealed(tokens)), headers: {} };
     } catch (error) {
@@ -94,12 +107,22 @@ export function createTokenHandlers(app: AppConfig, deps: TokenHandlerDeps): Tok
 
     async refresh(request, log) {
       const params = await readParams(request);
-      const presented = requiredToken(params, 'refresh_token');
+      const presented = requiredToken(params, 'refresh_token', { legacy: deps.legacyUnseal !== undefined });
       // A token that does not unseal never reaches Spotify: no rate budget spent on forgeries.
-      const refreshToken = sealer ? await sealer.unseal(presented) : presented;
+      let refreshToken = presented;
+      let migrating = false;
+      if (sealer) {
+        const legacy = presented.startsWith(SEALED_PREFIX) ? undefined : deps.legacyUnseal?.(presented);
+        if (legacy !== undefined) {
+          refreshToken = legacy;
+          migrating = true;
+        } else {
+          refreshToken = await sealer.unseal(presented);
+        }
+      }
       const answer = await deps.coalescer.run(
-        await coalesceKey(app, refreshToken),
-        () => refreshAnswer(refreshToken, log),
+        await coalesceKey(app, refreshToken, migrating),
+        () => refreshAnswer(refreshToken, migrating, log),
         (scope) => deps.metrics.coalesced(scope),
       );
       return new Response(answer.body, {

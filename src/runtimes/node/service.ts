@@ -8,6 +8,7 @@ import { createApp, type Mount } from '../../server/app.js';
 import type { ServiceConfig } from '../../server/config.js';
 import type { Logger } from '../../server/logger.js';
 import type { Metrics } from '../../server/metrics.js';
+import { createLegacyUnsealer } from './legacy-sealing.js';
 import { createPromMetrics } from './metrics.js';
 import { createRedisSharedState, type RedisSharedState } from './redis.js';
 
@@ -47,6 +48,7 @@ export function createNodeService(config: ServiceConfig, options: NodeServiceOpt
     rateLimitStore: shared?.rateLimitStore,
     coalescer: shared?.coalescer,
     readiness: shared ? () => shared.readiness() : undefined,
+    legacyUnsealer: createLegacyUnsealer,
     clientAddress: (c) => {
       try {
         return getConnInfo(c).remote.address;
