@@ -230,10 +230,12 @@ function taintOf(sent: Sent): string[] {
  * only the general properties apply (an unknown path, or a percent-encoded one that may route).
  */
 function expectedStatuses(sent: Sent): readonly number[] | undefined {
+  const path = sent.url.pathname;
   if (sent.verb === 'OPTIONS') {
+    // CORS answers preflights on the token endpoints only; elsewhere the general properties apply.
+    if (!(TOKEN_PATHS as readonly string[]).includes(path)) return undefined;
     return sent.origin !== undefined && sent.origin !== ALLOWED_ORIGIN ? [403] : [204];
   }
-  const path = sent.url.pathname;
   if ((TOKEN_PATHS as readonly string[]).includes(path)) {
     if (sent.verb !== 'POST') {
       return [405];

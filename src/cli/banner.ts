@@ -1,4 +1,5 @@
 /** What a person sees on stderr when a server starts (logs go to stdout as JSON). */
+import { appPrefix } from '../server/app.js';
 import type { AppConfig } from '../server/config.js';
 import { isLoopbackRedirectUri } from '../shared/redirect-uri.js';
 
@@ -11,13 +12,15 @@ export function exampleRedirectUri(app: Pick<AppConfig, 'redirectUris'>): string
   return first;
 }
 
-export function serviceBanner(options: { serviceUrl: string; app: AppConfig }): string {
-  const { serviceUrl, app } = options;
+export function serviceBanner(options: { serviceUrl: string; apps: readonly AppConfig[] }): string {
+  const { serviceUrl, apps } = options;
+  const lines = apps.map((app) => {
+    const base = `${serviceUrl}${appPrefix(app)}`;
+    return `  ${app.name.padEnd(10)} POST ${base}/swap, POST ${base}/refresh   (sealing ${app.encryptionSecrets.length > 0 ? 'on' : 'OFF'}, upstream ${app.accountsUrl})`;
+  });
   return `
 spotify-token-swap is listening on ${serviceUrl}
-  POST ${serviceUrl}/swap      exchange an authorization code
-  POST ${serviceUrl}/refresh   refresh an access token
-  Upstream: ${app.accountsUrl}   Sealing: ${app.encryptionSecrets.length > 0 ? 'on' : 'OFF'}
+${lines.join('\n')}
 
 `;
 }

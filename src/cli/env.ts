@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
-import type { Env } from '../server/config.js';
+import { ConfigError, type ConfigFile, type Env } from '../server/config.js';
 
 export class EnvFileError extends Error {
   override readonly name = 'EnvFileError';
@@ -55,6 +55,12 @@ export const configFlags = {
   },
   'log-level': { type: 'string', description: 'fatal|error|warn|info|debug|trace|silent (LOG_LEVEL)' },
   'env-file': { type: 'string', description: 'Read variables from this file (default: .env when present)' },
+  config: {
+    type: 'string',
+    description:
+      'Apps file for several Spotify apps (TOKEN_SWAP_CONFIG; default: token-swap.config.json when present)',
+    valueHint: 'path',
+  },
 } as const;
 
 const FLAG_TO_ENV: Record<string, string> = {
@@ -107,4 +113,25 @@ export function sandboxBehaviour(
     autoApprove: flags['auto-approve'] === true || truthy(env.SANDBOX_AUTO_APPROVE),
     rotateRefreshTokens: flags.rotate === true || truthy(env.SANDBOX_ROTATE_REFRESH_TOKENS),
   };
+}
+
+/** The default name of the multi-app configuration file, looked for in the working directory. */
+export const CONFIG_FILE_NAME = 'token-swap.config.json';
+
+/**
+ * Reads the apps file: `--config`, else TOKEN_SWAP_CONFIG, else token-swap.config.json when present.
+ * An explicit path must exist; invalid JSON is a configuration error that names the file.
+ */
+export function readConfigFile(flag: unknown, env: Env): ConfigFile | undefined {
+  const explicit = typeof flag === 'string' && flag !== '' ? flag : env.TOKEN_SWAP_CONFIG || undefined;
+  const path = explicit ?? CONFIG_FILE_NAME;
+  if (!existsSync(path)) {
+    if (explicit !== undefined) throw new ConfigError([`${path}: the configuration file does not exist`]);
+    return undefined;
+  }
+  try {
+    return { source: path, content: JSON.parse(readFileSync(path, 'utf8')) };
+  } catch (error) {
+    throw new ConfigError([`${path}: not valid JSON (${(error as Error).message})`]);
+  }
 }

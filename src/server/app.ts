@@ -7,11 +7,11 @@ import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { timingSafeEqual } from '../shared/encoding.js';
-import { type BreakerState, createCircuitBreaker } from './breaker.js';
+import { type BreakerState, type CircuitBreaker, createCircuitBreaker } from './breaker.js';
 import { resolveClientIp } from './client-ip.js';
 import { type Coalescer, createLocalCoalescer } from './coalesce.js';
 import { createConcurrencyLimiter } from './concurrency.js';
-import type { AppConfig, ServiceConfig } from './config.js';
+import { type AppConfig, DEFAULT_APP, type ServiceConfig } from './config.js';
 import { errorResponse, jsonResponse, OAuthError, serverError } from './errors.js';
 import { type Logger, silentLogger } from './logger.js';
 import { type Metrics, noopMetrics } from './metrics.js';
@@ -22,7 +22,7 @@ import {
   type RateLimitStore,
   rateLimitedResponse,
 } from './rate-limit.js';
-import { createSpotifyCaller } from './spotify-caller.js';
+import { createSpotifyCaller, type SpotifyCaller } from './spotify-caller.js';
 import { createTokenHandlers, type LegacyUnsealer } from './token-handlers.js';
 
 /** Token requests are a few hundred bytes; 8 KiB leaves room for long redirect URIs and extras. */
@@ -97,9 +97,19 @@ function routeLabel(path: string): string {
     case '/readyz':
     case '/metrics':
       return path;
-    default:
+    default: {
+      const app = /^\/apps\/[a-z0-9-]+(\/.*)$/.exec(path)?.[1];
+      if (app !== undefined && (SWAP_PATHS as readonly string[]).concat(REFRESH_PATHS).includes(app)) {
+        return `/apps/:app${app}`;
+      }
       return path.startsWith('/sandbox/') ? '/sandbox/*' : path.startsWith('/demo') ? '/demo/*' : 'unmatched';
+    }
   }
+}
+
+/** Where an app's endpoints live: the root for the environment's app, `/apps/{name}` for the others. */
+export function appPrefix(app: Pick<AppConfig, 'name'>): string {
+  return app.name === DEFAULT_APP ? '' : `/apps/${app.name}`;
 }
 
 function corsFor(app: AppConfig): MiddlewareHandler<Env> {
@@ -124,48 +134,45 @@ function corsFor(app: AppConfig): MiddlewareHandler<Env> {
 export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono<Env> {
   const logger = options.logger ?? silentLogger;
   const metrics = options.metrics ?? noopMetrics;
-  const [defaultApp] = config.apps;
-  if (!defaultApp) {
+  if (config.apps.length === 0) {
     throw new TypeError('the configuration holds no app');
   }
 
-  const breaker = createCircuitBreaker({
-    failureThreshold: config.resilience.breakerThreshold,
-    cooldownMs: config.resilience.breakerCooldownMs,
-    onStateChange: (state: BreakerState) => {
-      metrics.breakerState(state);
-      if (state === 'open') {
-        logger.error({ breaker: state }, 'circuit breaker open: Spotify Accounts is failing');
-      } else {
-        logger.warn({ breaker: state }, `circuit breaker ${state}`);
-      }
-    },
-  });
+  // One breaker and one concurrency cap per upstream: apps on the same Accounts service share them.
+  const breakers: CircuitBreaker[] = [];
+  const callers = new Map<string, SpotifyCaller>();
+  const callerFor = (accountsUrl: string): SpotifyCaller => {
+    let caller = callers.get(accountsUrl);
+    if (!caller) {
+      const breaker = createCircuitBreaker({
+        failureThreshold: config.resilience.breakerThreshold,
+        cooldownMs: config.resilience.breakerCooldownMs,
+        onStateChange: (state: BreakerState) => {
+          metrics.breakerState(state);
+          if (state === 'open') {
+            logger.error({ breaker: state }, 'circuit breaker open: Spotify Accounts is failing');
+          } else {
+            logger.warn({ breaker: state }, `circuit breaker ${state}`);
+          }
+        },
+      });
+      breakers.push(breaker);
+      caller = createSpotifyCaller({
+        fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+        breaker,
+        limiter: createConcurrencyLimiter({
+          maxConcurrent: config.resilience.maxConcurrency,
+          queueTimeoutMs: config.resilience.queueTimeoutMs,
+        }),
+        metrics,
+      });
+      callers.set(accountsUrl, caller);
+    }
+    return caller;
+  };
   metrics.breakerState('closed');
-  const caller = createSpotifyCaller({
-    fetch: options.fetch ?? ((input, init) => fetch(input, init)),
-    breaker,
-    limiter: createConcurrencyLimiter({
-      maxConcurrent: config.resilience.maxConcurrency,
-      queueTimeoutMs: config.resilience.queueTimeoutMs,
-    }),
-    metrics,
-  });
-  if (defaultApp.legacyEncryptionSecrets.length > 0 && !options.legacyUnsealer) {
-    logger.error(
-      { app: defaultApp.name },
-      'LEGACY_ENCRYPTION_SECRET is set, but this runtime cannot open 3DES tokens (run the Node build)',
-    );
-  }
-  const handlers = createTokenHandlers(defaultApp, {
-    caller,
-    coalescer: options.coalescer ?? createLocalCoalescer(),
-    metrics,
-    legacyUnseal:
-      defaultApp.legacyEncryptionSecrets.length > 0
-        ? options.legacyUnsealer?.(defaultApp.legacyEncryptionSecrets)
-        : undefined,
-  });
+  const coalescer = options.coalescer ?? createLocalCoalescer();
+
   const rateLimitStore = options.rateLimitStore ?? createMemoryRateLimitStore();
   const app = new Hono<Env>();
 
@@ -193,10 +200,6 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
     );
   });
 
-  if (defaultApp.corsOrigins.length > 0) {
-    app.use(corsFor(defaultApp));
-  }
-
   const limit = bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: () =>
@@ -209,7 +212,7 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
       ),
   });
 
-  const rateLimited = (policy: RateLimitPolicy): MiddlewareHandler<Env> =>
+  const rateLimited = (policy: RateLimitPolicy, appName: string): MiddlewareHandler<Env> =>
     async function rateLimit(c, next) {
       if (policy.limit === 0) return next();
       const ip = resolveClientIp(
@@ -217,7 +220,9 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
         c.req.header('x-forwarded-for'),
         config.trustProxy,
       );
-      const decision = await checkRateLimit(rateLimitStore, policy, ip);
+      // Each app has its own budgets; the default app keeps the plain key.
+      const key = appName === DEFAULT_APP ? ip : `${appName}:${ip}`;
+      const decision = await checkRateLimit(rateLimitStore, policy, key);
       if (!decision.allowed) {
         metrics.rateLimited(policy.name);
         return rateLimitedResponse(decision);
@@ -225,33 +230,60 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
       await next();
       for (const [name, value] of Object.entries(decision.headers)) c.res.headers.set(name, value);
     };
-  const swapLimit = rateLimited({ name: 'swap', limit: config.rateLimit.swapPerMinute, windowMs: WINDOW_MS });
-  const refreshLimit = rateLimited({
-    name: 'refresh',
-    limit: config.rateLimit.refreshPerMinute,
-    windowMs: WINDOW_MS,
-  });
 
-  for (const path of SWAP_PATHS) {
-    app.post(path, swapLimit, limit, (c) => handlers.swap(c.req.raw, c.var.log));
-  }
-  for (const path of REFRESH_PATHS) {
-    app.post(path, refreshLimit, limit, (c) => handlers.refresh(c.req.raw, c.var.log));
-  }
-  for (const path of [...SWAP_PATHS, ...REFRESH_PATHS]) {
-    app.all(path, () =>
-      jsonResponse(
-        405,
-        { error: 'method_not_allowed', error_description: 'Use POST for this endpoint' },
-        { Allow: 'POST, OPTIONS' },
-      ),
+  const methodNotAllowed = () =>
+    jsonResponse(
+      405,
+      { error: 'method_not_allowed', error_description: 'Use POST for this endpoint' },
+      { Allow: 'POST, OPTIONS' },
     );
+
+  for (const appConfig of config.apps) {
+    const prefix = appPrefix(appConfig);
+    if (appConfig.legacyEncryptionSecrets.length > 0 && !options.legacyUnsealer) {
+      logger.error(
+        { app: appConfig.name },
+        'LEGACY_ENCRYPTION_SECRET is set, but this runtime cannot open 3DES tokens (run the Node build)',
+      );
+    }
+    const handlers = createTokenHandlers(appConfig, {
+      caller: callerFor(appConfig.accountsUrl),
+      coalescer,
+      metrics,
+      legacyUnseal:
+        appConfig.legacyEncryptionSecrets.length > 0
+          ? options.legacyUnsealer?.(appConfig.legacyEncryptionSecrets)
+          : undefined,
+    });
+    const swapLimit = rateLimited(
+      { name: 'swap', limit: config.rateLimit.swapPerMinute, windowMs: WINDOW_MS },
+      appConfig.name,
+    );
+    const refreshLimit = rateLimited(
+      { name: 'refresh', limit: config.rateLimit.refreshPerMinute, windowMs: WINDOW_MS },
+      appConfig.name,
+    );
+    const corsGate = appConfig.corsOrigins.length > 0 ? corsFor(appConfig) : undefined;
+    for (const path of [...SWAP_PATHS, ...REFRESH_PATHS]) {
+      // CORS per app and per path: one app's origins never open another app's endpoints.
+      if (corsGate) app.use(`${prefix}${path}`, corsGate);
+    }
+    for (const path of SWAP_PATHS) {
+      app.post(`${prefix}${path}`, swapLimit, limit, (c) => handlers.swap(c.req.raw, c.var.log));
+    }
+    for (const path of REFRESH_PATHS) {
+      app.post(`${prefix}${path}`, refreshLimit, limit, (c) => handlers.refresh(c.req.raw, c.var.log));
+    }
+    for (const path of [...SWAP_PATHS, ...REFRESH_PATHS]) {
+      app.all(`${prefix}${path}`, methodNotAllowed);
+    }
   }
 
   app.get('/healthz', () => jsonResponse(200, { status: 'ok' }));
 
   app.get('/readyz', async () => {
-    const state = breaker.state();
+    const states = breakers.map((breaker) => breaker.state());
+    const state = states.includes('open') ? 'open' : states.includes('half_open') ? 'half_open' : 'closed';
     const checks: Record<string, ReadinessCheck> = {
       upstream: { ok: state !== 'open', detail: `circuit breaker ${state}` },
       ...(await options.readiness?.()),
@@ -299,7 +331,16 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
         ...(metrics.render ? { 'GET /metrics': 'Prometheus metrics' } : {}),
         ...Object.fromEntries(mounts.map((m) => [`${m.path}/*`, m.description])),
       },
-      sealing: defaultApp.encryptionSecrets.length > 0 ? 'on' : 'off',
+      apps: Object.fromEntries(
+        config.apps.map((appConfig) => [
+          appConfig.name,
+          {
+            swap: `${appPrefix(appConfig)}/swap`,
+            refresh: `${appPrefix(appConfig)}/refresh`,
+            sealing: appConfig.encryptionSecrets.length > 0 ? 'on' : 'off',
+          },
+        ]),
+      ),
     }),
   );
 

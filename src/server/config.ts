@@ -18,6 +18,8 @@ export const DEFAULT_PORT = 3000;
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 10_000;
 export const MIN_SECRET_LENGTH = 32;
+/** The app the environment defines, served at the root paths. */
+export const DEFAULT_APP = 'default';
 export const DEFAULT_RATE_LIMITS: RateLimitConfig = { swapPerMinute: 30, refreshPerMinute: 120 };
 export const DEFAULT_RESILIENCE: ResilienceConfig = {
   maxConcurrency: 64,
@@ -134,9 +136,6 @@ export function splitList(value: string | undefined): string[] {
 const blankToUndefined = (value: unknown) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 
-const text = (hint: string) =>
-  z.preprocess(blankToUndefined, z.string({ error: `is required (${hint})` }).trim());
-
 const integer = (fallback: number, min: number, max: number) =>
   z.preprocess(
     blankToUndefined,
@@ -148,21 +147,76 @@ const integer = (fallback: number, min: number, max: number) =>
       .default(fallback),
   );
 
-const redirectUriList = z
-  .string({ error: 'is required: the redirect URI(s) registered for your app in the Spotify dashboard' })
-  .transform((value, ctx) => {
-    const uris = splitList(value);
-    if (uris.length === 0) {
-      ctx.addIssue({ code: 'custom', message: 'must hold at least one redirect URI' });
-    }
-    for (const uri of uris) {
-      const verdict = checkRedirectUri(uri);
-      if (!verdict.ok) {
-        ctx.addIssue({ code: 'custom', message: verdict.reason ?? `"${uri}" is not allowed` });
-      }
-    }
-    return uris;
+/** Each check returns sentences for a person; none of them echoes a secret. */
+function redirectUriProblems(uris: readonly string[]): string[] {
+  if (uris.length === 0) return ['must hold at least one redirect URI'];
+  return uris.flatMap((uri) => {
+    const verdict = checkRedirectUri(uri);
+    return verdict.ok ? [] : [verdict.reason ?? `"${uri}" is not allowed`];
   });
+}
+
+function normalizeAccountsUrl(value: string): { href?: string; problems: string[] } {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return { problems: [`"${value}" is not an absolute URL`] };
+  }
+  const problems: string[] = [];
+  const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    // The client secret travels in this request: plain http is for a local sandbox only.
+    problems.push('must use https (plain http is allowed on loopback only)');
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    problems.push('must be a base URL without query, fragment or credentials');
+  }
+  return { href: url.href.replace(/\/+$/, ''), problems };
+}
+
+function secretProblems(secrets: readonly string[]): string[] {
+  return secrets.flatMap((secret, index) =>
+    secret.length < MIN_SECRET_LENGTH
+      ? [
+          `secret #${index + 1} is shorter than ${MIN_SECRET_LENGTH} characters; generate one with: openssl rand -base64 48`,
+        ]
+      : [],
+  );
+}
+
+function corsProblems(origins: readonly string[]): string[] {
+  return origins.flatMap((origin) => {
+    if (origin === '*') return ['"*" is not allowed: list the exact origins'];
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    return parsed?.origin === origin
+      ? []
+      : [`"${origin}" is not an origin (scheme://host[:port], no path or trailing slash)`];
+  });
+}
+
+/** Turns a check into zod issues on the current variable. */
+function report(ctx: z.RefinementCtx, problems: readonly string[]) {
+  for (const message of problems) ctx.addIssue({ code: 'custom', message });
+}
+
+const redirectUriList = z.preprocess(
+  blankToUndefined,
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      const uris = splitList(value);
+      report(ctx, redirectUriProblems(uris));
+      return uris;
+    }),
+);
 
 const accountsUrl = z.preprocess(
   blankToUndefined,
@@ -170,25 +224,9 @@ const accountsUrl = z.preprocess(
     .string()
     .default(DEFAULT_ACCOUNTS_URL)
     .transform((value, ctx) => {
-      let url: URL;
-      try {
-        url = new URL(value);
-      } catch {
-        ctx.addIssue({ code: 'custom', message: `"${value}" is not an absolute URL` });
-        return z.NEVER;
-      }
-      const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname);
-      if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-        // The client secret travels in this request: plain http is for a local sandbox only.
-        ctx.addIssue({ code: 'custom', message: 'must use https (plain http is allowed on loopback only)' });
-      }
-      if (url.search || url.hash || url.username || url.password) {
-        ctx.addIssue({
-          code: 'custom',
-          message: 'must be a base URL without query, fragment or credentials',
-        });
-      }
-      return url.href.replace(/\/+$/, '');
+      const { href, problems } = normalizeAccountsUrl(value);
+      report(ctx, problems);
+      return href ?? value;
     }),
 );
 
@@ -199,14 +237,7 @@ const encryptionSecrets = z.preprocess(
     .optional()
     .transform((value, ctx) => {
       const secrets = splitList(value);
-      secrets.forEach((secret, index) => {
-        if (secret.length < MIN_SECRET_LENGTH) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `secret #${index + 1} is shorter than ${MIN_SECRET_LENGTH} characters; generate one with: openssl rand -base64 48`,
-          });
-        }
-      });
+      report(ctx, secretProblems(secrets));
       return secrets;
     }),
 );
@@ -218,22 +249,7 @@ const corsOrigins = z.preprocess(
     .optional()
     .transform((value, ctx) => {
       const origins = splitList(value);
-      for (const origin of origins) {
-        let parsed: URL | undefined;
-        try {
-          parsed = new URL(origin);
-        } catch {
-          parsed = undefined;
-        }
-        if (origin === '*') {
-          ctx.addIssue({ code: 'custom', message: '"*" is not allowed: list the exact origins' });
-        } else if (!parsed || parsed.origin !== origin) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `"${origin}" is not an origin (scheme://host[:port], no path or trailing slash)`,
-          });
-        }
-      }
+      report(ctx, corsProblems(origins));
       return origins;
     }),
 );
@@ -255,9 +271,10 @@ const metricsToken = z.preprocess(
 );
 
 const EnvSchema = z.object({
-  SPOTIFY_CLIENT_ID: text('the Client ID shown on your app page in the Spotify developer dashboard'),
-  SPOTIFY_CLIENT_SECRET: text('the Client secret shown on your app page in the Spotify developer dashboard'),
-  SPOTIFY_REDIRECT_URI: z.preprocess(blankToUndefined, redirectUriList),
+  // Required unless a configuration file declares the apps: checked after parsing.
+  SPOTIFY_CLIENT_ID: z.preprocess(blankToUndefined, z.string().trim().optional()),
+  SPOTIFY_CLIENT_SECRET: z.preprocess(blankToUndefined, z.string().trim().optional()),
+  SPOTIFY_REDIRECT_URI: redirectUriList,
   SPOTIFY_ACCOUNTS_URL: accountsUrl,
   ENCRYPTION_SECRET: encryptionSecrets,
   LEGACY_ENCRYPTION_SECRET: z.preprocess(
@@ -287,8 +304,45 @@ const EnvSchema = z.object({
   METRICS_TOKEN: metricsToken,
 });
 
+/** A secret in the configuration file: the value itself, or `{ "env": "NAME" }` to read it from there. */
+const secretReference = z.union([
+  z.string().min(1),
+  z
+    .object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be a variable name' }) })
+    .strict(),
+]);
+
+export const APP_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+const FileAppSchema = z
+  .object({
+    clientId: z.string().trim().min(1),
+    clientSecret: secretReference,
+    redirectUris: z.array(z.string()).min(1),
+    encryptionSecrets: z.array(secretReference).default([]),
+    legacyEncryptionSecrets: z.array(secretReference).default([]),
+    corsOrigins: z.array(z.string()).default([]),
+    accountsUrl: z.string().optional(),
+    upstreamTimeoutMs: z.number().int().min(100).max(120_000).optional(),
+  })
+  .strict();
+
+const FileSchema = z
+  .object({
+    // Names are checked after parsing, so that every problem is reported at once.
+    apps: z.record(z.string(), FileAppSchema),
+  })
+  .strict();
+
+export interface ConfigFile {
+  /** Where it came from, for messages, e.g. `token-swap.config.json`. */
+  source: string;
+  /** The parsed JSON. */
+  content: unknown;
+}
+
 /** Reads and validates the configuration; throws a ConfigError listing every problem at once. */
-export function loadConfig(env: Env, options: LoadConfigOptions = {}): ServiceConfig {
+export function loadConfig(env: Env, options: LoadConfigOptions & { file?: ConfigFile } = {}): ServiceConfig {
   const merged: Record<string, string | undefined> = { ...options.defaults };
   for (const [key, value] of Object.entries(env)) {
     if (value !== undefined && value.trim() !== '') {
@@ -297,32 +351,84 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): ServiceCo
   }
   merged.SPOTIFY_REDIRECT_URI ??= merged.SPOTIFY_CLIENT_CALLBACK_URL;
 
+  const problems: string[] = [];
   const result = EnvSchema.safeParse(merged);
   if (!result.success) {
-    throw new ConfigError(result.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`));
+    problems.push(...result.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`));
+  }
+  const fileApps = options.file ? loadFileApps(options.file, merged, problems) : [];
+  if (!result.success) {
+    throw new ConfigError(problems);
   }
   const vars = result.data;
-  if (vars.LEGACY_ENCRYPTION_SECRET.length > 0 && vars.ENCRYPTION_SECRET.length === 0) {
-    throw new ConfigError([
-      'LEGACY_ENCRYPTION_SECRET: needs ENCRYPTION_SECRET too, since migrated tokens are handed out sealed the new way',
-    ]);
+
+  // The environment defines the default app, unless a file declares the apps and the environment
+  // says nothing about one.
+  const envDefinesApp =
+    vars.SPOTIFY_CLIENT_ID !== undefined ||
+    vars.SPOTIFY_CLIENT_SECRET !== undefined ||
+    vars.SPOTIFY_REDIRECT_URI !== undefined;
+  const apps: AppConfig[] = [];
+  if (envDefinesApp || !options.file) {
+    const missing: [keyof typeof ENV, string][] = [
+      [
+        'SPOTIFY_CLIENT_ID',
+        'is required (the Client ID shown on your app page in the Spotify developer dashboard)',
+      ],
+      [
+        'SPOTIFY_CLIENT_SECRET',
+        'is required (the Client secret shown on your app page in the Spotify developer dashboard)',
+      ],
+      [
+        'SPOTIFY_REDIRECT_URI',
+        'is required: the redirect URI(s) registered for your app in the Spotify dashboard',
+      ],
+    ];
+    for (const [name, message] of missing) {
+      if (vars[name as 'SPOTIFY_CLIENT_ID'] === undefined) problems.push(`${name}: ${message}`);
+    }
+    if (vars.LEGACY_ENCRYPTION_SECRET.length > 0 && vars.ENCRYPTION_SECRET.length === 0) {
+      problems.push(
+        'LEGACY_ENCRYPTION_SECRET: needs ENCRYPTION_SECRET too, since migrated tokens are handed out sealed the new way',
+      );
+    }
+    if (vars.SPOTIFY_CLIENT_ID && vars.SPOTIFY_CLIENT_SECRET && vars.SPOTIFY_REDIRECT_URI) {
+      apps.push(
+        Object.freeze({
+          name: DEFAULT_APP,
+          clientId: vars.SPOTIFY_CLIENT_ID,
+          clientSecret: vars.SPOTIFY_CLIENT_SECRET,
+          redirectUris: Object.freeze(vars.SPOTIFY_REDIRECT_URI),
+          accountsUrl: vars.SPOTIFY_ACCOUNTS_URL,
+          encryptionSecrets: Object.freeze(vars.ENCRYPTION_SECRET),
+          legacyEncryptionSecrets: Object.freeze(vars.LEGACY_ENCRYPTION_SECRET),
+          corsOrigins: Object.freeze(vars.CORS_ORIGINS),
+          upstreamTimeoutMs: vars.UPSTREAM_TIMEOUT_MS,
+        }),
+      );
+    }
   }
-  const app: AppConfig = Object.freeze({
-    name: 'default',
-    clientId: vars.SPOTIFY_CLIENT_ID,
-    clientSecret: vars.SPOTIFY_CLIENT_SECRET,
-    redirectUris: Object.freeze(vars.SPOTIFY_REDIRECT_URI),
-    accountsUrl: vars.SPOTIFY_ACCOUNTS_URL,
-    encryptionSecrets: Object.freeze(vars.ENCRYPTION_SECRET),
-    legacyEncryptionSecrets: Object.freeze(vars.LEGACY_ENCRYPTION_SECRET),
-    corsOrigins: Object.freeze(vars.CORS_ORIGINS),
-    upstreamTimeoutMs: vars.UPSTREAM_TIMEOUT_MS,
-  });
+  for (const app of fileApps) {
+    apps.push(
+      Object.freeze({
+        ...app,
+        accountsUrl: app.accountsUrl ?? vars.SPOTIFY_ACCOUNTS_URL,
+        upstreamTimeoutMs: app.upstreamTimeoutMs ?? vars.UPSTREAM_TIMEOUT_MS,
+      }),
+    );
+  }
+  if (problems.length === 0 && apps.length === 0) {
+    problems.push(`${options.file?.source ?? 'configuration'}: declares no app; add one under "apps"`);
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(problems);
+  }
+
   return Object.freeze({
     host: vars.HOST,
     port: vars.PORT,
     logLevel: vars.LOG_LEVEL,
-    apps: Object.freeze([app]),
+    apps: Object.freeze(apps),
     trustProxy: vars.TRUST_PROXY,
     redisUrl: vars.REDIS_URL,
     rateLimit: Object.freeze({
@@ -337,4 +443,67 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): ServiceCo
     }),
     metricsToken: vars.METRICS_TOKEN,
   });
+}
+
+type FileApp = Omit<AppConfig, 'accountsUrl' | 'upstreamTimeoutMs'> & {
+  accountsUrl: string | undefined;
+  upstreamTimeoutMs: number | undefined;
+};
+
+/** Validates the apps a configuration file declares, resolving `{ "env": NAME }` secrets. */
+function loadFileApps(file: ConfigFile, env: Env, problems: string[]): FileApp[] {
+  const parsed = FileSchema.safeParse(file.content);
+  if (!parsed.success) {
+    problems.push(
+      ...parsed.error.issues.map(
+        (issue) => `${file.source}: ${issue.path.join('.') || '(top)'}: ${issue.message}`,
+      ),
+    );
+    return [];
+  }
+  const apps: FileApp[] = [];
+  for (const [name, app] of Object.entries(parsed.data.apps)) {
+    const at = (field: string, message: string) =>
+      problems.push(`${file.source}: apps.${name}${field ? `.${field}` : ''}: ${message}`);
+    const resolve = (field: string, reference: z.infer<typeof secretReference>): string => {
+      if (typeof reference === 'string') return reference;
+      const value = env[reference.env];
+      if (value === undefined || value === '') at(field, `the variable ${reference.env} is not set`);
+      return value ?? '';
+    };
+    if (!APP_NAME.test(name)) {
+      at('', 'app names are 1 to 63 lowercase letters, digits and dashes (they become URL paths)');
+    }
+    if (name === DEFAULT_APP) {
+      at('', `"${DEFAULT_APP}" is the app of the environment variables; choose another name`);
+    }
+    const encryptionSecrets = app.encryptionSecrets.map((ref, i) => resolve(`encryptionSecrets.${i}`, ref));
+    const legacyEncryptionSecrets = app.legacyEncryptionSecrets.map((ref, i) =>
+      resolve(`legacyEncryptionSecrets.${i}`, ref),
+    );
+    for (const message of redirectUriProblems(app.redirectUris)) at('redirectUris', message);
+    for (const message of secretProblems(encryptionSecrets)) at('encryptionSecrets', message);
+    for (const message of corsProblems(app.corsOrigins)) at('corsOrigins', message);
+    if (legacyEncryptionSecrets.length > 0 && encryptionSecrets.length === 0) {
+      at('legacyEncryptionSecrets', 'needs encryptionSecrets too');
+    }
+    let accountsUrl: string | undefined;
+    if (app.accountsUrl !== undefined) {
+      const checked = normalizeAccountsUrl(app.accountsUrl);
+      for (const message of checked.problems) at('accountsUrl', message);
+      accountsUrl = checked.href;
+    }
+    apps.push({
+      name,
+      clientId: app.clientId,
+      clientSecret: resolve('clientSecret', app.clientSecret),
+      redirectUris: Object.freeze([...app.redirectUris]),
+      encryptionSecrets: Object.freeze(encryptionSecrets),
+      legacyEncryptionSecrets: Object.freeze(legacyEncryptionSecrets),
+      corsOrigins: Object.freeze([...app.corsOrigins]),
+      accountsUrl,
+      upstreamTimeoutMs: app.upstreamTimeoutMs,
+    });
+  }
+  return apps;
 }

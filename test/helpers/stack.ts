@@ -27,6 +27,8 @@ export interface Stack {
 export interface StackOptions {
   env?: Env;
   sandbox?: Partial<SandboxOptions>;
+  /** A multi-app configuration file's content (token-swap.config.json). */
+  configFile?: unknown;
   /** Reuse a running sandbox instead of starting one (e.g. to share tokens between services). */
   accounts?: { sandbox: Sandbox; listening: Listening };
 }
@@ -47,18 +49,23 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...options.sandbox,
     });
   const accounts = options.accounts?.listening ?? (await listen(sandbox.app.fetch));
-  const config = loadConfig({
-    SPOTIFY_CLIENT_ID: CLIENT_ID,
-    SPOTIFY_CLIENT_SECRET: CLIENT_SECRET,
-    SPOTIFY_REDIRECT_URI: `${REDIRECT_URI},http://127.0.0.1/any-port,myapp://callback`,
-    SPOTIFY_ACCOUNTS_URL: accounts.url,
-    LOG_LEVEL: 'debug',
-    UPSTREAM_TIMEOUT_MS: '1000',
-    // Tests send many requests from one address; the rate-limit tests set their own budgets.
-    RATE_LIMIT_SWAP_PER_MINUTE: '0',
-    RATE_LIMIT_REFRESH_PER_MINUTE: '0',
-    ...options.env,
-  });
+  const config = loadConfig(
+    {
+      SPOTIFY_CLIENT_ID: CLIENT_ID,
+      SPOTIFY_CLIENT_SECRET: CLIENT_SECRET,
+      SPOTIFY_REDIRECT_URI: `${REDIRECT_URI},http://127.0.0.1/any-port,myapp://callback`,
+      SPOTIFY_ACCOUNTS_URL: accounts.url,
+      LOG_LEVEL: 'debug',
+      UPSTREAM_TIMEOUT_MS: '1000',
+      // Tests send many requests from one address; the rate-limit tests set their own budgets.
+      RATE_LIMIT_SWAP_PER_MINUTE: '0',
+      RATE_LIMIT_REFRESH_PER_MINUTE: '0',
+      ...options.env,
+    },
+    options.configFile === undefined
+      ? {}
+      : { file: { source: 'token-swap.config.json', content: options.configFile } },
+  );
   let raw = '';
   const sink = new Writable({
     write(chunk, _encoding, done) {

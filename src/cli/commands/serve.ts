@@ -15,9 +15,9 @@ import {
   SANDBOX_DEFAULT_REDIRECT_URIS,
 } from '../../sandbox/index.js';
 import type { Mount } from '../../server/app.js';
-import { type AppConfig, loadConfig, type ServiceConfig } from '../../server/config.js';
+import { type AppConfig, DEFAULT_APP, loadConfig, type ServiceConfig } from '../../server/config.js';
 import { sandboxBanner, serviceBanner } from '../banner.js';
-import { configFlags, resolveEnv, sandboxBehaviour, sandboxFlags } from '../env.js';
+import { configFlags, readConfigFile, resolveEnv, sandboxBehaviour, sandboxFlags } from '../env.js';
 import { exitOnKnownFailure } from '../fail.js';
 
 export default defineCommand({
@@ -35,6 +35,7 @@ export default defineCommand({
     try {
       const env = resolveEnv(args);
       const sandboxMode = args.sandbox === true;
+      const file = readConfigFile(args.config, env);
       const config = loadConfig(
         env,
         sandboxMode
@@ -45,7 +46,7 @@ export default defineCommand({
                 SPOTIFY_REDIRECT_URI: SANDBOX_DEFAULT_REDIRECT_URIS.join(','),
               },
             }
-          : {},
+          : { file },
       );
       const logger = createNodeLogger(config.logLevel);
       const [app] = config.apps as [AppConfig];
@@ -96,10 +97,12 @@ export default defineCommand({
         logger.warn({}, 'Redis is not reachable yet: serving with per-process limits until it is');
       }
 
-      if (app.encryptionSecrets.length === 0) {
+      for (const unsealed of config.apps.filter((a) => a.encryptionSecrets.length === 0)) {
         logger.warn(
-          {},
-          'ENCRYPTION_SECRET is not set: refresh tokens are handed to clients unsealed. Set it in production.',
+          { app: unsealed.name },
+          unsealed.name === DEFAULT_APP
+            ? 'ENCRYPTION_SECRET is not set: refresh tokens are handed to clients unsealed. Set it in production.'
+            : `app ${unsealed.name} has no encryptionSecrets: its refresh tokens are handed to clients unsealed`,
         );
       }
       if (sandboxMode && env.SPOTIFY_ACCOUNTS_URL) {
@@ -114,7 +117,7 @@ export default defineCommand({
               app,
               printSecret: app.clientSecret === SANDBOX_CLIENT_SECRET,
             })
-          : serviceBanner({ serviceUrl: running.url, app }),
+          : serviceBanner({ serviceUrl: running.url, apps: config.apps }),
       );
       exitGracefullyOnSignals(running, logger, () => service?.close());
     } catch (error) {
