@@ -1,0 +1,41 @@
+# syntax=docker/dockerfile:1
+#
+# spotify-token-swap: the Node.js service (`token-swap serve`) in a small image.
+#
+# The build and start steps are the ones CI runs on every change (`npm ci`, `npm run build`,
+# `node bin/token-swap.js serve`). The image itself is not built by CI: the CI machine has no
+# Docker engine. Build it with: docker build -t spotify-token-swap .
+#
+# node:22-slim: Node 20 left LTS in April 2026 and gets no more security fixes; 22 is LTS and
+# satisfies "engines": ">=20.12". Slim (Debian, glibc) rather than Alpine (musl): nothing to
+# compile, and no libc surprises. It has no curl, so the HEALTHCHECK uses node itself.
+ARG NODE_IMAGE=node:22-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+# Dependencies first, so that this layer is cached until the lockfile changes. --ignore-scripts
+# skips `prepare` (which builds), since the sources are not copied yet; `npm run build` follows.
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=3000
+WORKDIR /app
+# Production dependencies only; no install scripts run (none is needed, and `prepare` would build).
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY bin ./bin
+COPY --from=build /app/dist ./dist
+# The image's `node` user (uid 1000). The service writes nothing to disk.
+USER node
+EXPOSE 3000
+# Liveness: GET /healthz on the port the service listens on. Not /readyz: a Redis outage or an open
+# circuit breaker makes the service not ready, but restarting it would not help.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+CMD ["node", "bin/token-swap.js", "serve"]
