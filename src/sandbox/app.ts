@@ -76,7 +76,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     stats.meRequests += 1;
     return getMe(c.req.raw, store);
   });
-  mountControl(app, { faults, stats: sandbox.stats, reset: sandbox.reset });
+  mountControl(app, { faults, stats: sandbox.stats, reset: sandbox.reset, store, clients });
 
   app.onError((error, c) => {
     if (error instanceof DroppedConnection) {

@@ -1,15 +1,123 @@
 /**
  * The sandbox's own control endpoints under /__sandbox. Not part of Spotify's API: they let a test that
- * only has a URL (another process, another runtime) inject faults and read counters.
+ * only has a URL (another process, another runtime) inject faults, read counters and mint grants.
  */
 import type { Hono } from 'hono';
+import { checkRedirectUri, findRedirectUri } from '../shared/redirect-uri.js';
+import { SPOTIFY_SCOPES } from '../shared/scopes.js';
+import type { ClientRegistry, SandboxClient } from './clients.js';
 import { FaultError, type FaultQueue, parseFaults } from './faults.js';
 import { json } from './http.js';
+import type { SandboxStore } from './store.js';
 
 export interface ControlDeps {
   faults: FaultQueue;
   stats(): unknown;
   reset(): void;
+  store: SandboxStore;
+  clients: ClientRegistry;
+}
+
+/** Per call, so one request cannot hold the event loop for long or build a response of hundreds of MB. */
+export const MAX_MINT = 500_000;
+
+export interface MintRequest {
+  client: SandboxClient;
+  codes: number;
+  refreshTokens: number;
+  redirectUri: string | undefined;
+  scopes: string[];
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function count(value: unknown, name: string): number | string {
+  if (value === undefined) {
+    return 0;
+  }
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_MINT) {
+    return `${name} must be a whole number from 0 to ${MAX_MINT}`;
+  }
+  return value;
+}
+
+/**
+ * Checks a mint request as /authorize would check the same consent: a registered client, a redirect
+ * URI registered for it and valid under Spotify's rules, known scopes. Returns the problem as a sentence.
+ */
+export function parseMintRequest(body: unknown, clients: ClientRegistry): MintRequest | string {
+  if (!isRecord(body)) {
+    return 'body must be a JSON object';
+  }
+  const codes = count(body.codes, 'codes');
+  const refreshTokens = count(body.refreshTokens, 'refreshTokens');
+  if (typeof codes === 'string') {
+    return codes;
+  }
+  if (typeof refreshTokens === 'string') {
+    return refreshTokens;
+  }
+  let client: SandboxClient | undefined;
+  if (body.clientId === undefined) {
+    if (clients.size !== 1) {
+      return 'clientId is required when several clients are registered';
+    }
+    client = [...clients.values()][0];
+  } else if (typeof body.clientId === 'string') {
+    client = clients.get(body.clientId);
+  }
+  if (!client) {
+    return 'clientId must be a registered client';
+  }
+  const redirectUri = body.redirectUri;
+  if (redirectUri !== undefined && typeof redirectUri !== 'string') {
+    return 'redirectUri must be a string';
+  }
+  if (codes > 0 && redirectUri === undefined) {
+    // A code is bound to the redirect URI of its authorization; the exchange has to repeat it.
+    return 'redirectUri is required to mint codes';
+  }
+  if (
+    redirectUri !== undefined &&
+    (!checkRedirectUri(redirectUri).ok || findRedirectUri(client.redirectUris, redirectUri) === undefined)
+  ) {
+    return 'redirectUri must be a valid redirect URI registered for the client';
+  }
+  const scopes = body.scopes ?? [];
+  if (
+    !Array.isArray(scopes) ||
+    !scopes.every((scope): scope is string => typeof scope === 'string' && SPOTIFY_SCOPES.has(scope))
+  ) {
+    return 'scopes must be an array of Spotify scopes';
+  }
+  return { client, codes, refreshTokens, redirectUri, scopes: [...new Set(scopes)] };
+}
+
+/**
+ * Mints straight into the store, skipping the consent page and the token endpoint, which would cost
+ * several times more per grant. Each grant gets its own consent (a user of its own), as from many
+ * users authorizing once each. Codes carry no PKCE challenge, so Basic auth alone exchanges them.
+ */
+export function mint(
+  request: MintRequest,
+  store: SandboxStore,
+): { codes: string[]; refreshTokens: string[] } {
+  const { client, scopes, redirectUri } = request;
+  const codes: string[] = [];
+  // parseMintRequest asks for a redirect URI whenever codes are wanted.
+  for (let i = 0; redirectUri !== undefined && i < request.codes; i++) {
+    codes.push(store.issueCode(store.consent(client.clientId, scopes), redirectUri, undefined));
+  }
+  const refreshTokens: string[] = [];
+  for (let i = 0; i < request.refreshTokens; i++) {
+    const { refreshToken } = store.issueTokens(store.consent(client.clientId, scopes), true);
+    if (refreshToken !== undefined) {
+      refreshTokens.push(refreshToken);
+    }
+  }
+  return { codes, refreshTokens };
 }
 
 export function mountControl(app: Hono, deps: ControlDeps): void {
@@ -42,5 +150,20 @@ export function mountControl(app: Hono, deps: ControlDeps): void {
   app.post('/__sandbox/reset', (c) => {
     deps.reset();
     return c.body(null, 204);
+  });
+  // Grants in bulk for load tests: codes are single use, and distinct refresh tokens keep a benchmark
+  // from measuring a service's coalescing of identical refreshes instead of its own work.
+  app.post('/__sandbox/mint', async (c) => {
+    let body: unknown;
+    try {
+      body = JSON.parse(await c.req.text());
+    } catch {
+      return json({ error: 'invalid_mint', error_description: 'body must be a JSON object' }, 400);
+    }
+    const request = parseMintRequest(body, deps.clients);
+    if (typeof request === 'string') {
+      return json({ error: 'invalid_mint', error_description: request }, 400);
+    }
+    return json(mint(request, deps.store));
   });
 }

@@ -1,0 +1,48 @@
+/**
+ * What every non-Node entry point does: read the configuration from string variables, build the
+ * app once per isolate or process, and remember a configuration error so each request can answer
+ * with it (a 500 that names the variable, never its value) instead of crashing the runtime.
+ */
+import type { Hono } from 'hono';
+import { type AppOptions, createApp } from '../server/app.js';
+import { ConfigError, type Env, loadConfig, type ServiceConfig } from '../server/config.js';
+import { jsonResponse } from '../server/errors.js';
+import { createConsoleLogger } from './console-logger.js';
+
+/** Only string values are configuration; platform bindings (KV, rate limiters) are other objects. */
+export function stringVariables(bindings: Record<string, unknown>): Env {
+  return Object.fromEntries(
+    Object.entries(bindings).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
+}
+
+export type Built = { app: Hono; config: ServiceConfig } | { error: ConfigError };
+
+export function buildApp(variables: Env, extra: (config: ServiceConfig) => AppOptions = () => ({})): Built {
+  try {
+    const config = loadConfig(variables);
+    const logger = createConsoleLogger(config.logLevel);
+    if (config.apps.every((app) => app.encryptionSecrets.length === 0)) {
+      logger.warn(
+        {},
+        'ENCRYPTION_SECRET is not set: refresh tokens are handed to clients unsealed. Set it in production.',
+      );
+    }
+    const app = createApp(config, { logger, ...extra(config) }) as unknown as Hono;
+    return { app, config };
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`token-swap: ${error.message}`);
+      return { error };
+    }
+    throw error;
+  }
+}
+
+/** The answer while the configuration is invalid: what to fix, never a secret. */
+export function misconfigured(error: ConfigError): Response {
+  return jsonResponse(500, {
+    error: 'server_error',
+    error_description: `The token swap service is misconfigured: ${error.problems.map((p) => p.split(':')[0]).join(', ')}`,
+  });
+}

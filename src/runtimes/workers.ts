@@ -1,0 +1,49 @@
+/**
+ * Cloudflare Workers entry: `export default { fetch }`. Configuration and secrets come from the
+ * Worker's bindings (`[vars]` in wrangler.toml, `wrangler secret put` for secrets).
+ *
+ * State on Workers: each isolate keeps its own rate-limit counters and refresh single flight in
+ * memory (isolates are many and short-lived, so these are best effort). For a real per-address
+ * limit across the edge, bind Cloudflare's rate limiting API as SWAP_RATE_LIMITER and
+ * REFRESH_RATE_LIMITER: those budgets then decide (their `limit`/`period` in wrangler.toml), and the
+ * RateLimit headers become approximate, since the binding does not report counts.
+ */
+import type { Context } from 'hono';
+import type { RateLimitStore } from '../server/rate-limit.js';
+import { type Built, buildApp, misconfigured, stringVariables } from './portable.js';
+
+/** Cloudflare's rate limiting binding (developers.cloudflare.com/workers/runtime-apis/bindings/rate-limit). */
+export interface RateLimitBinding {
+  limit(options: { key: string }): Promise<{ success: boolean }>;
+}
+
+export type WorkerBindings = Record<string, unknown> & {
+  SWAP_RATE_LIMITER?: RateLimitBinding;
+  REFRESH_RATE_LIMITER?: RateLimitBinding;
+};
+
+function bindingStore(bindings: WorkerBindings): RateLimitStore | undefined {
+  const swap = bindings.SWAP_RATE_LIMITER;
+  const refresh = bindings.REFRESH_RATE_LIMITER;
+  if (!swap && !refresh) return undefined;
+  return {
+    async increment(key, windowMs) {
+      const binding = key.startsWith('swap:') ? swap : refresh;
+      if (!binding) return { count: 1, resetMs: windowMs };
+      const { success } = await binding.limit({ key });
+      return { count: success ? 1 : Number.MAX_SAFE_INTEGER, resetMs: windowMs };
+    },
+  };
+}
+
+let built: Built | undefined;
+
+export default {
+  async fetch(request: Request, bindings: WorkerBindings): Promise<Response> {
+    built ??= buildApp(stringVariables(bindings), () => ({
+      rateLimitStore: bindingStore(bindings),
+      clientAddress: (c: Context) => c.req.header('cf-connecting-ip'),
+    }));
+    return 'error' in built ? misconfigured(built.error) : built.app.fetch(request, bindings);
+  },
+};

@@ -1,0 +1,269 @@
+/**
+ * The AWS Lambda entry (dist/runtimes/lambda.js): its `handler` called in this process, as Lambda
+ * calls it, with events in the shapes that API Gateway REST APIs (payload 1.0), HTTP APIs (payload
+ * 2.0) and Lambda function URLs send (test/runtimes/events/, modelled on AWS's sample events: form
+ * bodies as API Gateway passes them, base64-encoded where HTTP APIs and function URLs encode them).
+ * A Lambda has no socket to test, so the conformance suite cannot run here; these replays cover
+ * swap, refresh, errors and CORS for each event format, against the sandbox over a real socket.
+ *
+ * An event file holds `{{code}}` or `{{refresh_token}}` in its (decoded) body where a fresh grant
+ * goes; `replay` fills it in and encodes the body back as the event had it.
+ */
+import { readFileSync } from 'node:fs';
+import type { LambdaEvent } from 'hono/aws-lambda';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ENV } from '../../src/server/config.js';
+import { SEALED_PREFIX } from '../../src/server/sealing.js';
+import {
+  ALLOWED_ORIGIN,
+  type ConformanceSandbox,
+  conformanceEnv,
+  startConformanceSandbox,
+} from '../conformance/suite.js';
+import { tokenCalls } from '../helpers/sandbox-control.js';
+import { authorize } from '../helpers/stack.js';
+import { expectNoSecrets } from './secrets.js';
+
+interface LambdaResult {
+  statusCode: number;
+  headers?: Record<string, string>;
+  multiValueHeaders?: Record<string, string[]>;
+  body: string;
+  isBase64Encoded: boolean;
+}
+type Handler = (event: LambdaEvent, context?: unknown) => Promise<LambdaResult>;
+
+const ENTRY = new URL('../../dist/runtimes/lambda.js', import.meta.url).href;
+/** Every variable the service reads, so none leaks in from the environment vitest runs in. */
+const CONFIG_KEYS = Object.keys(ENV);
+
+let sandbox: ConformanceSandbox | undefined;
+let handler: Handler;
+const savedEnv = { ...process.env };
+let logged = '';
+
+/**
+ * The handler of a fresh execution environment (the entry builds its app once per environment,
+ * from `process.env` at the first invocation), with exactly these variables.
+ */
+async function coldStart(env: Record<string, string>): Promise<Handler> {
+  for (const key of CONFIG_KEYS) delete process.env[key];
+  Object.assign(process.env, env);
+  vi.resetModules();
+  const fresh = ((await import(/* @vite-ignore */ ENTRY)) as { handler: Handler }).handler;
+  await fresh(event('function-url.wrong-method'));
+  return fresh;
+}
+
+function event(name: string, fill: Record<string, string> = {}): LambdaEvent {
+  const recorded = JSON.parse(readFileSync(new URL(`events/${name}.json`, import.meta.url), 'utf8')) as {
+    body?: string | null;
+    isBase64Encoded?: boolean;
+    headers?: Record<string, string>;
+  };
+  if (typeof recorded.body === 'string') {
+    const encoded = recorded.isBase64Encoded === true;
+    let body = encoded ? Buffer.from(recorded.body, 'base64').toString('utf8') : recorded.body;
+    body = body.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
+      const value = fill[key];
+      if (value === undefined) throw new Error(`${name}: nothing to fill {{${key}}} with`);
+      return value;
+    });
+    recorded.body = encoded ? Buffer.from(body).toString('base64') : body;
+    if (recorded.headers?.['content-length'] !== undefined) {
+      recorded.headers['content-length'] = String(Buffer.byteLength(body));
+    }
+  }
+  return recorded as unknown as LambdaEvent;
+}
+
+/** The response headers, lower-cased, whichever of the two shapes the handler answered with. */
+function headersOf(result: LambdaResult): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name.toLowerCase()] = value;
+  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) {
+    headers[name.toLowerCase()] = values.join(', ');
+  }
+  return headers;
+}
+
+function json(result: LambdaResult): Record<string, unknown> {
+  expect(result.isBase64Encoded).toBe(false);
+  expect(headersOf(result)['content-type']).toBe('application/json');
+  expect(headersOf(result)['cache-control']).toBe('no-store');
+  return JSON.parse(result.body) as Record<string, unknown>;
+}
+
+async function freshCode(): Promise<string> {
+  return (await authorize(sandbox?.accountsUrl ?? '')).code;
+}
+
+async function sealedRefreshToken(): Promise<string> {
+  const result = await handler(event('rest-v1.swap', { code: await freshCode() }));
+  const { refresh_token } = json(result) as { refresh_token: string };
+  expect(refresh_token.startsWith(SEALED_PREFIX)).toBe(true);
+  return refresh_token;
+}
+
+async function withoutUpstreamCall(send: () => Promise<LambdaResult>): Promise<LambdaResult> {
+  const before = await tokenCalls(sandbox?.accountsUrl ?? '');
+  const result = await send();
+  expect(await tokenCalls(sandbox?.accountsUrl ?? '')).toBe(before);
+  return result;
+}
+
+const TOKEN_KEYS = ['access_token', 'token_type', 'expires_in', 'scope', 'refresh_token'];
+const REFRESH_KEYS = TOKEN_KEYS.slice(0, 4);
+
+beforeAll(async () => {
+  const capture = (...parts: unknown[]) => {
+    logged += `${parts.map(String).join(' ')}\n`;
+  };
+  vi.spyOn(console, 'log').mockImplementation(capture);
+  vi.spyOn(console, 'error').mockImplementation(capture);
+  sandbox = await startConformanceSandbox();
+  handler = await coldStart(conformanceEnv(sandbox.accountsUrl));
+});
+afterAll(async () => {
+  vi.restoreAllMocks();
+  for (const key of Object.keys(process.env)) {
+    if (!(key in savedEnv)) delete process.env[key];
+  }
+  Object.assign(process.env, savedEnv);
+  await sandbox?.close();
+});
+
+describe('API Gateway REST API (payload 1.0)', () => {
+  it('swap: a form body gives the token contract, in multiValueHeaders as the event had them', async () => {
+    const result = await handler(event('rest-v1.swap', { code: await freshCode() }));
+    expect(result.statusCode).toBe(200);
+    expect(result.multiValueHeaders?.['content-type']).toEqual(['application/json']);
+    const body = json(result);
+    expect(Object.keys(body)).toEqual(TOKEN_KEYS);
+    expect(body.expires_in).toBe(3600);
+  });
+
+  it('refresh: the sealed refresh token, form-encoded', async () => {
+    const refreshToken = await sealedRefreshToken();
+    const result = await handler(
+      event('rest-v1.refresh', { refresh_token: encodeURIComponent(refreshToken) }),
+    );
+    expect(result.statusCode).toBe(200);
+    expect(Object.keys(json(result))).toEqual(REFRESH_KEYS);
+  });
+
+  it('a swap without a code: 400 invalid_request, Spotify not called', async () => {
+    const result = await withoutUpstreamCall(() => handler(event('rest-v1.missing-code')));
+    expect(result.statusCode).toBe(400);
+    expect(json(result).error).toBe('invalid_request');
+  });
+
+  it('a CORS preflight from an allowed origin: 204 with Access-Control-Allow-Origin', async () => {
+    const result = await handler(event('rest-v1.preflight'));
+    expect(result.statusCode).toBe(204);
+    expect(headersOf(result)['access-control-allow-origin']).toBe(ALLOWED_ORIGIN);
+    expect(headersOf(result)['access-control-allow-methods']).toContain('POST');
+  });
+});
+
+describe('API Gateway HTTP API (payload 2.0)', () => {
+  it('swap on /api/token: a base64-encoded form body', async () => {
+    const result = await handler(event('http-v2.swap', { code: await freshCode() }));
+    expect(result.statusCode).toBe(200);
+    expect(result.headers?.['content-type']).toBe('application/json');
+    expect(Object.keys(json(result))).toEqual(TOKEN_KEYS);
+  });
+
+  it('refresh on /api/refresh_token: a JSON body', async () => {
+    const result = await handler(event('http-v2.refresh', { refresh_token: await sealedRefreshToken() }));
+    expect(result.statusCode).toBe(200);
+    expect(Object.keys(json(result))).toEqual(REFRESH_KEYS);
+  });
+
+  it('a tampered sealed token: 400 invalid_grant, Spotify not called', async () => {
+    const sealed = await sealedRefreshToken();
+    const tampered = `${sealed.slice(0, -2)}${sealed.at(-2) === 'A' ? 'B' : 'A'}${sealed.slice(-1)}`;
+    const result = await withoutUpstreamCall(() =>
+      handler(event('http-v2.tampered-refresh', { refresh_token: tampered })),
+    );
+    expect(result.statusCode).toBe(400);
+    expect(json(result)).toEqual({ error: 'invalid_grant', error_description: 'Invalid refresh token' });
+  });
+
+  it('a CORS preflight from another origin: JSON 403 without Access-Control-Allow-Origin', async () => {
+    const result = await handler(event('http-v2.preflight-other-origin'));
+    expect(result.statusCode).toBe(403);
+    expect(headersOf(result)['access-control-allow-origin']).toBeUndefined();
+    expect(json(result).error).toBe('invalid_request');
+  });
+});
+
+describe('Lambda function URL', () => {
+  it('swap from a browser: a base64-encoded form body, Access-Control-Allow-Origin on the answer', async () => {
+    const result = await handler(event('function-url.swap', { code: await freshCode() }));
+    expect(result.statusCode).toBe(200);
+    expect(headersOf(result)['access-control-allow-origin']).toBe(ALLOWED_ORIGIN);
+    expect(Object.keys(json(result))).toEqual(TOKEN_KEYS);
+  });
+
+  it('refresh: a base64-encoded form body', async () => {
+    const refreshToken = await sealedRefreshToken();
+    const result = await handler(event('function-url.refresh', { refresh_token: refreshToken }));
+    expect(result.statusCode).toBe(200);
+    expect(Object.keys(json(result))).toEqual(REFRESH_KEYS);
+  });
+
+  it('GET /swap: JSON 405 with an Allow header', async () => {
+    const result = await handler(event('function-url.wrong-method'));
+    expect(result.statusCode).toBe(405);
+    expect(headersOf(result).allow).toBe('POST, OPTIONS');
+    expect(json(result).error).toBe('method_not_allowed');
+  });
+
+  it('a CORS preflight from an allowed origin: 204 with Access-Control-Allow-Origin', async () => {
+    const result = await handler(event('function-url.preflight'));
+    expect(result.statusCode).toBe(204);
+    expect(headersOf(result)['access-control-allow-origin']).toBe(ALLOWED_ORIGIN);
+  });
+});
+
+describe('the execution environment', () => {
+  it("counts rate limits per the event's sourceIp, not per a client-written X-Forwarded-For", async () => {
+    const limited = await coldStart({
+      ...conformanceEnv(sandbox?.accountsUrl ?? ''),
+      RATE_LIMIT_SWAP_PER_MINUTE: '1',
+    });
+    const fromIp = (base: LambdaEvent, sourceIp: string): LambdaEvent => {
+      const copy = structuredClone(base) as LambdaEvent & {
+        requestContext: { identity?: { sourceIp: string }; http?: { sourceIp: string } };
+      };
+      if (copy.requestContext.identity) copy.requestContext.identity.sourceIp = sourceIp;
+      if (copy.requestContext.http) copy.requestContext.http.sourceIp = sourceIp;
+      return copy;
+    };
+    // Same X-Forwarded-For in each event: only the sourceIp differs.
+    const v1 = event('rest-v1.missing-code');
+    expect((await limited(fromIp(v1, '203.0.113.50'))).statusCode).toBe(400);
+    expect((await limited(fromIp(v1, '203.0.113.50'))).statusCode).toBe(429);
+    expect((await limited(fromIp(v1, '203.0.113.51'))).statusCode).toBe(400);
+    const v2 = event('http-v2.swap', { code: '' });
+    expect((await limited(fromIp(v2, '198.51.100.50'))).statusCode).toBe(400);
+    expect((await limited(fromIp(v2, '198.51.100.50'))).statusCode).toBe(429);
+    expect((await limited(fromIp(v2, '198.51.100.51'))).statusCode).toBe(400);
+  });
+
+  it('answers with a JSON 500 naming the missing variable, never a secret, while misconfigured', async () => {
+    const { SPOTIFY_CLIENT_SECRET: _, ...incomplete } = conformanceEnv(sandbox?.accountsUrl ?? '');
+    const misconfigured = await coldStart(incomplete);
+    const result = await misconfigured(event('rest-v1.swap', { code: 'anything' }));
+    expect(result.statusCode).toBe(500);
+    const body = json(result);
+    expect(body.error).toBe('server_error');
+    expect(body.error_description).toContain('SPOTIFY_CLIENT_SECRET');
+    expectNoSecrets(result.body);
+  });
+
+  it('logs no secret', () => {
+    expectNoSecrets(logged);
+  });
+});
