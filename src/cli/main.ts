@@ -15,6 +15,7 @@ const main = defineCommand({
     refresh: () => import('./commands/refresh.js').then((m) => m.default),
     status: () => import('./commands/status.js').then((m) => m.default),
     logout: () => import('./commands/logout.js').then((m) => m.default),
+    doctor: () => import('./commands/doctor.js').then((m) => m.default),
   },
 });
 
