@@ -1,17 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { metric } from './helpers/metrics.js';
 import { injectFault } from './helpers/sandbox-control.js';
-import { authorize, postForm, SECRET_A, type Stack, startStack } from './helpers/stack.js';
+import { authorize, postForm, SECRET_A, type Stack, stacksClosedAfterEach } from './helpers/stack.js';
 
-const stacks: Stack[] = [];
-afterEach(async () => {
-  await Promise.all(stacks.splice(0).map((s) => s.close()));
-});
-async function start(options: Parameters<typeof startStack>[0] = {}) {
-  const stack = await startStack(options);
-  stacks.push(stack);
-  return stack;
-}
+const start = stacksClosedAfterEach();
 
 async function refreshToken(stack: Stack): Promise<string> {
   const { code } = await authorize(stack.accounts.url);

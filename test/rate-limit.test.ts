@@ -1,19 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { normalizeIp, resolveClientIp } from '../src/server/client-ip.js';
 import { createMemoryRateLimitStore } from '../src/server/rate-limit.js';
 import { metric } from './helpers/metrics.js';
 import { tokenCalls } from './helpers/sandbox-control.js';
-import { postForm, type Stack, startStack } from './helpers/stack.js';
+import { postForm, type Stack, stacksClosedAfterEach } from './helpers/stack.js';
 
-const stacks: Stack[] = [];
-afterEach(async () => {
-  await Promise.all(stacks.splice(0).map((s) => s.close()));
-});
-async function start(env: Record<string, string>) {
-  const stack = await startStack({ env });
-  stacks.push(stack);
-  return stack;
-}
+const startStack = stacksClosedAfterEach();
+const start = (env: Record<string, string>) => startStack({ env });
 
 const swap = (stack: Stack, headers: Record<string, string> = {}) =>
   postForm(`${stack.service.url}/swap`, { code: 'AQnot-a-code' }, headers);

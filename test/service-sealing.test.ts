@@ -1,18 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SEALED_PREFIX } from '../src/server/sealing.js';
 import { tokenCalls } from './helpers/sandbox-control.js';
-import { authorize, postForm, SECRET_A, SECRET_B, type Stack, startStack } from './helpers/stack.js';
+import {
+  authorize,
+  postForm,
+  SECRET_A,
+  SECRET_B,
+  type Stack,
+  stacksClosedAfterEach,
+} from './helpers/stack.js';
 
-const stacks: Stack[] = [];
-afterEach(async () => {
-  await Promise.all(stacks.splice(0).map((s) => s.close()));
-});
-
-async function start(options: Parameters<typeof startStack>[0]) {
-  const stack = await startStack(options);
-  stacks.push(stack);
-  return stack;
-}
+const start = stacksClosedAfterEach();
 
 interface Tokens {
   access_token: string;

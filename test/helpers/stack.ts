@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { afterEach } from 'vitest';
 import { createNodeLogger, createNodeService, type NodeService } from '../../src/runtimes/node/index.js';
 import { createSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
 import { type Env, loadConfig, type ServiceConfig } from '../../src/server/config.js';
@@ -142,4 +143,20 @@ export function postJson(url: string, body: unknown, headers: Record<string, str
     headers: { 'Content-Type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
+}
+
+/**
+ * A `start` for tests that each need their own stack: every stack it starts is closed after the
+ * test that started it.
+ */
+export function stacksClosedAfterEach(): (options?: StackOptions) => Promise<Stack> {
+  const stacks: Stack[] = [];
+  afterEach(async () => {
+    await Promise.all(stacks.splice(0).map((stack) => stack.close()));
+  });
+  return async (options = {}) => {
+    const stack = await startStack(options);
+    stacks.push(stack);
+    return stack;
+  };
 }
