@@ -71,6 +71,8 @@ describe('retryAfterSeconds', () => {
   const now = Date.parse('2026-01-01T00:00:00Z');
   it('reads delay-seconds and HTTP-dates, always as a whole number of at least 1', () => {
     expect(retryAfterSeconds('30', now)).toBe(30);
+    // Date.parse('2.5') is a date in 2001: a fraction must be read as seconds, rounded up.
+    expect(retryAfterSeconds('2.5', now)).toBe(3);
     expect(retryAfterSeconds('0', now)).toBe(1);
     expect(retryAfterSeconds('Thu, 01 Jan 2026 00:00:42 GMT', now)).toBe(42);
     expect(retryAfterSeconds('Thu, 01 Jan 2026 00:00:41 GMT', now + 500)).toBe(41);

@@ -15,6 +15,7 @@ import { type AppConfig, DEFAULT_APP, type ServiceConfig } from './config.js';
 import { errorResponse, jsonResponse, OAuthError, serverError } from './errors.js';
 import { type Logger, silentLogger } from './logger.js';
 import { type Metrics, noopMetrics } from './metrics.js';
+import { OPENAPI_PATH, openApiDocument } from './openapi.js';
 import {
   checkRateLimit,
   createMemoryRateLimitStore,
@@ -96,6 +97,7 @@ function routeLabel(path: string): string {
     case '/healthz':
     case '/readyz':
     case '/metrics':
+    case OPENAPI_PATH:
       return path;
     default: {
       const app = /^\/apps\/[a-z0-9-]+(\/.*)$/.exec(path)?.[1];
@@ -231,11 +233,12 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
       for (const [name, value] of Object.entries(decision.headers)) c.res.headers.set(name, value);
     };
 
-  const methodNotAllowed = () =>
+  // OPTIONS is allowed only where CORS answers preflights.
+  const methodNotAllowed = (allow: string) => () =>
     jsonResponse(
       405,
       { error: 'method_not_allowed', error_description: 'Use POST for this endpoint' },
-      { Allow: 'POST, OPTIONS' },
+      { Allow: allow },
     );
 
   for (const appConfig of config.apps) {
@@ -275,11 +278,17 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
       app.post(`${prefix}${path}`, refreshLimit, limit, (c) => handlers.refresh(c.req.raw, c.var.log));
     }
     for (const path of [...SWAP_PATHS, ...REFRESH_PATHS]) {
-      app.all(`${prefix}${path}`, methodNotAllowed);
+      app.all(`${prefix}${path}`, methodNotAllowed(corsGate ? 'POST, OPTIONS' : 'POST'));
     }
   }
 
   app.get('/healthz', () => jsonResponse(200, { status: 'ok' }));
+
+  const openApi = openApiDocument({
+    apps: config.apps.map((a) => a.name).filter((name) => name !== DEFAULT_APP),
+    defaultApp: config.apps.some((a) => a.name === DEFAULT_APP),
+  });
+  app.get(OPENAPI_PATH, () => jsonResponse(200, openApi));
 
   app.get('/readyz', async () => {
     const states = breakers.map((breaker) => breaker.state());
@@ -329,6 +338,7 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
         'GET /healthz': 'Liveness check',
         'GET /readyz': 'Readiness check (upstream circuit breaker, shared store)',
         ...(metrics.render ? { 'GET /metrics': 'Prometheus metrics' } : {}),
+        [`GET ${OPENAPI_PATH}`]: 'This API as an OpenAPI 3.1 document',
         ...Object.fromEntries(mounts.map((m) => [`${m.path}/*`, m.description])),
       },
       apps: Object.fromEntries(

@@ -89,8 +89,9 @@ const MAX_RETRY_AFTER_SECONDS = 86_400;
 export function retryAfterSeconds(header: string | null, now = Date.now()): number {
   const value = header?.trim() ?? '';
   let seconds: number;
-  if (/^\d+$/.test(value)) {
-    seconds = Number(value);
+  // Digits, or digits with a fraction, which some servers send: never read those as a date.
+  if (/^\d+(\.\d+)?$/.test(value)) {
+    seconds = Math.ceil(Number(value));
   } else {
     const date = Date.parse(value);
     seconds = Number.isNaN(date) ? DEFAULT_RETRY_AFTER_SECONDS : Math.ceil((date - now) / 1000);

@@ -1,0 +1,142 @@
+/**
+ * The `token-swap` CLI (`login`, `refresh`), run for real (the built binary) against the service
+ * through a recording proxy: the test sees the exact bytes the CLI's swap client (the client kit, over
+ * Node's fetch) writes, and the service's real answers. Nothing here is assumed: it is recorded.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pkceChallenge } from '../../src/shared/encoding.js';
+import { type CliRun, runCli } from '../helpers/cli.js';
+import {
+  formFields,
+  type RawRequest,
+  type RecordingProxy,
+  startRecordingProxy,
+} from '../helpers/clients-wire.js';
+import { CLIENT_ID, CLIENT_SECRET, SECRET_A, type Stack, startStack } from '../helpers/stack.js';
+
+/** What to register for a CLI: loopback without a port matches the catcher's port, whatever it is. */
+const LOOPBACK = 'http://127.0.0.1/callback';
+
+async function startFor(redirectUris: string): Promise<{ stack: Stack; proxy: RecordingProxy }> {
+  const stack = await startStack({
+    sandbox: { clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [LOOPBACK] }] },
+    env: { SPOTIFY_REDIRECT_URI: redirectUris, ENCRYPTION_SECRET: SECRET_A },
+  });
+  return { stack, proxy: await startRecordingProxy(stack.service.url) };
+}
+
+function storeIn(): string {
+  return join(mkdtempSync(join(tmpdir(), 'clients-cli-')), 'tokens.json');
+}
+
+async function waitForStdout(run: CliRun, pattern: RegExp): Promise<RegExpMatchArray> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const match = run.stdout().match(pattern);
+    if (match) return match;
+    if (Date.now() > deadline || run.child.exitCode !== null) {
+      throw new Error(`no ${pattern} in stdout:\n${run.stdout()}\nstderr:\n${run.stderr()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** `token-swap login --no-open`, with the test as the person at the (auto-approving) browser. */
+async function login(stack: Stack, proxy: RecordingProxy, store: string) {
+  const run = runCli([
+    'login',
+    '--swap-url',
+    proxy.url,
+    '--client-id',
+    CLIENT_ID,
+    '--accounts-url',
+    stack.accounts.url,
+    '--no-open',
+    '--store',
+    store,
+  ]);
+  const [, url] = await waitForStdout(run, /Open this URL in your browser to log in:\n {2}(\S+)/);
+  // The sandbox approves at once; following its redirect lands on the CLI's loopback catcher.
+  await (await fetch(url ?? '')).text();
+  const { code } = await run.exited;
+  return { code, stdout: run.stdout(), stderr: run.stderr(), authorizeUrl: new URL(url ?? '') };
+}
+
+function header(request: RawRequest, name: string): string | undefined {
+  return request.headers.find(([n]) => n.toLowerCase() === name)?.[1];
+}
+
+describe('token-swap login, refresh', () => {
+  let stack: Stack;
+  let proxy: RecordingProxy;
+  beforeAll(async () => {
+    ({ stack, proxy } = await startFor(LOOPBACK));
+  });
+  afterAll(async () => {
+    await proxy.close();
+    await stack.close();
+  });
+
+  it('swaps code, redirect_uri and code_verifier as a form, and stores the sealed refresh token', async () => {
+    const store = storeIn();
+    const result = await login(stack, proxy, store);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/Logged in as Sandbox User/);
+
+    const [swap, ...others] = proxy.requests();
+    expect(others).toEqual([]);
+    if (!swap) throw new Error('the CLI sent nothing');
+    expect([swap.method, swap.target]).toEqual(['POST', '/swap']);
+    expect(header(swap, 'content-type')).toBe('application/x-www-form-urlencoded');
+    expect(header(swap, 'accept')).toBe('application/json');
+    const fields = formFields(swap.body);
+    expect(fields.map(([name]) => name)).toEqual(['code', 'redirect_uri', 'code_verifier']);
+    const sent = Object.fromEntries(fields);
+    // The same redirect URI and the verifier of the challenge that went to /authorize.
+    expect(sent.redirect_uri).toBe(result.authorizeUrl.searchParams.get('redirect_uri'));
+    expect(sent.redirect_uri).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+    expect(await pkceChallenge(sent.code_verifier ?? '')).toBe(
+      result.authorizeUrl.searchParams.get('code_challenge'),
+    );
+    expect(stack.sandbox.stats().lastTokenRequest?.params).toEqual([
+      'grant_type',
+      'code',
+      'redirect_uri',
+      'code_verifier',
+    ]);
+
+    const saved = JSON.parse(readFileSync(store, 'utf8')) as { tokens: { refreshToken: string } };
+    expect(saved.tokens.refreshToken).toMatch(/^sts1\.[A-Za-z0-9_-]+$/);
+
+    const refresh = runCli(['refresh', '--store', store]);
+    expect((await refresh.exited).code, refresh.stderr()).toBe(0);
+    const refreshes = proxy.requests().slice(1);
+    expect(refreshes.map((r) => [r.method, r.target])).toEqual([['POST', '/refresh']]);
+    const [refreshRequest] = refreshes;
+    if (!refreshRequest) throw new Error('no refresh');
+    expect(header(refreshRequest, 'content-type')).toBe('application/x-www-form-urlencoded');
+    expect(formFields(refreshRequest.body)).toEqual([['refresh_token', saved.tokens.refreshToken]]);
+    // Spotify did not rotate: the stored refresh token stays.
+    const after = JSON.parse(readFileSync(store, 'utf8')) as { tokens: { refreshToken: string } };
+    expect(after.tokens.refreshToken).toBe(saved.tokens.refreshToken);
+  });
+});
+
+describe('token-swap login against a service without the loopback redirect URI', () => {
+  it('fails with the invalid_grant the service passes through, and says so', async () => {
+    const { stack, proxy } = await startFor('myapp://callback');
+    try {
+      const result = await login(stack, proxy, storeIn());
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(
+        'The swap service refused the request (invalid_grant: Invalid redirect URI).',
+      );
+    } finally {
+      await proxy.close();
+      await stack.close();
+    }
+  });
+});

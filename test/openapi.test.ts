@@ -1,0 +1,565 @@
+/**
+ * The OpenAPI document is the reference of the HTTP API, so it is held to the service: it must be a
+ * valid OpenAPI 3.1 document, the committed docs/openapi.json must be what the code generates, and
+ * every answer of a running service (each success and each error, produced for real over a socket
+ * against the sandbox with faults injected) must be documented for its path, status, headers and body.
+ */
+import { readFileSync } from 'node:fs';
+import { compileErrors, validate } from '@readme/openapi-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSandbox, type Sandbox } from '../src/sandbox/index.js';
+import { createApp } from '../src/server/app.js';
+import { loadConfig } from '../src/server/config.js';
+import { OPENAPI_PATH, openApiDocument } from '../src/server/openapi.js';
+import { pkceChallenge, randomToken } from '../src/shared/encoding.js';
+import { type Listening, listen } from './helpers/listen.js';
+import { type Contract, createContract } from './helpers/openapi-contract.js';
+import { injectFault } from './helpers/sandbox-control.js';
+import {
+  authorize,
+  CLIENT_ID,
+  CLIENT_SECRET,
+  REDIRECT_URI,
+  SECRET_A,
+  SECRET_B,
+  type Stack,
+  startStack,
+} from './helpers/stack.js';
+
+const COMMITTED = new URL('../docs/openapi.json', import.meta.url);
+const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
+const ORIGIN = 'https://app.example.com';
+const FORM = 'application/x-www-form-urlencoded';
+
+/** Every `METHOD /template STATUS` any contract in this file checked, for the coverage test at the end. */
+const covered = new Set<string>();
+
+interface Client {
+  contract: Contract;
+  /** Sends a request to the service and checks the answer against the document it serves. */
+  send(method: string, path: string, init?: RequestInit): ReturnType<Contract['check']>;
+  form(
+    path: string,
+    fields: Record<string, string>,
+    headers?: Record<string, string>,
+  ): ReturnType<Contract['check']>;
+  json(path: string, body: unknown): ReturnType<Contract['check']>;
+}
+
+/** Fetches the service's own /openapi.json (itself checked against the document) and checks with it. */
+async function clientFor(base: string): Promise<Client> {
+  const served = (await (await fetch(`${base}${OPENAPI_PATH}`)).json()) as unknown;
+  const contract = createContract(served);
+  const send: Client['send'] = async (method, path, init = {}) => {
+    const checked = await contract.check(method, path, await fetch(`${base}${path}`, { ...init, method }));
+    covered.add(checked.documentedAs);
+    return checked;
+  };
+  await send('GET', OPENAPI_PATH);
+  return {
+    contract,
+    send,
+    form: (path, fields, headers = {}) =>
+      send('POST', path, {
+        headers: { 'Content-Type': FORM, ...headers },
+        body: new URLSearchParams(fields),
+      }),
+    json: (path, body) =>
+      send('POST', path, { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }),
+  };
+}
+
+function errorOf(body: unknown): string {
+  return (body as { error: string }).error;
+}
+
+describe('the document', () => {
+  it('is a valid OpenAPI 3.1 document, with and without named apps', async () => {
+    for (const document of [
+      openApiDocument(),
+      openApiDocument({ apps: ['ios', 'web'], defaultApp: false }),
+    ]) {
+      const result = await validate(structuredClone(document) as unknown as Parameters<typeof validate>[0]);
+      expect(result.valid ? '' : compileErrors(result)).toBe('');
+      expect(result.warnings).toEqual([]);
+      expect(createContract(document).compileAll()).toBeGreaterThan(20);
+    }
+  });
+
+  it('is committed as docs/openapi.json, up to date (regenerate with `npm run openapi`)', () => {
+    expect(JSON.parse(readFileSync(COMMITTED, 'utf8'))).toEqual(openApiDocument());
+  });
+
+  it('has an error schema of exactly error and error_description, and a closed token schema', () => {
+    const schemas = (
+      openApiDocument().components as { schemas: Record<string, { additionalProperties?: unknown }> }
+    ).schemas;
+    expect(schemas.Error?.additionalProperties).toBe(false);
+    expect(schemas.TokenResponse?.additionalProperties).toBe(false);
+    expect(schemas.SwapParameters?.additionalProperties).toBe(true);
+  });
+});
+
+describe('the contract check', () => {
+  const contract = createContract(openApiDocument());
+  const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+    new Response(JSON.stringify(body), {
+      status,
+      headers: {
+        'Content-Type': 'application/json',
+        'Cache-Control': 'no-store',
+        Pragma: 'no-cache',
+        'X-Request-Id': 'r1',
+        'X-Content-Type-Options': 'nosniff',
+        ...headers,
+      },
+    });
+  const ok = { access_token: 'BQx', token_type: 'Bearer', expires_in: 3600, scope: '' };
+  const refuses = (method: string, path: string, response: Response, problem: RegExp) =>
+    expect(contract.check(method, path, response)).rejects.toThrow(problem);
+
+  it('accepts a documented answer', async () => {
+    expect((await contract.check('POST', '/swap', json(200, ok))).documentedAs).toBe('POST /swap 200');
+  });
+
+  it('refuses answers the document does not describe', async () => {
+    await refuses('POST', '/swap', json(201, ok), /status 201 is not documented/);
+    await refuses('GET', '/healthz', json(404, { error: 'not_found' }), /status 404 is not documented/);
+    await refuses('POST', '/healthz', json(404, { error: 'not_found' }), /no operation and no 405/);
+    await refuses('GET', '/nowhere', json(400, { error: 'x' }), /not 404/);
+    await refuses(
+      'POST',
+      '/swap',
+      json(200, { ...ok, expires_in: '3600' }),
+      /body\/expires_in must be integer/,
+    );
+    await refuses('POST', '/swap', json(200, { ...ok, extra: 1 }), /additional properties/);
+    await refuses('POST', '/swap', json(400, { error: 'x', stack: 'at ...' }), /additional properties/);
+    await refuses('POST', '/swap', json(429, { error: 'rate_limited' }), /Retry-After is required/);
+    await refuses(
+      'POST',
+      '/swap',
+      json(503, { error: 'x' }, { 'Retry-After': '1' }),
+      /must be equal to constant/,
+    );
+    await refuses(
+      'POST',
+      '/swap',
+      json(429, { error: 'rate_limited' }, { 'Retry-After': 'soon' }),
+      /Retry-After/,
+    );
+    await refuses('POST', '/swap', json(200, ok, { 'Cache-Control': 'max-age=60' }), /Cache-Control/);
+    await refuses('POST', '/swap', json(200, ok, { 'X-Powered-By': 'x' }), /x-powered-by is not documented/);
+    await refuses('GET', '/swap', json(405, { error: 'method_not_allowed' }), /Allow is required/);
+    await refuses(
+      'POST',
+      '/swap',
+      json(200, ok, { 'Content-Type': 'text/json' }),
+      /text\/json is not documented/,
+    );
+  });
+});
+
+describe('a service with sealing, CORS and a metrics token', () => {
+  let stack: Stack;
+  let api: Client;
+
+  beforeAll(async () => {
+    stack = await startStack({
+      env: {
+        ENCRYPTION_SECRET: SECRET_A,
+        METRICS_TOKEN,
+        CORS_ORIGINS: ORIGIN,
+        UPSTREAM_TIMEOUT_MS: '300',
+      },
+    });
+    api = await clientFor(stack.service.url);
+  });
+  afterAll(() => stack.close());
+
+  const code = async (params: Record<string, string> = {}) =>
+    (await authorize(stack.accounts.url, params)).code;
+
+  it('serves the committed document at GET /openapi.json, and lists it on GET /', async () => {
+    const served = await api.send('GET', OPENAPI_PATH);
+    expect(served.headers.get('content-type')).toBe('application/json');
+    expect(served.body).toEqual(JSON.parse(readFileSync(COMMITTED, 'utf8')));
+    const root = await api.send('GET', '/');
+    expect((root.body as { endpoints: Record<string, string> }).endpoints).toHaveProperty(
+      `GET ${OPENAPI_PATH}`,
+    );
+  });
+
+  it('swaps a code (form, with a PKCE verifier) and returns a sealed refresh token', async () => {
+    const verifier = randomToken(48);
+    const fields = {
+      code: await code({ code_challenge: await pkceChallenge(verifier), code_challenge_method: 'S256' }),
+      redirect_uri: REDIRECT_URI,
+      code_verifier: verifier,
+      client_id: CLIENT_ID,
+    };
+    expect(api.contract.requestProblems('POST', '/swap', FORM, fields)).toEqual([]);
+    const answer = await api.form('/swap', fields);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-type')).toBe('application/json');
+    expect((answer.body as { refresh_token: string }).refresh_token).toMatch(/^sts1\./);
+  });
+
+  it('swaps a code sent as JSON on /api/token', async () => {
+    const body = { code: await code(), redirect_uri: REDIRECT_URI, extra: 1 };
+    expect(api.contract.requestProblems('POST', '/api/token', 'application/json', body)).toEqual([]);
+    expect((await api.json('/api/token', body)).status).toBe(200);
+  });
+
+  it('refreshes on both paths; without rotation no refresh_token comes back', async () => {
+    const swapped = await api.form('/swap', { code: await code() });
+    const refreshToken = (swapped.body as { refresh_token: string }).refresh_token;
+    for (const path of ['/refresh', '/api/refresh_token']) {
+      const answer = await api.form(path, { refresh_token: refreshToken });
+      expect(answer.status).toBe(200);
+      expect(answer.body).not.toHaveProperty('refresh_token');
+    }
+  });
+
+  it('400: a missing code (which the request schema refuses too), bad JSON, a reused code, a forged token', async () => {
+    expect(api.contract.requestProblems('POST', '/swap', FORM, { redirect_uri: REDIRECT_URI })).not.toEqual(
+      [],
+    );
+    expect(errorOf((await api.form('/swap', { redirect_uri: REDIRECT_URI })).body)).toBe('invalid_request');
+    const badJson = await api.send('POST', '/swap', {
+      headers: { 'Content-Type': 'application/json' },
+      body: '{',
+    });
+    expect(errorOf(badJson.body)).toBe('invalid_request');
+    const used = await code();
+    expect((await api.form('/swap', { code: used })).status).toBe(200);
+    expect(errorOf((await api.form('/swap', { code: used })).body)).toBe('invalid_grant');
+    expect(errorOf((await api.form('/refresh', { refresh_token: 'sts1.forged' })).body)).toBe(
+      'invalid_grant',
+    );
+  });
+
+  it('4XX: another JSON error from Spotify passes through with its status', async () => {
+    await injectFault(stack.accounts.url, {
+      kind: 'status',
+      status: 401,
+      body: '{"error":"invalid_client","error_description":"Invalid client"}',
+      contentType: 'application/json',
+    });
+    const answer = await api.form('/swap', { code: await code() });
+    expect(answer.status).toBe(401);
+    expect(answer.documentedAs).toBe('POST /swap 4XX');
+  });
+
+  it('404: an unknown path, and an app that is not configured', async () => {
+    expect((await api.send('GET', '/nope')).documentedAs).toBe('* (unlisted) 404');
+    const noApp = await api.form('/apps/nope/swap', { code: 'x' });
+    expect(noApp.documentedAs).toBe('POST /apps/{app}/swap 404');
+  });
+
+  it('405: a wrong method, with Allow', async () => {
+    expect((await api.send('GET', '/swap')).headers.get('allow')).toBe('POST, OPTIONS');
+    expect((await api.send('PUT', '/api/refresh_token')).documentedAs).toBe('PUT /api/refresh_token 405');
+  });
+
+  it('413: a body over 8 KiB', async () => {
+    expect((await api.form('/swap', { code: 'x', pad: 'a'.repeat(9000) })).documentedAs).toBe(
+      'POST /swap 413',
+    );
+  });
+
+  it('415: a body that is neither form nor JSON', async () => {
+    const answer = await api.send('POST', '/refresh', {
+      headers: { 'Content-Type': 'text/plain' },
+      body: 'x',
+    });
+    expect(answer.documentedAs).toBe('POST /refresh 415');
+  });
+
+  it('429 from Spotify: Retry-After in whole seconds, no RateLimit headers while the limit is off', async () => {
+    await injectFault(stack.accounts.url, { kind: 'rate-limit', retryAfter: 7 });
+    const answer = await api.form('/swap', { code: await code() });
+    expect(answer.documentedAs).toBe('POST /swap 429');
+    expect(answer.headers.get('retry-after')).toBe('7');
+    expect(answer.headers.get('ratelimit')).toBeNull();
+  });
+
+  it('502: Spotify answers 503 (plain text)', async () => {
+    await injectFault(stack.accounts.url, { kind: 'status', status: 503 });
+    expect(errorOf((await api.form('/swap', { code: await code() })).body)).toBe('upstream_error');
+  });
+
+  it('504: Spotify is slower than UPSTREAM_TIMEOUT_MS', async () => {
+    await injectFault(stack.accounts.url, { kind: 'slow', delayMs: 1500 });
+    expect(errorOf((await api.form('/swap', { code: await code() })).body)).toBe('upstream_timeout');
+  });
+
+  it('GET /, /healthz and /readyz (200)', async () => {
+    expect((await api.send('GET', '/')).status).toBe(200);
+    expect((await api.send('GET', '/healthz')).body).toEqual({ status: 'ok' });
+    expect((await api.send('GET', '/readyz')).body).toMatchObject({ status: 'ready' });
+  });
+
+  it('GET /metrics: 401 without or with a wrong token, 200 text with it', async () => {
+    expect((await api.send('GET', '/metrics')).status).toBe(401);
+    const wrong = await api.send('GET', '/metrics', { headers: { Authorization: 'Bearer nope' } });
+    expect(wrong.headers.get('www-authenticate')).toBe('Bearer');
+    const ok = await api.send('GET', '/metrics', { headers: { Authorization: `Bearer ${METRICS_TOKEN}` } });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toContain('token_swap_http_requests_total');
+    expect(ok.body).toContain(`route="${OPENAPI_PATH}"`);
+  });
+
+  it('OPTIONS: 204 for a listed origin, 403 for another', async () => {
+    const preflight = (origin: string) =>
+      api.send('OPTIONS', '/swap', {
+        headers: { Origin: origin, 'Access-Control-Request-Method': 'POST' },
+      });
+    expect((await preflight(ORIGIN)).headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    expect((await api.send('OPTIONS', '/refresh')).status).toBe(204);
+    expect((await preflight('https://evil.example.com')).status).toBe(403);
+  });
+
+  it('echoes a sane X-Request-Id', async () => {
+    const answer = await api.send('GET', '/healthz', { headers: { 'X-Request-Id': 'req.42:a-b_c' } });
+    expect(answer.headers.get('x-request-id')).toBe('req.42:a-b_c');
+  });
+});
+
+describe('a service with low rate limits', () => {
+  let stack: Stack;
+  let api: Client;
+
+  beforeAll(async () => {
+    stack = await startStack({
+      env: { RATE_LIMIT_SWAP_PER_MINUTE: '3', RATE_LIMIT_REFRESH_PER_MINUTE: '1' },
+    });
+    api = await clientFor(stack.service.url);
+  });
+  afterAll(() => stack.close());
+
+  it('answers with RateLimit headers, then 429 with Retry-After once the budget is spent', async () => {
+    const first = await api.form('/swap', { code: (await authorize(stack.accounts.url)).code });
+    expect(first.status).toBe(200);
+    expect(first.headers.get('ratelimit')).toMatch(/^swap;r=2;t=\d+$/);
+    expect(first.headers.get('ratelimit-policy')).toBe('swap;q=3;w=60');
+
+    await injectFault(stack.accounts.url, { kind: 'rate-limit', retryAfter: 3 });
+    const upstream = await api.form('/api/token', { code: (await authorize(stack.accounts.url)).code });
+    expect(upstream.status).toBe(429);
+    expect(upstream.headers.get('ratelimit')).toMatch(/^swap;r=1;t=/);
+
+    expect((await api.form('/swap', {})).status).toBe(400);
+    const limited = await api.form('/swap', { code: 'x' });
+    expect(limited.documentedAs).toBe('POST /swap 429');
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(limited.headers.get('ratelimit')).toMatch(/^swap;r=0;t=\d+$/);
+
+    expect((await api.form('/refresh', { refresh_token: 'AQunknown' })).status).toBe(400);
+    expect(errorOf((await api.form('/refresh', { refresh_token: 'AQunknown' })).body)).toBe('rate_limited');
+  });
+
+  it('OPTIONS: 405 when no origin is listed', async () => {
+    const answer = await api.send('OPTIONS', '/refresh', { headers: { Origin: ORIGIN } });
+    expect(answer.status).toBe(405);
+  });
+});
+
+describe('a service whose circuit breaker opens after one failure', () => {
+  let stack: Stack;
+  let api: Client;
+
+  beforeAll(async () => {
+    stack = await startStack({ env: { BREAKER_FAILURE_THRESHOLD: '1', BREAKER_COOLDOWN_MS: '60000' } });
+    api = await clientFor(stack.service.url);
+  });
+  afterAll(() => stack.close());
+
+  it('502, then 503 with Retry-After without calling Spotify, and /readyz 503', async () => {
+    await injectFault(stack.accounts.url, { kind: 'status', status: 503 });
+    expect((await api.form('/swap', { code: (await authorize(stack.accounts.url)).code })).status).toBe(502);
+    const open = await api.form('/refresh', { refresh_token: 'AQunknown' });
+    expect(errorOf(open.body)).toBe('temporarily_unavailable');
+    expect(Number(open.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect((await api.send('GET', '/readyz')).body).toMatchObject({
+      status: 'not_ready',
+      checks: { upstream: { ok: false } },
+    });
+  });
+});
+
+describe('a service at its concurrency cap', () => {
+  let stack: Stack;
+  let api: Client;
+
+  beforeAll(async () => {
+    stack = await startStack({ env: { UPSTREAM_MAX_CONCURRENCY: '1', UPSTREAM_QUEUE_TIMEOUT_MS: '0' } });
+    api = await clientFor(stack.service.url);
+  });
+  afterAll(() => stack.close());
+
+  it('503 with Retry-After: 1 for the call that finds no free slot', async () => {
+    const codes = [(await authorize(stack.accounts.url)).code, (await authorize(stack.accounts.url)).code];
+    await injectFault(stack.accounts.url, { kind: 'slow', delayMs: 400 });
+    const slow = api.form('/swap', { code: codes[0] ?? '' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const rejected = await api.form('/swap', { code: codes[1] ?? '' });
+    expect(rejected.documentedAs).toBe('POST /swap 503');
+    expect(rejected.headers.get('retry-after')).toBe('1');
+    expect((await slow).status).toBe(200);
+  });
+});
+
+describe('a deployment of named apps only, with rotation', () => {
+  const IOS = {
+    clientId: 'ios-client-id',
+    clientSecret: 'ios-client-secret',
+    redirectUri: 'myapp://callback',
+  };
+  const WEB = { clientId: 'web-client-id', clientSecret: 'web-client-secret', redirectUri: REDIRECT_URI };
+  let sandbox: Sandbox;
+  let accounts: Listening;
+  let stack: Stack;
+  let api: Client;
+
+  beforeAll(async () => {
+    sandbox = createSandbox({
+      clients: [
+        { clientId: IOS.clientId, clientSecret: IOS.clientSecret, redirectUris: [IOS.redirectUri] },
+        { clientId: WEB.clientId, clientSecret: WEB.clientSecret, redirectUris: [WEB.redirectUri] },
+      ],
+      autoApprove: true,
+      rotateRefreshTokens: true,
+    });
+    accounts = await listen(sandbox.app.fetch);
+    stack = await startStack({
+      env: {
+        SPOTIFY_CLIENT_ID: undefined,
+        SPOTIFY_CLIENT_SECRET: undefined,
+        SPOTIFY_REDIRECT_URI: undefined,
+      },
+      configFile: {
+        apps: {
+          ios: {
+            clientId: IOS.clientId,
+            clientSecret: IOS.clientSecret,
+            redirectUris: [IOS.redirectUri],
+            encryptionSecrets: [SECRET_B],
+          },
+          web: {
+            clientId: WEB.clientId,
+            clientSecret: WEB.clientSecret,
+            redirectUris: [WEB.redirectUri],
+            corsOrigins: [ORIGIN],
+          },
+        },
+      },
+      accounts: { sandbox, listening: accounts },
+    });
+    api = await clientFor(stack.service.url);
+  });
+  afterAll(async () => {
+    await stack.close();
+    await accounts.close();
+  });
+
+  const codeFor = async (app: { clientId: string; redirectUri: string }) =>
+    (await authorize(accounts.url, { client_id: app.clientId, redirect_uri: app.redirectUri })).code;
+
+  it('serves the document with the app names as the values of {app}, and without the root paths', async () => {
+    const served = await api.send('GET', OPENAPI_PATH);
+    expect(served.body).toEqual(openApiDocument({ apps: ['ios', 'web'], defaultApp: false }));
+    expect((await api.form('/swap', { code: 'x' })).documentedAs).toBe('* (unlisted) 404');
+    expect((await api.form('/apps/nope/swap', { code: 'x' })).documentedAs).toBe('* (unlisted) 404');
+  });
+
+  it('swaps and refreshes with a rotated refresh token on every per-app path', async () => {
+    const swapped = await api.form('/apps/ios/swap', { code: await codeFor(IOS) });
+    let token = (swapped.body as { refresh_token: string }).refresh_token;
+    expect(token).toMatch(/^sts1\./);
+    for (const path of ['/apps/ios/refresh', '/apps/ios/api/refresh_token']) {
+      const refreshed = await api.form(path, { refresh_token: token });
+      expect(refreshed.status).toBe(200);
+      token = (refreshed.body as { refresh_token: string }).refresh_token;
+      expect(token).toMatch(/^sts1\./);
+    }
+    const unsealed = await api.json('/apps/web/api/token', { code: await codeFor(WEB) });
+    expect(unsealed.status).toBe(200);
+    const rotated = await api.form('/apps/web/refresh', {
+      refresh_token: (unsealed.body as { refresh_token: string }).refresh_token,
+    });
+    expect(rotated.body).toHaveProperty('refresh_token');
+  });
+
+  it('errors on per-app paths are documented too', async () => {
+    expect((await api.send('GET', '/apps/ios/swap')).status).toBe(405);
+    expect((await api.form('/apps/ios/refresh', { refresh_token: 'sts1.forged' })).status).toBe(400);
+    const preflight = await api.send('OPTIONS', '/apps/web/swap', {
+      headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'POST' },
+    });
+    expect(preflight.status).toBe(204);
+    expect((await api.send('OPTIONS', '/apps/ios/swap', { headers: { Origin: ORIGIN } })).status).toBe(405);
+  });
+});
+
+describe('a service with a bug', () => {
+  let service: Listening;
+  let api: Client;
+
+  beforeAll(async () => {
+    const config = loadConfig({
+      SPOTIFY_CLIENT_ID: CLIENT_ID,
+      SPOTIFY_CLIENT_SECRET: CLIENT_SECRET,
+      SPOTIFY_REDIRECT_URI: REDIRECT_URI,
+    });
+    const app = createApp(config, {
+      readiness: async () => {
+        throw new Error('a readiness check with a bug');
+      },
+    });
+    service = await listen(app.fetch);
+    api = await clientFor(service.url);
+  });
+  afterAll(() => service.close());
+
+  it('500: server_error, nothing more', async () => {
+    const answer = await api.send('GET', '/readyz');
+    expect(answer.body).toEqual({
+      error: 'server_error',
+      error_description: 'The token swap service hit an unexpected error',
+    });
+  });
+
+  it('404 on /metrics where the runtime collects none', async () => {
+    expect((await api.send('GET', '/metrics')).documentedAs).toBe('GET /metrics 404');
+  });
+});
+
+describe('coverage', () => {
+  it('checked every documented path and every listed status against real answers', () => {
+    const templates = new Set([...covered].map((entry) => entry.split(' ')[1]));
+    expect([...templates].sort()).toEqual(
+      expect.arrayContaining(Object.keys(openApiDocument().paths as object).sort()),
+    );
+    const statuses = new Set([...covered].map((entry) => entry.split(' ').at(-1)));
+    for (const status of [
+      '200',
+      '204',
+      '400',
+      '401',
+      '403',
+      '404',
+      '405',
+      '413',
+      '415',
+      '429',
+      '4XX',
+      '500',
+      '502',
+      '503',
+      '504',
+    ]) {
+      expect(statuses, status).toContain(status);
+    }
+  });
+});
