@@ -28,7 +28,14 @@ export function buildApp(variables: Env, extra: (config: ServiceConfig) => AppOp
         'ENCRYPTION_SECRET is not set: refresh tokens are handed to clients unsealed. Set it in production.',
       );
     }
-    const app = createApp(config, { logger, ...extra(config) }) as unknown as Hono;
+    const options = extra(config);
+    if (config.redisUrl !== undefined && options.coalescer === undefined) {
+      logger.warn(
+        {},
+        'REDIS_URL is set, but this runtime keeps rate limits and refresh coalescing in its own memory (see docs/deploy)',
+      );
+    }
+    const app = createApp(config, { logger, ...options }) as unknown as Hono;
     return { app, config };
   } catch (error) {
     if (error instanceof ConfigError) {
