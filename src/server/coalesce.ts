@@ -11,8 +11,10 @@ export interface SharedAnswer {
 }
 
 export interface CoalesceKey {
-  /** A digest that identifies the request; safe to store. */
-  id: string;
+  /** Identifies the request within this process (it holds the secret: never store or log it). */
+  local: string;
+  /** A digest that identifies the request, safe to store; computed only by shared stores. */
+  digest(): Promise<string>;
   /** The secret the request carried (the refresh token): a shared store encrypts the answer with it. */
   secret: string;
 }
@@ -33,13 +35,13 @@ export function createLocalCoalescer(): Coalescer {
   const inFlight = new Map<string, Promise<SharedAnswer>>();
   return {
     run(key, produce, onShared) {
-      const running = inFlight.get(key.id);
+      const running = inFlight.get(key.local);
       if (running) {
         onShared?.('local');
         return running;
       }
-      const started = produce().finally(() => inFlight.delete(key.id));
-      inFlight.set(key.id, started);
+      const started = produce().finally(() => inFlight.delete(key.local));
+      inFlight.set(key.local, started);
       return started;
     },
   };

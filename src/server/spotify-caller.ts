@@ -95,13 +95,21 @@ export function createSpotifyCaller(deps: SpotifyCallerDeps): SpotifyCaller {
         for (let attempt = 1; ; attempt++) {
           const started = performance.now();
           let status: number | undefined;
+          // A timer of our own, cleared as soon as the call is over: AbortSignal.timeout would keep a
+          // timer and its listeners alive for the whole timeout after every call.
+          const controller = new AbortController();
+          const timer = setTimeout(
+            () => controller.abort(new DOMException('The upstream call timed out', 'TimeoutError')),
+            app.upstreamTimeoutMs,
+          );
           try {
             const response = await tokenRequest(app, grant, {
               fetch: deps.fetch,
-              signal: AbortSignal.timeout(app.upstreamTimeoutMs),
+              signal: controller.signal,
             });
             status = response.status;
             const tokens = await processTokenResponse(response);
+            clearTimeout(timer);
             deps.breaker.success();
             deps.metrics.upstream(kind, 'ok', seconds(started));
             log.debug(
@@ -110,6 +118,7 @@ export function createSpotifyCaller(deps: SpotifyCallerDeps): SpotifyCaller {
             );
             return tokens;
           } catch (raw) {
+            clearTimeout(timer);
             const failure = upstreamFailure(raw, app.upstreamTimeoutMs);
             const outcome = outcomeOf(failure, raw, status);
             deps.metrics.upstream(kind, outcome, seconds(started));

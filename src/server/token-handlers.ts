@@ -30,12 +30,16 @@ export interface TokenHandlers {
   refresh(request: Request, log: Logger): Promise<Response>;
 }
 
-async function coalesceKey(app: AppConfig, refreshToken: string, migrating: boolean): Promise<CoalesceKey> {
+function coalesceKey(app: AppConfig, refreshToken: string, migrating: boolean): CoalesceKey {
   // A migrating request must not share the answer of a plain one: only its answer carries the
   // newly sealed token.
-  const material = `${app.name}\n${app.clientId}\n${migrating ? 'legacy' : 'current'}\n${refreshToken}`;
-  const digest = await crypto.subtle.digest('SHA-256', utf8(material));
-  return { id: base64url(new Uint8Array(digest)), secret: refreshToken };
+  const local = `${app.name}\n${app.clientId}\n${migrating ? 'legacy' : 'current'}\n${refreshToken}`;
+  return {
+    local,
+    // Hashed only when a shared store needs a name it may keep: most refreshes never pay for it.
+    digest: async () => base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', utf8(local)))),
+    secret: refreshToken,
+  };
 }
 
 export function createTokenHandlers(app: AppConfig, deps: TokenHandlerDeps): TokenHandlers {
@@ -121,7 +125,7 @@ export function createTokenHandlers(app: AppConfig, deps: TokenHandlerDeps): Tok
         }
       }
       const answer = await deps.coalescer.run(
-        await coalesceKey(app, refreshToken, migrating),
+        coalesceKey(app, refreshToken, migrating),
         () => refreshAnswer(refreshToken, migrating, log),
         (scope) => deps.metrics.coalesced(scope),
       );

@@ -38,6 +38,17 @@ export function basicAuthorization(clientId: string, clientSecret: string): stri
   return `Basic ${btoa(binary)}`;
 }
 
+// Apps are frozen for the life of the process: build each one's header once.
+const authorizations = new WeakMap<AppConfig, string>();
+function authorizationFor(app: AppConfig): string {
+  let header = authorizations.get(app);
+  if (header === undefined) {
+    header = basicAuthorization(app.clientId, app.clientSecret);
+    authorizations.set(app, header);
+  }
+  return header;
+}
+
 export function tokenEndpoint(app: AppConfig): string {
   return `${app.accountsUrl}/api/token`;
 }
@@ -57,7 +68,7 @@ export function tokenRequest(
   return options.fetch(tokenEndpoint(app), {
     method: 'POST',
     headers: {
-      Authorization: basicAuthorization(app.clientId, app.clientSecret),
+      Authorization: authorizationFor(app),
       'Content-Type': 'application/x-www-form-urlencoded',
       Accept: 'application/json',
     },

@@ -144,7 +144,11 @@ export function createRedisSharedState(url: string, options: RedisOptions): Redi
   const coalescer: Coalescer = {
     run(key, produce, onShared) {
       // Single flight in this process first; across processes only the first local caller asks Redis.
-      return local.run(key, () => sharedRun(key.id, key.secret, produce, onShared), onShared);
+      return local.run(
+        key,
+        async () => sharedRun(await key.digest(), key.secret, produce, onShared),
+        onShared,
+      );
     },
   };
 

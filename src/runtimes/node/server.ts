@@ -59,8 +59,9 @@ export function startNodeServer(options: NodeServerOptions): Promise<RunningServ
     // Slowloris and idle-socket hygiene: bound every phase of a request.
     server.headersTimeout = 15_000;
     server.requestTimeout = 30_000;
+    // No maxRequestsPerSocket: past it Node answers a plain-text 503 to every further request on a
+    // connection whose client ignores `Connection: close`.
     server.keepAliveTimeout = 5_000;
-    server.maxRequestsPerSocket = 10_000;
     server.once('error', reject);
     server.once('listening', () => {
       const port = (server.address() as AddressInfo).port;
