@@ -1,0 +1,157 @@
+/**
+ * The benchmark's child processes: each server runs in a process of its own, so that its CPU and
+ * memory can be told apart from the load generator's, and every one is killed however the run ends.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
+
+export interface Child {
+  name: string;
+  /** Base URL the child printed, e.g. `http://127.0.0.1:40123`. */
+  url: string;
+  pid: number;
+}
+
+export interface StartOptions {
+  name: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  /** Working directory; one without a `.env`, so that no stray configuration applies. */
+  cwd: string;
+  /** Where stdout goes: the service logs a JSON line per request there, which must be written somewhere real. */
+  stdout: 'ignore' | number;
+  timeoutMs?: number;
+}
+
+const running = new Set<ChildProcess>();
+const LISTENING = /listening on (http:\/\/127\.0\.0\.1:\d+)/;
+
+/**
+ * Starts `node <args>` and resolves once it prints `listening on http://127.0.0.1:PORT` on stderr.
+ * Anything bound elsewhere is refused: the load must stay on loopback.
+ */
+export function startNode(options: StartOptions): Promise<Child> {
+  const child = spawn(process.execPath, options.args, {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ['ignore', options.stdout, 'pipe'],
+  });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+
+  return new Promise((resolve, reject) => {
+    let stderr = '';
+    let settled = false;
+    const settle = (outcome: () => void) => {
+      if (!settled) {
+        settled = true;
+        clearTimeout(timer);
+        outcome();
+      }
+    };
+    const fail = (reason: string) =>
+      settle(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`${options.name} ${reason}\n${stderr.trim().slice(-2000)}`));
+      });
+    const timer = setTimeout(() => fail('did not start listening in time'), options.timeoutMs ?? 20_000);
+    child.once('error', (error) => fail(`could not start: ${error.message}`));
+    child.once('exit', (code, signal) => fail(`exited before listening (${signal ?? `code ${code}`})`));
+    child.stderr?.setEncoding('utf8');
+    // Read stderr for as long as the child lives, so that a chatty child never blocks on a full pipe.
+    child.stderr?.on('data', (chunk: string) => {
+      if (settled) {
+        return;
+      }
+      stderr += chunk;
+      const url = LISTENING.exec(stderr)?.[1];
+      const { pid } = child;
+      if (url !== undefined && pid !== undefined) {
+        settle(() => resolve({ name: options.name, url, pid }));
+      }
+    });
+  });
+}
+
+/** Peak resident set size in bytes (`VmHWM`); Linux only, and only while the process lives. */
+export function peakRssBytes(pid: number): number | undefined {
+  try {
+    const kib = /^VmHWM:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kib === undefined ? undefined : Number(kib) * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Clock ticks per second of /proc/<pid>/stat; 100 on every Linux build that matters. */
+const CLOCK_TICKS = 100;
+
+/**
+ * CPU time (user + system) the process used so far, in seconds. Unlike throughput, it does not depend
+ * on what else the machine is running, which makes it the steadier measure of a server's own cost.
+ */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which sits in parentheses and may itself contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts counting CPU time; the returned function gives the seconds each process spent since. */
+export function cpuMeter<K extends string>(pids: Record<K, number>): () => Record<K, number | undefined> {
+  const entries = Object.entries(pids) as [K, number][];
+  const start = entries.map(([name, pid]) => [name, pid, cpuSeconds(pid)] as const);
+  return () =>
+    Object.fromEntries(
+      start.map(([name, pid, before]) => {
+        const after = cpuSeconds(pid);
+        return [name, before === undefined || after === undefined ? undefined : after - before];
+      }),
+    ) as Record<K, number | undefined>;
+}
+
+/** SIGTERM to every child, SIGKILL to any still there after `graceMs`. */
+export async function stopAll(graceMs = 5_000): Promise<void> {
+  const children = [...running];
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((done) => {
+          if (child.exitCode !== null || child.signalCode !== null) {
+            done();
+            return;
+          }
+          const force = setTimeout(() => child.kill('SIGKILL'), graceMs);
+          child.once('exit', () => {
+            clearTimeout(force);
+            done();
+          });
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+}
+
+/**
+ * Whatever ends this process (an error, Ctrl-C, a kill), its servers go with it. `exit` handlers
+ * must be synchronous, hence SIGKILL there; signals get the graceful path first.
+ */
+export function killChildrenOnExit(): void {
+  process.once('exit', () => {
+    for (const child of running) {
+      child.kill('SIGKILL');
+    }
+  });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`\n${signal}: stopping the benchmark's servers\n`);
+      stopAll(2_000).finally(() => process.exit(128 + constants.signals[signal]));
+    });
+  }
+}

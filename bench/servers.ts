@@ -1,0 +1,121 @@
+/**
+ * The three servers of a benchmark run, each a child process on 127.0.0.1: the sandbox (the upstream),
+ * the service as it runs in production, and the bare baseline.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { type Child, startNode } from './processes.js';
+
+const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+const BIN = join(BENCH_DIR, '..', 'bin', 'token-swap.js');
+
+// The sandbox's defaults, set explicitly so that a SPOTIFY_* in the caller's environment changes nothing.
+const CLIENT_ID = 'sandbox-client-id';
+const CLIENT_SECRET = 'sandbox-client-secret-not-for-production';
+const REGISTERED_REDIRECT_URI = 'http://127.0.0.1/callback';
+
+/** The baseline runs under plain `node`, without a TypeScript loader in the process being measured. */
+function transpileBaseline(workDir: string): string {
+  const source = readFileSync(join(BENCH_DIR, 'baseline.ts'), 'utf8');
+  const { outputText } = ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  });
+  const file = join(workDir, 'baseline.mjs');
+  writeFileSync(file, outputText);
+  return file;
+}
+
+export interface Servers {
+  sandbox: Child;
+  service: Child;
+  baseline: Child;
+}
+
+/**
+ * Starts the sandbox, then the service and the baseline pointed at it. `profileDir`: write CPU profiles
+ * of the service and the baseline there when they exit (open them in Chrome DevTools or speedscope).
+ */
+export async function startServers(workDir: string, profileDir: string | undefined): Promise<Servers> {
+  const profiling = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  const app = {
+    SPOTIFY_CLIENT_ID: CLIENT_ID,
+    SPOTIFY_CLIENT_SECRET: CLIENT_SECRET,
+    SPOTIFY_REDIRECT_URI: REGISTERED_REDIRECT_URI,
+  };
+  const common = { cwd: workDir, stdout: 'ignore' as const };
+  const sandbox = await startNode({
+    ...common,
+    name: 'sandbox',
+    args: [BIN, 'sandbox', '--host', '127.0.0.1', '--port', '0'],
+    env: { ...process.env, ...app, LOG_LEVEL: 'warn' },
+  });
+  // Logs are written, as in production, to a sink that costs a write(2) per line and nothing more.
+  const devNull = openSync('/dev/null', 'w');
+  const started = Promise.all([
+    startNode({
+      ...common,
+      name: 'service',
+      args: [...profiling, BIN, 'serve', '--host', '127.0.0.1', '--port', '0'],
+      env: {
+        ...process.env,
+        ...app,
+        SPOTIFY_ACCOUNTS_URL: sandbox.url,
+        // Every feature on as in production: sealing, a log line per request, metrics (on by default).
+        ENCRYPTION_SECRET: randomBytes(48).toString('base64'),
+        LOG_LEVEL: 'info',
+        // All load comes from one address, which a per-address limit exists to stop.
+        RATE_LIMIT_SWAP_PER_MINUTE: '0',
+        RATE_LIMIT_REFRESH_PER_MINUTE: '0',
+        // In-process coalescing and rate limits only: no Redis round trip the baseline does not make.
+        REDIS_URL: '',
+      },
+      stdout: devNull,
+    }),
+    startNode({
+      ...common,
+      name: 'baseline',
+      args: [...profiling, transpileBaseline(workDir)],
+      env: { ...process.env, ACCOUNTS_URL: sandbox.url, CLIENT_ID, CLIENT_SECRET },
+    }),
+  ]);
+  // The children hold their own copies of the descriptor.
+  closeSync(devNull);
+  const [service, baseline] = await started;
+  return { sandbox, service, baseline };
+}
+
+/** Whether the service serves GET /metrics; the benchmark does not depend on it. */
+export async function hasMetrics(serviceUrl: string): Promise<boolean> {
+  const response = await fetch(`${serviceUrl}/metrics`);
+  await response.body?.cancel();
+  return response.status === 200;
+}
+
+/**
+ * Counters that must stay at zero for the comparison to be fair (no coalesced refresh, no retry, no
+ * refusal), when the service exposes them.
+ */
+export async function fairnessCounters(serviceUrl: string): Promise<Record<string, number> | undefined> {
+  const response = await fetch(`${serviceUrl}/metrics`);
+  if (response.status !== 200) {
+    await response.body?.cancel();
+    return undefined;
+  }
+  const names = [
+    'token_swap_refresh_coalesced_total',
+    'token_swap_upstream_retries_total',
+    'token_swap_rate_limited_total',
+    'token_swap_capacity_rejected_total',
+  ];
+  const counters: Record<string, number> = Object.fromEntries(names.map((name) => [name, 0]));
+  for (const line of (await response.text()).split('\n')) {
+    const match = /^([a-z_]+)(?:\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
+    if (match?.[1] !== undefined && match[1] in counters) {
+      counters[match[1]] = (counters[match[1]] ?? 0) + Number(match[2]);
+    }
+  }
+  return counters;
+}

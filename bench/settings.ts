@@ -1,0 +1,50 @@
+/** What a benchmark run does (from the environment) and what it runs on (the machine). */
+import { readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+
+export interface Settings {
+  durationSeconds: number;
+  warmupSeconds: number;
+  connections: number;
+  /** The measured time of each target is split into this many alternating rounds. */
+  rounds: number;
+  refreshTokens: number;
+  profile: boolean;
+}
+
+function integerFromEnv(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+export function readSettings(): Settings {
+  // Bounded, so that a typo cannot turn into an hour of load.
+  const connections = integerFromEnv('BENCH_CONNECTIONS', 50, 1, 1_000);
+  const durationSeconds = integerFromEnv('BENCH_DURATION', 60, 1, 600);
+  // Rounds of about 10 s: long enough for a steady state, short enough to alternate often.
+  const rounds = Math.min(6, Math.max(1, Math.floor(durationSeconds / 10)));
+  return {
+    durationSeconds,
+    warmupSeconds: integerFromEnv('BENCH_WARMUP', 5, 1, 60),
+    connections,
+    rounds: integerFromEnv('BENCH_ROUNDS', rounds, 1, durationSeconds),
+    refreshTokens: integerFromEnv('BENCH_REFRESH_TOKENS', 5_000, connections, 200_000),
+    profile: process.env.BENCH_PROFILE === '1',
+  };
+}
+
+/** The machine, as the results need to describe it. */
+export function machine() {
+  const cpuModel = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1];
+  return {
+    cpuModel: cpuModel ?? cpus()[0]?.model,
+    cores: cpus().length,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  };
+}
