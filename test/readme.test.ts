@@ -70,6 +70,16 @@ afterAll(async () => {
   await server.exited;
 });
 
+/**
+ * The environment of a person's shell: without the npm_* variables that `npm test` or `npx -p ...`
+ * set for this process, which would change what a nested `npx token-swap` resolves.
+ */
+function newcomerEnvironment(): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith('npm_')),
+  );
+}
+
 function runAll(list: Example[], options: { cwd?: string; env?: Record<string, string> } = {}): string[] {
   const marker = '@@README-EXAMPLE@@';
   const script = list
@@ -78,7 +88,7 @@ function runAll(list: Example[], options: { cwd?: string; env?: Record<string, s
   const output = execFileSync('bash', ['-euo', 'pipefail', '-c', script], {
     cwd: options.cwd ?? emptyDir(),
     encoding: 'utf8',
-    env: { ...process.env, ...options.env },
+    env: { ...newcomerEnvironment(), ...options.env },
   });
   return output.split(`${marker}\n`).map((part) => part.trim());
 }
