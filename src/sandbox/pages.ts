@@ -1,8 +1,6 @@
 /** The HTML the sandbox shows a person: the consent page and the refusal pages of /authorize. */
 import { escapeHtml } from '../shared/html.js';
 
-export { escapeHtml };
-
 /** What each scope lets the app do, in the words a user would expect on a consent page. */
 const SCOPE_WORDS: Record<string, string> = {
   'ugc-image-upload': 'Upload images to your profile and playlists',

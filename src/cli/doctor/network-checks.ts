@@ -1,6 +1,6 @@
 /** Checks that talk to Spotify Accounts: reachability, the clock, and whether the credentials work. */
 import type { AppConfig } from '../../server/config.js';
-import { basicAuthorization, tokenEndpoint } from '../../server/upstream.js';
+import { tokenRequest } from '../../server/upstream.js';
 import { type Finding, fail, ok, warn } from './findings.js';
 
 const TIMEOUT_MS = 10_000;
@@ -16,19 +16,16 @@ export async function probeAccounts(app: AppConfig, now: () => number = Date.now
   const started = now();
   let response: Response;
   try {
-    response = await fetch(tokenEndpoint(app), {
-      method: 'POST',
-      headers: {
-        Authorization: basicAuthorization(app.clientId, app.clientSecret),
-        'Content-Type': 'application/x-www-form-urlencoded',
-      },
-      body: new URLSearchParams({
+    // The very request the service makes (Basic auth, form body), with a code that cannot exist.
+    response = await tokenRequest(
+      app,
+      {
         grant_type: 'authorization_code',
         code: 'token-swap-doctor-probe-not-a-real-code',
         redirect_uri: app.redirectUris[0] ?? '',
-      }),
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    });
+      },
+      { fetch, signal: AbortSignal.timeout(TIMEOUT_MS) },
+    );
   } catch (error) {
     const timedOut = (error as { name?: string }).name === 'TimeoutError';
     return [
