@@ -6,6 +6,12 @@ export { ConfigError, DEFAULT_ACCOUNTS_URL, ENV, LOG_LEVELS, loadConfig } from '
 export type { OAuthErrorBody, OAuthErrorCode } from './errors.js';
 export { OAuthError } from './errors.js';
 export type { LogFn, Logger } from './logger.js';
-export type { Sealer } from './sealing.js';
+export type { Sealer, SealerFactory } from './sealing.js';
 export { createSealer, SEALED_PREFIX } from './sealing.js';
-export type { TokenGrant, TokenResponse } from './upstream.js';
+export type {
+  TokenGrant,
+  TokenResponse,
+  UpstreamFetch,
+  UpstreamRequestInit,
+  UpstreamResponse,
+} from './upstream.js';

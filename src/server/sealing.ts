@@ -19,10 +19,13 @@ import { base64url, fromBase64url, fromUtf8, randomBytes, utf8 } from '../shared
 import { invalidRefreshToken } from './errors.js';
 
 export const SEALED_PREFIX = 'sts1.';
-const KID_BYTES = 4;
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
-const SALT = utf8('spotify-token-swap sealing');
+export const KID_BYTES = 4;
+export const IV_BYTES = 12;
+export const TAG_BYTES = 16;
+// HKDF parameters: another implementation of the format (src/runtimes/node/sealing.ts) uses the same.
+export const SALT = utf8('spotify-token-swap sealing');
+export const KEY_INFO = utf8('sts1 aes-256-gcm key');
+export const KEY_ID_INFO = utf8('sts1 key id');
 
 interface SealingKey {
   kid: Uint8Array<ArrayBuffer>;
@@ -36,13 +39,16 @@ export interface Sealer {
   unseal(sealed: string): Promise<string>;
 }
 
+/** Makes the sealer of one app; runtimes with a faster cipher than WebCrypto bring their own. */
+export type SealerFactory = (secrets: readonly string[], clientId: string) => Sealer;
+
 async function deriveKey(secret: string): Promise<SealingKey> {
   const material = await crypto.subtle.importKey('raw', utf8(secret), 'HKDF', false, [
     'deriveKey',
     'deriveBits',
   ]);
   const key = await crypto.subtle.deriveKey(
-    { name: 'HKDF', hash: 'SHA-256', salt: SALT, info: utf8('sts1 aes-256-gcm key') },
+    { name: 'HKDF', hash: 'SHA-256', salt: SALT, info: KEY_INFO },
     material,
     { name: 'AES-GCM', length: 256 },
     false,
@@ -50,7 +56,7 @@ async function deriveKey(secret: string): Promise<SealingKey> {
   );
   const kid = new Uint8Array(
     await crypto.subtle.deriveBits(
-      { name: 'HKDF', hash: 'SHA-256', salt: SALT, info: utf8('sts1 key id') },
+      { name: 'HKDF', hash: 'SHA-256', salt: SALT, info: KEY_ID_INFO },
       material,
       KID_BYTES * 8,
     ),

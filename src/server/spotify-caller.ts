@@ -19,11 +19,12 @@ import {
   type TokenGrant,
   type TokenResponse,
   tokenRequest,
+  type UpstreamFetch,
   upstreamFailure,
 } from './upstream.js';
 
 export interface SpotifyCallerDeps {
-  fetch: typeof fetch;
+  fetch: UpstreamFetch;
   breaker: CircuitBreaker;
   limiter: ConcurrencyLimiter;
   metrics: Metrics;

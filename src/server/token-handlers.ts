@@ -10,7 +10,7 @@ import { JSON_HEADERS, jsonResponse, OAuthError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { optionalCodeVerifier, optionalRedirectUri, readParams, requiredToken } from './params.js';
-import { createSealer, SEALED_PREFIX, type Sealer } from './sealing.js';
+import { createSealer, SEALED_PREFIX, type Sealer, type SealerFactory } from './sealing.js';
 import type { SpotifyCaller } from './spotify-caller.js';
 import type { TokenGrant, TokenResponse } from './upstream.js';
 
@@ -21,6 +21,8 @@ export interface TokenHandlerDeps {
   caller: SpotifyCaller;
   coalescer: Coalescer;
   metrics: Metrics;
+  /** Default: WebCrypto (sealing.ts). */
+  createSealer?: SealerFactory;
   /** Present when this runtime can open the app's legacy tokens (LEGACY_ENCRYPTION_SECRET). */
   legacyUnseal?: LegacyUnsealer;
 }
@@ -44,7 +46,9 @@ function coalesceKey(app: AppConfig, refreshToken: string, migrating: boolean): 
 
 export function createTokenHandlers(app: AppConfig, deps: TokenHandlerDeps): TokenHandlers {
   const sealer: Sealer | undefined =
-    app.encryptionSecrets.length > 0 ? createSealer(app.encryptionSecrets, app.clientId) : undefined;
+    app.encryptionSecrets.length > 0
+      ? (deps.createSealer ?? createSealer)(app.encryptionSecrets, app.clientId)
+      : undefined;
   const defaultRedirectUri = app.redirectUris[0];
 
   async function sealed(tokens: TokenResponse): Promise<TokenResponse> {

@@ -22,8 +22,30 @@ export interface TokenResponse {
   refresh_token?: string;
 }
 
+/** The part of a fetch `Response` the token endpoint client reads. */
+export interface UpstreamResponse {
+  readonly status: number;
+  readonly headers: { get(name: string): string | null };
+  text(): Promise<string>;
+}
+
+/** The one kind of request the service makes upstream: a form POST with a string body. */
+export interface UpstreamRequestInit {
+  method: 'POST';
+  headers: Record<string, string>;
+  body: string;
+  redirect: 'manual';
+  signal: AbortSignal;
+}
+
+/**
+ * How the service reaches Spotify Accounts. The global `fetch` fits, and is what every runtime uses;
+ * the Node entry plugs in a leaner HTTP client (src/runtimes/node/upstream-client.ts).
+ */
+export type UpstreamFetch = (url: string, init: UpstreamRequestInit) => Promise<UpstreamResponse>;
+
 export interface TokenRequestOptions {
-  fetch: typeof fetch;
+  fetch: UpstreamFetch;
   signal: AbortSignal;
 }
 
@@ -58,7 +80,7 @@ export function tokenRequest(
   app: AppConfig,
   grant: TokenGrant,
   options: TokenRequestOptions,
-): Promise<Response> {
+): Promise<UpstreamResponse> {
   const body = new URLSearchParams();
   for (const [name, value] of Object.entries(grant)) {
     if (value !== undefined) {
@@ -72,7 +94,7 @@ export function tokenRequest(
       'Content-Type': 'application/x-www-form-urlencoded',
       Accept: 'application/json',
     },
-    body,
+    body: body.toString(),
     redirect: 'manual',
     signal: options.signal,
   });
@@ -137,7 +159,10 @@ function toSeconds(value: unknown): number | undefined {
  * 4xx errors pass through with status and body; 429 keeps a whole-seconds Retry-After; everything
  * else (5xx, non-JSON, a malformed success) is a 502, because the client cannot fix it.
  */
-export async function processTokenResponse(response: Response, now = Date.now()): Promise<TokenResponse> {
+export async function processTokenResponse(
+  response: UpstreamResponse,
+  now = Date.now(),
+): Promise<TokenResponse> {
   const text = await response.text();
   const status = response.status;
 

@@ -1,6 +1,6 @@
 /** Checks that talk to Spotify Accounts: reachability, the clock, and whether the credentials work. */
 import type { AppConfig } from '../../server/config.js';
-import { tokenRequest } from '../../server/upstream.js';
+import { tokenRequest, type UpstreamResponse } from '../../server/upstream.js';
 import { type Finding, fail, ok, warn } from './findings.js';
 
 const TIMEOUT_MS = 10_000;
@@ -14,7 +14,7 @@ const MAX_CLOCK_SKEW_SECONDS = 30;
 export async function probeAccounts(app: AppConfig, now: () => number = Date.now): Promise<Finding[]> {
   const subject = `Spotify Accounts at ${app.accountsUrl}`;
   const started = now();
-  let response: Response;
+  let response: UpstreamResponse;
   try {
     // The very request the service makes (Basic auth, form body), with a code that cannot exist.
     response = await tokenRequest(
@@ -58,7 +58,7 @@ export async function probeAccounts(app: AppConfig, now: () => number = Date.now
 
   let body: { error?: unknown; error_description?: unknown } = {};
   try {
-    body = (await response.json()) as typeof body;
+    body = JSON.parse(await response.text()) as typeof body;
   } catch {
     // Judged below by status.
   }

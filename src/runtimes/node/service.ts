@@ -8,15 +8,19 @@ import { createApp, type Mount } from '../../server/app.js';
 import type { ServiceConfig } from '../../server/config.js';
 import type { Logger } from '../../server/logger.js';
 import type { Metrics } from '../../server/metrics.js';
+import type { UpstreamFetch } from '../../server/upstream.js';
 import { createLegacyUnsealer } from './legacy-sealing.js';
 import { createPromMetrics } from './metrics.js';
 import { createRedisSharedState, type RedisSharedState } from './redis.js';
+import { createNodeSealer } from './sealing.js';
+import { createUndiciUpstream } from './upstream-client.js';
 
 export interface NodeServiceOptions {
   logger: Logger;
   version?: string;
   mounts?: readonly Mount[];
-  fetch?: typeof fetch;
+  /** Default: undici's request over a keep-alive pool (upstream-client.ts). */
+  fetch?: UpstreamFetch;
   /** Default: prom-client with Node's process metrics. */
   metrics?: Metrics;
 }
@@ -39,15 +43,17 @@ export function createNodeService(config: ServiceConfig, options: NodeServiceOpt
         refreshBudgetMs: upstreamTimeoutMs * 2 + 1_000,
       })
     : undefined;
+  const upstream = options.fetch ? undefined : createUndiciUpstream();
   const app = createApp(config, {
     logger: options.logger,
     version: options.version,
     mounts: options.mounts,
-    fetch: options.fetch,
+    fetch: options.fetch ?? upstream?.fetch,
     metrics,
     rateLimitStore: shared?.rateLimitStore,
     coalescer: shared?.coalescer,
     readiness: shared ? () => shared.readiness() : undefined,
+    createSealer: createNodeSealer,
     legacyUnsealer: createLegacyUnsealer,
     clientAddress: (c) => {
       try {
@@ -57,5 +63,12 @@ export function createNodeService(config: ServiceConfig, options: NodeServiceOpt
       }
     },
   }) as unknown as Hono;
-  return { app, metrics, shared, close: async () => shared?.close() };
+  return {
+    app,
+    metrics,
+    shared,
+    close: async () => {
+      await Promise.all([shared?.close(), upstream?.close()]);
+    },
+  };
 }
