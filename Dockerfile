@@ -7,7 +7,7 @@
 # Docker engine. Build it with: docker build -t spotify-token-swap .
 #
 # node:22-slim: Node 20 left LTS in April 2026 and gets no more security fixes; 22 is LTS and
-# satisfies "engines": ">=20.18.1". Slim (Debian, glibc) rather than Alpine (musl): nothing to
+# satisfies "engines": ">=20.12". Slim (Debian, glibc) rather than Alpine (musl): nothing to
 # compile, and no libc surprises. It has no curl, so the HEALTHCHECK uses node itself.
 ARG NODE_IMAGE=node:22-slim
 

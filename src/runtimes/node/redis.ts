@@ -9,7 +9,8 @@
  * to per-process memory and coalescing to per-process single flight, the service keeps serving, and
  * /readyz and the `token_swap_shared_store_up` metric say so.
  */
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
 import type { ReadinessCheck } from '../../server/app.js';
 import { type Coalescer, createLocalCoalescer, type SharedAnswer } from '../../server/coalesce.js';
 import type { Logger } from '../../server/logger.js';
@@ -95,8 +96,15 @@ async function open(stored: string, secret: string, id: string): Promise<SharedA
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * ioredis is loaded only when Redis is configured: it adds about 20 MB to a process that has no use
+ * for it (and to every Lambda cold start).
+ */
+const loadIoredis = (): typeof import('ioredis') => createRequire(import.meta.url)('ioredis');
+
 export function createRedisSharedState(url: string, options: RedisOptions): RedisSharedState {
   const { logger, metrics } = options;
+  const { Redis } = loadIoredis();
   const redis = new Redis(url, {
     // Fail fast while disconnected instead of queueing: the fallback answers meanwhile.
     enableOfflineQueue: false,

@@ -13,13 +13,13 @@ import { createLegacyUnsealer } from './legacy-sealing.js';
 import { createPromMetrics } from './metrics.js';
 import { createRedisSharedState, type RedisSharedState } from './redis.js';
 import { createNodeSealer } from './sealing.js';
-import { createUndiciUpstream } from './upstream-client.js';
+import { createNodeUpstream } from './upstream-client.js';
 
 export interface NodeServiceOptions {
   logger: Logger;
   version?: string;
   mounts?: readonly Mount[];
-  /** Default: undici's request over a keep-alive pool (upstream-client.ts). */
+  /** Default: node:http over keep-alive agents (upstream-client.ts). */
   fetch?: UpstreamFetch;
   /** Default: prom-client with Node's process metrics. */
   metrics?: Metrics;
@@ -43,7 +43,7 @@ export function createNodeService(config: ServiceConfig, options: NodeServiceOpt
         refreshBudgetMs: upstreamTimeoutMs * 2 + 1_000,
       })
     : undefined;
-  const upstream = options.fetch ? undefined : createUndiciUpstream();
+  const upstream = options.fetch ? undefined : createNodeUpstream();
   const app = createApp(config, {
     logger: options.logger,
     version: options.version,
@@ -68,7 +68,8 @@ export function createNodeService(config: ServiceConfig, options: NodeServiceOpt
     metrics,
     shared,
     close: async () => {
-      await Promise.all([shared?.close(), upstream?.close()]);
+      upstream?.close();
+      await shared?.close();
     },
   };
 }
