@@ -38,4 +38,6 @@ EXPOSE 3000
 # circuit breaker makes the service not ready, but restarting it would not help.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-CMD ["node", "bin/token-swap.js", "serve"]
+# A young generation of 2 x 4 MB instead of V8's 2 x 16 MB: under load the service's memory stays
+# about 25 MB lower at no measurable CPU cost (docs/benchmarks.md). Same flags as `npm start`.
+CMD ["node", "--max-semi-space-size=4", "bin/token-swap.js", "serve"]

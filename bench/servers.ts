@@ -17,6 +17,22 @@ const CLIENT_ID = 'sandbox-client-id';
 const CLIENT_SECRET = 'sandbox-client-secret-not-for-production';
 const REGISTERED_REDIRECT_URI = 'http://127.0.0.1/callback';
 
+/**
+ * The Node flags the service runs with in production: those of `npm start` (the Docker image's CMD
+ * and the systemd unit in docs/deploy/node.md use the same; test/production-launch.test.ts holds the
+ * three together).
+ */
+export function productionNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(join(BENCH_DIR, '..', 'package.json'), 'utf8'));
+  const flags = /^node((?: --[\w-]+(?:=\S+)?)*) bin\/token-swap\.js serve$/.exec(
+    pkg.scripts?.start ?? '',
+  )?.[1];
+  if (flags === undefined) {
+    throw new Error('package.json: the start script is not `node [--flags] bin/token-swap.js serve`');
+  }
+  return flags.split(' ').filter(Boolean);
+}
+
 /** The baseline runs under plain `node`, without a TypeScript loader in the process being measured. */
 function transpileBaseline(workDir: string): string {
   const source = readFileSync(join(BENCH_DIR, 'baseline.ts'), 'utf8');
@@ -58,7 +74,7 @@ export async function startServers(workDir: string, profileDir: string | undefin
     startNode({
       ...common,
       name: 'service',
-      args: [...profiling, BIN, 'serve', '--host', '127.0.0.1', '--port', '0'],
+      args: [...productionNodeFlags(), ...profiling, BIN, 'serve', '--host', '127.0.0.1', '--port', '0'],
       env: {
         ...process.env,
         ...app,

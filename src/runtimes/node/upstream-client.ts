@@ -9,12 +9,14 @@
  * so the retry rules in spotify-caller.ts read both alike.
  */
 import {
+  type ClientRequest,
   Agent as HttpAgent,
   request as httpRequest,
   type IncomingHttpHeaders,
   type IncomingMessage,
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import type { UpstreamFetch, UpstreamResponse } from '../../server/upstream.js';
 
 /** A token response is a few hundred bytes; anything near this is not one. */
@@ -49,7 +51,35 @@ function networkError(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
-/** Reads the whole body as UTF-8; fails on a cut-off or oversized body. */
+const utf8 = new TextDecoder();
+
+/** Undoes a content coding a server applied although the request asked for none (RFC 9110 §12.5.3). */
+function decode(body: Buffer, coding: string | undefined): Buffer {
+  const limits = { maxOutputLength: MAX_UPSTREAM_BODY_BYTES };
+  switch (coding?.trim().toLowerCase()) {
+    case undefined:
+    case '':
+    case 'identity':
+      return body;
+    case 'gzip':
+    case 'x-gzip':
+      return gunzipSync(body, limits);
+    case 'deflate':
+      return inflateSync(body, limits);
+    case 'br':
+      return brotliDecompressSync(body, limits);
+    default:
+      throw networkError(
+        `The upstream answer has an unknown content coding: ${coding}`,
+        'ERR_UPSTREAM_CODING',
+      );
+  }
+}
+
+/**
+ * Reads the whole body and decodes it as fetch's text() does: UTF-8, a leading byte order mark
+ * dropped, invalid bytes as U+FFFD. Fails on a cut-off, oversized or undecodable body.
+ */
 function readBody(response: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -62,7 +92,14 @@ function readBody(response: IncomingMessage): Promise<string> {
       }
       chunks.push(chunk);
     });
-    response.on('end', () => resolve(Buffer.concat(chunks, size).toString('utf8')));
+    response.on('end', () => {
+      try {
+        const coding = response.headers['content-encoding'];
+        resolve(utf8.decode(decode(Buffer.concat(chunks, size), coding)));
+      } catch (error) {
+        reject(error);
+      }
+    });
     response.on('error', reject);
     response.on('close', () => {
       if (!response.complete) reject(networkError('The connection closed mid-answer', 'ECONNRESET'));
@@ -83,48 +120,59 @@ export function createNodeUpstream(options: NodeUpstreamOptions = {}): NodeUpstr
         reject(signal.reason);
         return;
       }
-      const target = new URL(url);
-      const https = target.protocol === 'https:';
       // Settles whatever is still pending: the response, or the body once the response was handed out.
       let fail: (error: unknown) => void = reject;
+      let outgoing: ClientRequest | undefined;
       const onAbort = () => {
         fail(signal.reason);
-        outgoing.destroy();
+        outgoing?.destroy();
       };
-      signal.addEventListener('abort', onAbort, { once: true });
       const done = () => signal.removeEventListener('abort', onAbort);
-
-      const outgoing = (https ? httpsRequest : httpRequest)(
-        target,
-        {
-          method: init.method,
-          headers: { ...init.headers, 'Content-Length': String(Buffer.byteLength(init.body)) },
-          agent: https ? httpsAgent : httpAgent,
-        },
-        (response) => {
-          // From here an abort or a socket error cuts the body short, and text() reports it.
-          fail = (error) => response.destroy(error instanceof Error ? error : undefined);
-          const text = readBody(response).then(
-            (body) => {
-              done();
-              return body;
+      try {
+        const target = new URL(url);
+        const https = target.protocol === 'https:';
+        outgoing = (https ? httpsRequest : httpRequest)(
+          target,
+          {
+            method: init.method,
+            headers: {
+              ...init.headers,
+              'Content-Length': String(Buffer.byteLength(init.body)),
+              // Token answers are small: no compression asked for (decode() undoes any applied anyway).
+              'Accept-Encoding': 'identity',
             },
-            (error: unknown) => {
-              done();
-              // As fetch's body does: an abort mid-body rejects with the signal's reason.
-              throw signal.aborted ? signal.reason : error;
-            },
-          );
-          // Read by text(); a failure nobody reads must not become an unhandled rejection.
-          text.catch(() => {});
-          resolve({
-            status: response.statusCode ?? 0,
-            headers: headerReader(response.headers),
-            text: () => text,
-          });
-        },
-      );
-      outgoing.on('error', (error) => {
+            agent: https ? httpsAgent : httpAgent,
+          },
+          (response) => {
+            // From here an abort or a socket error cuts the body short, and text() reports it.
+            fail = (error) => response.destroy(error instanceof Error ? error : undefined);
+            const text = readBody(response).then(
+              (body) => {
+                done();
+                return body;
+              },
+              (error: unknown) => {
+                done();
+                // As fetch's body does: an abort mid-body rejects with the signal's reason.
+                throw signal.aborted ? signal.reason : error;
+              },
+            );
+            // Read by text(); a failure nobody reads must not become an unhandled rejection.
+            text.catch(() => {});
+            resolve({
+              status: response.statusCode ?? 0,
+              headers: headerReader(response.headers),
+              text: () => text,
+            });
+          },
+        );
+      } catch (error) {
+        // node:http refuses some requests synchronously (an invalid header, an unknown protocol).
+        reject(error);
+        return;
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+      outgoing.on('error', (error: Error) => {
         done();
         fail(error);
       });

@@ -1,0 +1,39 @@
+/**
+ * The service is started with the same Node flags wherever it runs in production: `npm start`, the
+ * Docker image's CMD and the systemd unit in docs/deploy/node.md. The benchmark starts it with the
+ * flags of `npm start`, so its numbers hold for all three only while they agree.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { productionNodeFlags } from '../bench/servers.js';
+
+const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
+
+function nodeFlagsOf(command: readonly string[]): string[] {
+  const script = command.findIndex((part) => part.endsWith('bin/token-swap.js'));
+  expect(script, `no bin/token-swap.js in ${command.join(' ')}`).toBeGreaterThan(0);
+  expect(command.slice(script + 1)).toEqual(['serve']);
+  return command.slice(1, script);
+}
+
+describe('production launch flags', () => {
+  const startScript = JSON.parse(read('package.json')).scripts.start as string;
+  const fromStart = nodeFlagsOf(startScript.split(' '));
+
+  it('npm start caps the young generation (the memory the benchmark measures depends on it)', () => {
+    expect(fromStart).toContain('--max-semi-space-size=4');
+    expect(productionNodeFlags()).toEqual(fromStart);
+  });
+
+  it('the Docker image runs the service with the flags of npm start', () => {
+    const cmd = /^CMD (\[.*\])$/m.exec(read('Dockerfile'))?.[1];
+    expect(cmd).toBeDefined();
+    expect(nodeFlagsOf(JSON.parse(cmd ?? '[]'))).toEqual(fromStart);
+  });
+
+  it('the systemd unit in docs/deploy/node.md runs it with the same flags', () => {
+    const execStart = /^ExecStart=(.+)$/m.exec(read('docs/deploy/node.md'))?.[1];
+    expect(execStart).toBeDefined();
+    expect(nodeFlagsOf((execStart ?? '').split(' '))).toEqual(fromStart);
+  });
+});
