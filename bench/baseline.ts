@@ -7,9 +7,11 @@
  * Node built-ins only: run.ts transpiles this file and runs it with plain `node`, so no loader sits
  * in the process whose memory and CPU are measured.
  *
- * Env: ACCOUNTS_URL, CLIENT_ID, CLIENT_SECRET. Prints `listening on http://127.0.0.1:PORT` on stderr.
+ * Env: ACCOUNTS_URL, CLIENT_ID, CLIENT_SECRET; BASELINE_CLIENT `fetch` (the default) or `node-http`
+ * (node:http over a keep-alive agent, the client the service uses on Node). Prints
+ * `listening on http://127.0.0.1:PORT` on stderr.
  */
-import { createServer } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 const accountsUrl = process.env.ACCOUNTS_URL;
@@ -27,6 +29,49 @@ const GRANT_BY_PATH: Record<string, string> = {
   '/refresh': 'refresh_token',
 };
 
+interface Upstream {
+  status: number;
+  contentType: string | undefined;
+  body: string;
+}
+
+const headers = { Authorization: authorization, 'Content-Type': 'application/x-www-form-urlencoded' };
+
+async function viaFetch(body: string): Promise<Upstream> {
+  const upstream = await fetch(tokenEndpoint, { method: 'POST', headers, body });
+  return {
+    status: upstream.status,
+    contentType: upstream.headers.get('content-type') ?? undefined,
+    body: await upstream.text(),
+  };
+}
+
+const agent = new Agent({ keepAlive: true });
+function viaNodeHttp(body: string): Promise<Upstream> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request(
+      tokenEndpoint,
+      { method: 'POST', headers: { ...headers, 'Content-Length': Buffer.byteLength(body) }, agent },
+      (incoming) => {
+        const chunks: Buffer[] = [];
+        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+        incoming.on('end', () =>
+          resolve({
+            status: incoming.statusCode ?? 502,
+            contentType: incoming.headers['content-type'],
+            body: Buffer.concat(chunks).toString(),
+          }),
+        );
+        incoming.on('error', reject);
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
+}
+
+const callUpstream = process.env.BASELINE_CLIENT === 'node-http' ? viaNodeHttp : viaFetch;
+
 const server = createServer(async (req, res) => {
   const grantType = req.method === 'POST' && req.url !== undefined ? GRANT_BY_PATH[req.url] : undefined;
   if (grantType === undefined) {
@@ -38,15 +83,10 @@ const server = createServer(async (req, res) => {
     for await (const chunk of req) {
       chunks.push(chunk as Buffer);
     }
-    const upstream = await fetch(tokenEndpoint, {
-      method: 'POST',
-      headers: { Authorization: authorization, 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: `grant_type=${grantType}&${Buffer.concat(chunks).toString()}`,
-    });
-    const body = await upstream.text();
+    const upstream = await callUpstream(`grant_type=${grantType}&${Buffer.concat(chunks).toString()}`);
     res
-      .writeHead(upstream.status, { 'Content-Type': upstream.headers.get('content-type') ?? 'text/plain' })
-      .end(body);
+      .writeHead(upstream.status, { 'Content-Type': upstream.contentType ?? 'text/plain' })
+      .end(upstream.body);
   } catch {
     // Counted as an error by the load generator, which is all the benchmark needs to know.
     res.writeHead(502).end();

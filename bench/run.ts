@@ -93,7 +93,12 @@ async function main(): Promise<number> {
   // On every way out, signals included (they skip the `finally` below).
   process.once('exit', () => rmSync(workDir, { recursive: true, force: true }));
   try {
-    const servers = await startServers(workDir, settings.profile ? join(RESULTS_DIR, 'profiles') : undefined);
+    const servers = await startServers(
+      workDir,
+      settings.profile ? join(RESULTS_DIR, 'profiles') : undefined,
+      settings.baselineClient,
+    );
+    log(`baseline calls upstream with ${settings.baselineClient}`);
     for (const child of Object.values(servers)) {
       log(`${child.name} ${child.url} (pid ${child.pid})`);
     }

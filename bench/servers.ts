@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { type Child, startNode } from './processes.js';
+import type { BaselineClient } from './settings.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const BIN = join(BENCH_DIR, '..', 'bin', 'token-swap.js');
@@ -54,7 +55,11 @@ export interface Servers {
  * Starts the sandbox, then the service and the baseline pointed at it. `profileDir`: write CPU profiles
  * of the service and the baseline there when they exit (open them in Chrome DevTools or speedscope).
  */
-export async function startServers(workDir: string, profileDir: string | undefined): Promise<Servers> {
+export async function startServers(
+  workDir: string,
+  profileDir: string | undefined,
+  baselineClient: BaselineClient,
+): Promise<Servers> {
   const profiling = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
   const app = {
     SPOTIFY_CLIENT_ID: CLIENT_ID,
@@ -94,7 +99,13 @@ export async function startServers(workDir: string, profileDir: string | undefin
       ...common,
       name: 'baseline',
       args: [...profiling, transpileBaseline(workDir)],
-      env: { ...process.env, ACCOUNTS_URL: sandbox.url, CLIENT_ID, CLIENT_SECRET },
+      env: {
+        ...process.env,
+        ACCOUNTS_URL: sandbox.url,
+        CLIENT_ID,
+        CLIENT_SECRET,
+        BASELINE_CLIENT: baselineClient,
+      },
     }),
   ]);
   // The children hold their own copies of the descriptor.

@@ -10,7 +10,15 @@ export interface Settings {
   rounds: number;
   refreshTokens: number;
   profile: boolean;
+  /**
+   * How the baseline calls upstream: `fetch`, as the benchmark's definition has it, or `node-http`,
+   * the client the service itself uses on Node, to see what the service's features cost on their own.
+   */
+  baselineClient: BaselineClient;
 }
+
+export const BASELINE_CLIENTS = ['fetch', 'node-http'] as const;
+export type BaselineClient = (typeof BASELINE_CLIENTS)[number];
 
 function integerFromEnv(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
@@ -19,6 +27,15 @@ function integerFromEnv(name: string, fallback: number, min: number, max: number
     throw new Error(`${name} must be a whole number from ${min} to ${max}`);
   }
   return value;
+}
+
+function baselineClientFromEnv(): BaselineClient {
+  const raw = process.env.BENCH_BASELINE_CLIENT || 'fetch';
+  const client = BASELINE_CLIENTS.find((name) => name === raw);
+  if (client === undefined) {
+    throw new Error(`BENCH_BASELINE_CLIENT must be one of ${BASELINE_CLIENTS.join(', ')}`);
+  }
+  return client;
 }
 
 export function readSettings(): Settings {
@@ -34,6 +51,7 @@ export function readSettings(): Settings {
     rounds: integerFromEnv('BENCH_ROUNDS', rounds, 1, durationSeconds),
     refreshTokens: integerFromEnv('BENCH_REFRESH_TOKENS', 5_000, connections, 200_000),
     profile: process.env.BENCH_PROFILE === '1',
+    baselineClient: baselineClientFromEnv(),
   };
 }
 

@@ -55,7 +55,9 @@ afterAll(() => accounts.close());
 describe('the Docker image runtime stage', () => {
   it('starts with the image CMD on production dependencies, passes its HEALTHCHECK, swaps, and stops on SIGTERM', async () => {
     const [command = '', ...args] = jsonInstruction('CMD');
-    expect([command, ...args]).toEqual(['node', 'bin/token-swap.js', 'serve']);
+    // Node flags may come first (test/production-launch.test.ts checks which); the rest is fixed.
+    expect(command).toBe('node');
+    expect(args.slice(-2)).toEqual(['bin/token-swap.js', 'serve']);
     const port = String(await freePort());
     const env = {
       PATH: process.env.PATH ?? '',

@@ -236,6 +236,20 @@ export function conformanceSuite(target: ConformanceTarget): void {
         );
         await expectError(chunked, 413, 'invalid_request');
       });
+
+      it('a chunked body under the limit is read whole: the swap goes through', async () => {
+        // A body without Content-Length is counted as it streams in; one with it is judged by it.
+        const { code } = await authorize(target.accountsUrl);
+        const form = new URLSearchParams({ code, redirect_uri: REDIRECT_URI }).toString();
+        const response = await fetch(service('/swap'), {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+          body: new Blob([form]).stream(),
+          duplex: 'half',
+        } as RequestInit);
+        expect(response.status).toBe(200);
+        expect(((await response.json()) as { access_token?: unknown }).access_token).toMatch(/^BQ/);
+      });
     });
 
     describe('routing', () => {
