@@ -312,7 +312,12 @@ function problemsOf(sent: Sent, answer: Answer): string[] {
       415: 'invalid_request',
     }[answer.status];
     if (error !== undefined && fields.error !== error) fail(`error is not ${error}`);
-    if (answer.status === 405 && !answer.headers.get('allow')?.includes('POST')) fail('a 405 without Allow');
+    if (answer.status === 405) {
+      // POST on the token endpoints, GET on the read-only ones: whichever, never the method refused.
+      const allow = answer.headers.get('allow')?.split(/,\s*/) ?? [];
+      if (!allow.includes('POST') && !allow.includes('GET')) fail('a 405 without Allow');
+      if (allow.includes(sent.verb)) fail(`a 405 whose Allow lists ${sent.verb}`);
+    }
   }
   if ((TOKEN_PATHS as readonly string[]).includes(sent.url.pathname)) {
     if (answer.headers.get('cache-control') !== 'no-store') fail('a token answer without no-store');

@@ -125,7 +125,7 @@ describe('the contract check', () => {
   it('refuses answers the document does not describe', async () => {
     await refuses('POST', '/swap', json(201, ok), /status 201 is not documented/);
     await refuses('GET', '/healthz', json(404, { error: 'not_found' }), /status 404 is not documented/);
-    await refuses('POST', '/healthz', json(404, { error: 'not_found' }), /no operation and no 405/);
+    await refuses('POST', '/healthz', json(404, { error: 'not_found' }), /POST \/healthz: answered 404/);
     await refuses('GET', '/nowhere', json(400, { error: 'x' }), /not 404/);
     await refuses(
       'POST',
@@ -260,6 +260,19 @@ describe('a service with sealing, CORS and a metrics token', () => {
   it('405: a wrong method, with Allow', async () => {
     expect((await api.send('GET', '/swap')).headers.get('allow')).toBe('POST, OPTIONS');
     expect((await api.send('PUT', '/api/refresh_token')).documentedAs).toBe('PUT /api/refresh_token 405');
+  });
+
+  it('405: any method but GET and HEAD on the read-only endpoints, with Allow', async () => {
+    for (const path of ['/', '/healthz', '/readyz', '/metrics', '/openapi.json']) {
+      const answer = await api.send('POST', path);
+      expect(answer.documentedAs).toBe(`POST ${path} 405`);
+      expect(answer.headers.get('allow')).toBe('GET, HEAD');
+      expect(answer.body).toEqual({
+        error: 'method_not_allowed',
+        error_description: 'Use GET for this endpoint',
+      });
+    }
+    expect((await api.send('DELETE', '/healthz')).status).toBe(405);
   });
 
   it('413: a body over 8 KiB', async () => {

@@ -3,7 +3,7 @@
  * point (Node, Workers, Deno, Bun, Lambda) serves the very same code. Runtime-specific pieces
  * (metrics backend, Redis, the socket's peer address) come in through AppOptions.
  */
-import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { type Context, type Handler, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { timingSafeEqual } from '../shared/encoding.js';
@@ -248,12 +248,20 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
     };
 
   // OPTIONS is allowed only where CORS answers preflights.
-  const methodNotAllowed = (allow: string) => () =>
-    jsonResponse(
-      405,
-      { error: 'method_not_allowed', error_description: 'Use POST for this endpoint' },
-      { Allow: allow },
-    );
+  const methodNotAllowed = (allow: string) => {
+    const only = allow.split(',', 1)[0];
+    return () =>
+      jsonResponse(
+        405,
+        { error: 'method_not_allowed', error_description: `Use ${only} for this endpoint` },
+        { Allow: allow },
+      );
+  };
+  /** The read-only endpoints: GET (and HEAD, which Hono answers with the GET route), 405 otherwise. */
+  const readOnly = (path: string, handler: Handler<Env>) => {
+    app.get(path, handler);
+    app.all(path, methodNotAllowed('GET, HEAD'));
+  };
 
   for (const appConfig of config.apps) {
     const prefix = appPrefix(appConfig);
@@ -297,15 +305,15 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
     }
   }
 
-  app.get('/healthz', () => jsonResponse(200, { status: 'ok' }));
+  readOnly('/healthz', () => jsonResponse(200, { status: 'ok' }));
 
   const openApi = openApiDocument({
     apps: config.apps.map((a) => a.name).filter((name) => name !== DEFAULT_APP),
     defaultApp: config.apps.some((a) => a.name === DEFAULT_APP),
   });
-  app.get(OPENAPI_PATH, () => jsonResponse(200, openApi));
+  readOnly(OPENAPI_PATH, () => jsonResponse(200, openApi));
 
-  app.get('/readyz', async () => {
+  readOnly('/readyz', async () => {
     const states = breakers.map((breaker) => breaker.state());
     const state = states.includes('open') ? 'open' : states.includes('half_open') ? 'half_open' : 'closed';
     const checks: Record<string, ReadinessCheck> = {
@@ -316,7 +324,7 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
     return jsonResponse(ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', checks });
   });
 
-  app.get('/metrics', async (c) => {
+  readOnly('/metrics', async (c) => {
     if (!metrics.render) {
       return jsonResponse(404, { error: 'not_found', error_description: 'Metrics are not enabled' });
     }
@@ -339,7 +347,7 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
     app.route(mount.path, mount.app as unknown as Hono<Env>);
   }
 
-  app.get('/', () =>
+  readOnly('/', () =>
     jsonResponse(200, {
       service: 'spotify-token-swap',
       version: options.version,

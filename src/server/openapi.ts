@@ -254,6 +254,11 @@ const components = (apps: readonly string[]): Record<string, Json> => ({
       { error: 'method_not_allowed', error_description: 'Use POST for this endpoint' },
       { headers: { ...jsonHeaders, Allow: ref('headers', 'Allow') } },
     ),
+    ReadOnlyMethodNotAllowed: errorResponse(
+      '`method_not_allowed`: any method but GET and HEAD.',
+      { error: 'method_not_allowed', error_description: 'Use GET for this endpoint' },
+      { headers: { ...jsonHeaders, Allow: ref('headers', 'AllowReadOnly') } },
+    ),
     PayloadTooLarge: errorResponse('`invalid_request`: the body is over 8 KiB; the connection is closed.', {
       error: 'invalid_request',
       error_description: 'The request body exceeds 8192 bytes',
@@ -335,6 +340,7 @@ const components = (apps: readonly string[]): Record<string, Json> => ({
       description: 'POST, and OPTIONS where CORS origins are configured for the app',
       schema: { type: 'string', enum: ['POST', 'POST, OPTIONS'] },
     },
+    AllowReadOnly: { required: true, schema: { type: 'string', const: 'GET, HEAD' } },
     WwwAuthenticate: { required: true, schema: { type: 'string', const: 'Bearer' } },
   },
   parameters: {
@@ -467,7 +473,11 @@ function getOperation(
       tags: ['service'],
       summary,
       ...extra,
-      responses: { ...responses, '500': ref('responses', 'ServerError') },
+      responses: {
+        ...responses,
+        '405': ref('responses', 'ReadOnlyMethodNotAllowed'),
+        '500': ref('responses', 'ServerError'),
+      },
     },
   };
 }

@@ -257,6 +257,16 @@ export function conformanceSuite(target: ConformanceTarget): void {
         await expectError(await fetch(service('/nope')), 404, 'not_found');
       });
 
+      it('a write to a read-only endpoint: JSON 405 with Allow: GET, HEAD', async () => {
+        const response = await fetch(service('/healthz'), { method: 'POST' });
+        expect(response.headers.get('allow')).toBe('GET, HEAD');
+        await expectError(response, 405, 'method_not_allowed');
+        // HEAD is answered as GET is, without a body (OpenAPI does not list it).
+        const head = await fetch(service('/healthz'), { method: 'HEAD' });
+        expect(head.status).toBe(200);
+        expect(await head.text()).toBe('');
+      });
+
       it('a wrong method: JSON 405 with an Allow header', async () => {
         const response = await fetch(service('/swap'));
         expect(response.headers.get('allow')).toBe('POST, OPTIONS');

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { serve } from '@hono/node-server';
 import type { Logger as PinoLogger } from 'pino';
 
@@ -48,6 +49,41 @@ function reachableUrl(host: string, port: number): string {
   return host.includes(':') ? `http://[${host}]:${port}` : `http://${host}:${port}`;
 }
 
+/** What Node's own answer to a request it cannot parse would be, as the JSON every other error is. */
+function clientErrorAnswer(code: string | undefined): [status: number, reason: string, description: string] {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return [431, 'Request Header Fields Too Large', 'The request headers exceed 16 KiB'];
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return [408, 'Request Timeout', 'The request did not arrive in time'];
+    default:
+      return [400, 'Bad Request', 'The request is not valid HTTP/1.1'];
+  }
+}
+
+/**
+ * Node answers a request it cannot parse (a malformed request line, oversized headers, a request too
+ * slow to arrive) before any app runs, in plain text. Answer those as JSON too, so a client's error
+ * handling sees `{error, error_description}` whatever went wrong.
+ */
+function answerClientErrorsAsJson(server: Server): void {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    // As Node's default handler: nothing for a peer that reset or half-closed, and nothing written into
+    // an answer already on its way on this connection (`_httpMessage` is the response in flight).
+    const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    const [status, reason, description] = clientErrorAnswer(error.code);
+    const body = JSON.stringify({ error: 'invalid_request', error_description: description });
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+}
+
 export function startNodeServer(options: NodeServerOptions): Promise<RunningServer> {
   let handler: FetchHandler | undefined;
   return new Promise((resolve, reject) => {
@@ -62,6 +98,7 @@ export function startNodeServer(options: NodeServerOptions): Promise<RunningServ
     // No maxRequestsPerSocket: past it Node answers a plain-text 503 to every further request on a
     // connection whose client ignores `Connection: close`.
     server.keepAliveTimeout = 5_000;
+    answerClientErrorsAsJson(server);
     server.once('error', reject);
     server.once('listening', () => {
       const port = (server.address() as AddressInfo).port;
