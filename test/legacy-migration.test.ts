@@ -4,12 +4,12 @@
  * OpenSSL binding (test/fixtures/legacy/generate.rb), so the algorithm is checked against the real
  * thing, not against our reading of it.
  */
-import { createCipheriv } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLegacyUnsealer, evpBytesToKey } from '../src/runtimes/node/legacy-sealing.js';
+import { createLegacyUnsealer } from '../src/runtimes/node/legacy-sealing.js';
 import { ConfigError, loadConfig } from '../src/server/config.js';
 import { SEALED_PREFIX } from '../src/server/sealing.js';
+import { rubySeal } from './helpers/legacy.js';
 import {
   authorize,
   CLIENT_ID,
@@ -29,15 +29,6 @@ interface Vector {
 const { vectors } = JSON.parse(
   readFileSync(new URL('./fixtures/legacy/vectors.json', import.meta.url), 'utf8'),
 ) as { vectors: Vector[] };
-
-/** The Ruby service's sealing, for tokens the sandbox knows; checked against Ruby's output below. */
-function rubySeal(plain: string, password: string): string {
-  const { key, iv } = evpBytesToKey(password);
-  const cipher = createCipheriv('des-ede3-cbc', key, iv);
-  const base64 = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]).toString('base64');
-  // Array#pack('m'): a newline after every 60 characters, and at the end.
-  return `${base64.match(/.{1,60}/g)?.join('\n')}\n`;
-}
 
 describe('legacy 3DES tokens', () => {
   it('reproduces what Ruby sealed, byte for byte (the test helper is faithful)', () => {

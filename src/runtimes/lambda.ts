@@ -8,7 +8,9 @@ import type { Context } from 'hono';
 import { getConnInfo, handle, type LambdaEvent } from 'hono/aws-lambda';
 import { noopMetrics } from '../server/metrics.js';
 import { createConsoleLogger } from './console-logger.js';
+import { createLegacyUnsealer } from './node/legacy-sealing.js';
 import { createRedisSharedState } from './node/redis.js';
+import { createNodeSealer } from './node/sealing.js';
 import { type Built, buildApp, misconfigured } from './portable.js';
 
 let built: Built | undefined;
@@ -24,6 +26,10 @@ function build(): Built {
         })
       : undefined;
     return {
+      // Lambda runs Node: node:crypto seals for a third of WebCrypto's CPU, and opens the Ruby
+      // service's 3DES tokens (LEGACY_ENCRYPTION_SECRET), which WebCrypto cannot.
+      createSealer: createNodeSealer,
+      legacyUnsealer: createLegacyUnsealer,
       rateLimitStore: shared?.rateLimitStore,
       coalescer: shared?.coalescer,
       readiness: shared ? () => shared.readiness() : undefined,

@@ -20,8 +20,9 @@ import {
   conformanceEnv,
   startConformanceSandbox,
 } from '../conformance/suite.js';
+import { rubySeal } from '../helpers/legacy.js';
 import { tokenCalls } from '../helpers/sandbox-control.js';
-import { authorize } from '../helpers/stack.js';
+import { authorize, CLIENT_ID, CLIENT_SECRET, postForm, REDIRECT_URI } from '../helpers/stack.js';
 import { expectNoSecrets } from './secrets.js';
 
 interface LambdaResult {
@@ -261,6 +262,32 @@ describe('the execution environment', () => {
     expect(body.error).toBe('server_error');
     expect(body.error_description).toContain('SPOTIFY_CLIENT_SECRET');
     expectNoSecrets(result.body);
+  });
+
+  it('opens refresh tokens the Ruby service sealed (LEGACY_ENCRYPTION_SECRET) and hands back sealed ones', async () => {
+    const legacySecret = 'the old Ruby service ENCRYPTION_SECRET';
+    const migrating = await coldStart({
+      ...conformanceEnv(sandbox?.accountsUrl ?? ''),
+      LEGACY_ENCRYPTION_SECRET: legacySecret,
+    });
+    // A refresh token as the Ruby service handed it out: straight from Spotify, sealed with 3DES.
+    const grant = await postForm(
+      `${sandbox?.accountsUrl}/api/token`,
+      { grant_type: 'authorization_code', code: await freshCode(), redirect_uri: REDIRECT_URI },
+      { Authorization: `Basic ${btoa(`${CLIENT_ID}:${CLIENT_SECRET}`)}` },
+    );
+    const { refresh_token } = (await grant.json()) as { refresh_token: string };
+    const result = await migrating(
+      event('rest-v1.refresh', { refresh_token: encodeURIComponent(rubySeal(refresh_token, legacySecret)) }),
+    );
+    expect(result.statusCode).toBe(200);
+    const migrated = json(result) as { refresh_token?: string };
+    expect(migrated.refresh_token?.startsWith(SEALED_PREFIX)).toBe(true);
+    // The new token works on the next refresh, as any sealed one does.
+    const next = await migrating(
+      event('rest-v1.refresh', { refresh_token: encodeURIComponent(migrated.refresh_token ?? '') }),
+    );
+    expect(next.statusCode).toBe(200);
   });
 
   it('logs no secret', () => {
