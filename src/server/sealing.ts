@@ -64,7 +64,8 @@ async function deriveKey(secret: string): Promise<SealingKey> {
   return { kid, key };
 }
 
-function additionalData(kid: Uint8Array, clientId: string): Uint8Array<ArrayBuffer> {
+/** The associated data of a token: the prefix, the key id and the client id. */
+export function additionalData(kid: Uint8Array, clientId: string): Uint8Array<ArrayBuffer> {
   const prefix = utf8(SEALED_PREFIX);
   const client = utf8(clientId);
   const aad = new Uint8Array(prefix.length + kid.length + client.length);
@@ -72,6 +73,34 @@ function additionalData(kid: Uint8Array, clientId: string): Uint8Array<ArrayBuff
   aad.set(kid, prefix.length);
   aad.set(client, prefix.length + kid.length);
   return aad;
+}
+
+/** The parts of a sealed token; `ciphertext` ends with the 16-byte GCM tag. */
+export interface SealedParts<Bytes extends Uint8Array = Uint8Array<ArrayBuffer>> {
+  kid: Bytes;
+  iv: Bytes;
+  ciphertext: Bytes;
+}
+
+/** Frames the parts as a token: `sts1.` + base64url(kid || iv || ciphertext+tag). */
+export function formatSealed({ kid, iv, ciphertext }: SealedParts<Uint8Array>): string {
+  const out = new Uint8Array(KID_BYTES + IV_BYTES + ciphertext.length);
+  out.set(kid, 0);
+  out.set(iv, KID_BYTES);
+  out.set(ciphertext, KID_BYTES + IV_BYTES);
+  return SEALED_PREFIX + base64url(out);
+}
+
+/** The parts of a token, or undefined for anything that is not framed as one (prefix, alphabet, length). */
+export function parseSealed(sealed: string): SealedParts | undefined {
+  if (!sealed.startsWith(SEALED_PREFIX)) return undefined;
+  const bytes = fromBase64url(sealed.slice(SEALED_PREFIX.length));
+  if (!bytes || bytes.length < KID_BYTES + IV_BYTES + TAG_BYTES + 1) return undefined;
+  return {
+    kid: bytes.subarray(0, KID_BYTES),
+    iv: bytes.subarray(KID_BYTES, KID_BYTES + IV_BYTES),
+    ciphertext: bytes.subarray(KID_BYTES + IV_BYTES),
+  };
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -106,24 +135,15 @@ export function createSealer(secrets: readonly string[], clientId: string): Seal
           utf8(refreshToken),
         ),
       );
-      const out = new Uint8Array(KID_BYTES + IV_BYTES + ciphertext.length);
-      out.set(current.kid, 0);
-      out.set(iv, KID_BYTES);
-      out.set(ciphertext, KID_BYTES + IV_BYTES);
-      return SEALED_PREFIX + base64url(out);
+      return formatSealed({ kid: current.kid, iv, ciphertext });
     },
 
     async unseal(sealed) {
-      if (!sealed.startsWith(SEALED_PREFIX)) {
+      const parts = parseSealed(sealed);
+      if (!parts) {
         throw invalidRefreshToken();
       }
-      const bytes = fromBase64url(sealed.slice(SEALED_PREFIX.length));
-      if (!bytes || bytes.length < KID_BYTES + IV_BYTES + TAG_BYTES + 1) {
-        throw invalidRefreshToken();
-      }
-      const kid = bytes.subarray(0, KID_BYTES);
-      const iv = bytes.subarray(KID_BYTES, KID_BYTES + IV_BYTES);
-      const ciphertext = bytes.subarray(KID_BYTES + IV_BYTES);
+      const { kid, iv, ciphertext } = parts;
       // Key ids are 32 bits, so two secrets can share one: try every key that claims it.
       for (const candidate of await getKeys()) {
         if (!sameBytes(candidate.kid, kid)) {

@@ -7,12 +7,14 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { invalidRefreshToken } from '../../server/errors.js';
 import {
+  additionalData,
+  formatSealed,
   IV_BYTES,
   KEY_ID_INFO,
   KEY_INFO,
   KID_BYTES,
+  parseSealed,
   SALT,
-  SEALED_PREFIX,
   type Sealer,
   TAG_BYTES,
 } from '../../server/sealing.js';
@@ -20,18 +22,16 @@ import {
 interface SealingKey {
   kid: Buffer;
   key: Buffer;
-  /** The associated data: prefix, key id and client id (see src/server/sealing.ts). */
-  aad: Buffer;
+  /** The associated data, the same for every token this key seals. */
+  aad: Uint8Array;
 }
 
 function deriveKey(secret: string, clientId: string): SealingKey {
   const material = Buffer.from(secret, 'utf8');
   const key = Buffer.from(hkdfSync('sha256', material, SALT, KEY_INFO, 32));
   const kid = Buffer.from(hkdfSync('sha256', material, SALT, KEY_ID_INFO, KID_BYTES));
-  return { kid, key, aad: Buffer.concat([Buffer.from(SEALED_PREFIX), kid, Buffer.from(clientId, 'utf8')]) };
+  return { kid, key, aad: additionalData(kid, clientId) };
 }
-
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 export function createNodeSealer(secrets: readonly string[], clientId: string): Sealer {
   if (secrets.length === 0) {
@@ -45,25 +45,23 @@ export function createNodeSealer(secrets: readonly string[], clientId: string): 
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', current.key, iv);
       cipher.setAAD(current.aad);
-      const ciphertext = Buffer.concat([cipher.update(refreshToken, 'utf8'), cipher.final()]);
-      const out = Buffer.concat([current.kid, iv, ciphertext, cipher.getAuthTag()]);
-      return SEALED_PREFIX + out.toString('base64url');
+      const ciphertext = Buffer.concat([
+        cipher.update(refreshToken, 'utf8'),
+        cipher.final(),
+        cipher.getAuthTag(),
+      ]);
+      return formatSealed({ kid: current.kid, iv, ciphertext });
     },
 
     async unseal(sealed) {
-      const encoded = sealed.startsWith(SEALED_PREFIX) ? sealed.slice(SEALED_PREFIX.length) : undefined;
-      // Node's base64url decoder skips what it does not know; the format allows nothing of the sort.
-      if (encoded === undefined || !BASE64URL.test(encoded) || encoded.length % 4 === 1) {
+      // The framing is the format's own (src/server/sealing.ts); only the cipher differs.
+      const parts = parseSealed(sealed);
+      if (!parts) {
         throw invalidRefreshToken();
       }
-      const bytes = Buffer.from(encoded, 'base64url');
-      if (bytes.length < KID_BYTES + IV_BYTES + TAG_BYTES + 1) {
-        throw invalidRefreshToken();
-      }
-      const kid = bytes.subarray(0, KID_BYTES);
-      const iv = bytes.subarray(KID_BYTES, KID_BYTES + IV_BYTES);
-      const ciphertext = bytes.subarray(KID_BYTES + IV_BYTES, bytes.length - TAG_BYTES);
-      const tag = bytes.subarray(bytes.length - TAG_BYTES);
+      const { kid, iv } = parts;
+      const ciphertext = parts.ciphertext.subarray(0, -TAG_BYTES);
+      const tag = parts.ciphertext.subarray(-TAG_BYTES);
       // Key ids are 32 bits, so two secrets can share one: try every key that claims it.
       for (const candidate of keys) {
         if (!candidate.kid.equals(kid)) continue;

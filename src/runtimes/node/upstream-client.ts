@@ -146,17 +146,12 @@ export function createNodeUpstream(options: NodeUpstreamOptions = {}): NodeUpstr
           (response) => {
             // From here an abort or a socket error cuts the body short, and text() reports it.
             fail = (error) => response.destroy(error instanceof Error ? error : undefined);
-            const text = readBody(response).then(
-              (body) => {
-                done();
-                return body;
-              },
-              (error: unknown) => {
-                done();
+            const text = readBody(response)
+              .catch((error: unknown) => {
                 // As fetch's body does: an abort mid-body rejects with the signal's reason.
                 throw signal.aborted ? signal.reason : error;
-              },
-            );
+              })
+              .finally(done);
             // Read by text(); a failure nobody reads must not become an unhandled rejection.
             text.catch(() => {});
             resolve({
