@@ -97,11 +97,12 @@ describe('memory rate-limit store', () => {
   it('counts per key in fixed windows and forgets expired ones', async () => {
     let now = 0;
     const store = createMemoryRateLimitStore(() => now);
-    expect(await store.increment('a', 1000)).toEqual({ count: 1, resetMs: 1000 });
+    const policy = { name: 'swap', limit: 10, windowMs: 1000 };
+    expect(await store.increment('a', policy)).toEqual({ count: 1, resetMs: 1000 });
     now = 400;
-    expect(await store.increment('a', 1000)).toEqual({ count: 2, resetMs: 600 });
-    expect(await store.increment('b', 1000)).toEqual({ count: 1, resetMs: 1000 });
+    expect(await store.increment('a', policy)).toEqual({ count: 2, resetMs: 600 });
+    expect(await store.increment('b', policy)).toEqual({ count: 1, resetMs: 1000 });
     now = 1000;
-    expect(await store.increment('a', 1000)).toEqual({ count: 1, resetMs: 1000 });
+    expect(await store.increment('a', policy)).toEqual({ count: 1, resetMs: 1000 });
   });
 });

@@ -27,10 +27,10 @@ function bindingStore(bindings: WorkerBindings): RateLimitStore | undefined {
   const refresh = bindings.REFRESH_RATE_LIMITER;
   if (!swap && !refresh) return undefined;
   return {
-    async increment(key, windowMs) {
-      const binding = key.startsWith('swap:') ? swap : refresh;
+    async increment(clientKey, { name, windowMs }) {
+      const binding = name === 'swap' ? swap : refresh;
       if (!binding) return { count: 1, resetMs: windowMs };
-      const { success } = await binding.limit({ key });
+      const { success } = await binding.limit({ key: `${name}:${clientKey}` });
       return { count: success ? 1 : Number.MAX_SAFE_INTEGER, resetMs: windowMs };
     },
   };

@@ -23,6 +23,7 @@ import {
   type RateLimitStore,
   rateLimitedResponse,
 } from './rate-limit.js';
+import type { ReadinessCheck } from './readiness.js';
 import type { SealerFactory } from './sealing.js';
 import { createSpotifyCaller, type SpotifyCaller } from './spotify-caller.js';
 import { createTokenHandlers, type LegacyUnsealer } from './token-handlers.js';
@@ -40,11 +41,6 @@ export interface Mount {
   app: Hono;
   /** One line for the root page. */
   description: string;
-}
-
-export interface ReadinessCheck {
-  ok: boolean;
-  detail: string;
 }
 
 export interface AppOptions {

@@ -13,17 +13,21 @@ export interface RateLimitHit {
   resetMs: number;
 }
 
-/** Where counts live: memory (one process) or Redis (all replicas). */
-export interface RateLimitStore {
-  increment(key: string, windowMs: number): Promise<RateLimitHit>;
-}
-
 export interface RateLimitPolicy {
   /** Token naming the policy in the headers, e.g. `swap`. */
   name: string;
   /** Requests per window; 0 disables the policy. */
   limit: number;
   windowMs: number;
+}
+
+/**
+ * Where counts live: memory (one process), Redis (all replicas), or a platform's limiter. The store
+ * gets the policy itself, so each store keeps a separate count per policy and client in its own way.
+ */
+export interface RateLimitStore {
+  /** Counts one hit of `clientKey` under `policy`. */
+  increment(clientKey: string, policy: RateLimitPolicy): Promise<RateLimitHit>;
 }
 
 export interface RateLimitDecision {
@@ -37,7 +41,8 @@ export function createMemoryRateLimitStore(now: () => number = Date.now): RateLi
   const windows = new Map<string, { count: number; resetAt: number }>();
   let lastSweep = now();
   return {
-    async increment(key, windowMs) {
+    async increment(clientKey, { name, windowMs }) {
+      const key = `${name}:${clientKey}`;
       const time = now();
       if (time - lastSweep > windowMs) {
         for (const [k, w] of windows) if (w.resetAt <= time) windows.delete(k);
@@ -65,9 +70,9 @@ export function createFailoverRateLimitStore(
 ): RateLimitStore {
   let primaryUp = true;
   return {
-    async increment(key, windowMs) {
+    async increment(clientKey, policy) {
       try {
-        const hit = await primary.increment(key, windowMs);
+        const hit = await primary.increment(clientKey, policy);
         if (!primaryUp) {
           primaryUp = true;
           onFailover(true);
@@ -78,7 +83,7 @@ export function createFailoverRateLimitStore(
           primaryUp = false;
           onFailover(false, error);
         }
-        return fallback.increment(key, windowMs);
+        return fallback.increment(clientKey, policy);
       }
     },
   };
@@ -89,7 +94,7 @@ export async function checkRateLimit(
   policy: RateLimitPolicy,
   clientKey: string,
 ): Promise<RateLimitDecision> {
-  const { count, resetMs } = await store.increment(`${policy.name}:${clientKey}`, policy.windowMs);
+  const { count, resetMs } = await store.increment(clientKey, policy);
   const reset = Math.max(1, Math.ceil(resetMs / 1000));
   const remaining = Math.max(0, policy.limit - count);
   return {

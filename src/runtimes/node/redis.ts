@@ -11,7 +11,6 @@
  */
 import { createRequire } from 'node:module';
 import type { Redis } from 'ioredis';
-import type { ReadinessCheck } from '../../server/app.js';
 import { type Coalescer, createLocalCoalescer, type SharedAnswer } from '../../server/coalesce.js';
 import type { Logger } from '../../server/logger.js';
 import type { Metrics } from '../../server/metrics.js';
@@ -20,6 +19,7 @@ import {
   createMemoryRateLimitStore,
   type RateLimitStore,
 } from '../../server/rate-limit.js';
+import type { ReadinessCheck } from '../../server/readiness.js';
 import { base64url, fromBase64url, fromUtf8, randomBytes, randomToken, utf8 } from '../../shared/encoding.js';
 
 const KEY_PREFIX = 'token-swap:';
@@ -137,8 +137,8 @@ export function createRedisSharedState(url: string, options: RedisOptions): Redi
   redis.on('end', () => report(false));
 
   const redisStore: RateLimitStore = {
-    async increment(key, windowMs) {
-      const [count, ttl] = await redis.tokenSwapHit(`${KEY_PREFIX}rate:${key}`, windowMs);
+    async increment(clientKey, { name, windowMs }) {
+      const [count, ttl] = await redis.tokenSwapHit(`${KEY_PREFIX}rate:${name}:${clientKey}`, windowMs);
       return { count, resetMs: ttl };
     },
   };
