@@ -1,12 +1,12 @@
 /**
- * Writes docs/openapi.json from src/server/openapi.ts (`npm run openapi`), formatted as biome
+ * Writes docs/openapi.json from src/server/openapi/ (`npm run openapi`), formatted as biome
  * formats JSON so `npm run lint` accepts it. `--check` only says whether the file is up to date.
  * test/openapi.test.ts fails when the committed file is stale.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { openApiDocument } from '../src/server/openapi.ts';
+import { openApiDocument } from '../src/server/openapi/index.ts';
 
 const target = fileURLToPath(new URL('../docs/openapi.json', import.meta.url));
 const biome = fileURLToPath(new URL('../node_modules/@biomejs/biome/bin/biome', import.meta.url));

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { basicAuthorization } from '../src/server/upstream.js';
+import { basicAuthorization } from '../src/server/upstream/token-request.js';
 import { type CliRun, emptyDir, runCli } from './helpers/cli.js';
 
 const running: CliRun[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/server/config.js';
+import { ConfigError, formatProblem, loadConfig } from '../src/server/config/index.js';
 
 const base = {
   SPOTIFY_CLIENT_ID: 'client-id',
@@ -12,7 +12,7 @@ function problems(env: Record<string, string>): string[] {
     loadConfig(env);
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
+    return (error as ConfigError).problems.map(formatProblem);
   }
   throw new Error('expected a ConfigError');
 }

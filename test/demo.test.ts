@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemoApp, DEMO_PATH } from '../src/demo/index.js';
 import { createSandbox, type Sandbox } from '../src/sandbox/index.js';
 import { createApp } from '../src/server/app.js';
-import { loadConfig } from '../src/server/config.js';
+import { loadConfig } from '../src/server/config/index.js';
 import { launchBrowser } from './helpers/browser.js';
 import { type Listening, listen } from './helpers/listen.js';
 import { CLIENT_ID, CLIENT_SECRET, SECRET_A } from './helpers/stack.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { basicAuthorization } from '../src/server/upstream.js';
+import { basicAuthorization } from '../src/server/upstream/token-request.js';
 import { pkceChallenge, randomToken } from '../src/shared/encoding.js';
 import { injectFault } from './helpers/sandbox-control.js';
 import {

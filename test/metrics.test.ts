@@ -23,10 +23,10 @@ describe('GET /metrics', () => {
       'token_swap_http_request_duration_seconds_bucket',
       'token_swap_upstream_request_duration_seconds_bucket',
       'token_swap_process_resident_memory_bytes',
-      'token_swap_circuit_breaker_state 0',
     ]) {
       expect(text).toContain(name);
     }
+    expect(text).toContain(`token_swap_circuit_breaker_state{upstream="${stack.accounts.url}"} 0`);
     expect(text).not.toContain('AQxyz');
     expect(await metric(stack, 'token_swap_http_requests_total', { route: '/swap', status: '200' })).toBe(1);
     expect(await metric(stack, 'token_swap_http_requests_total', { route: 'unmatched', status: '404' })).toBe(

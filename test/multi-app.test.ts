@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, type Sandbox } from '../src/sandbox/index.js';
-import { ConfigError, loadConfig } from '../src/server/config.js';
+import { ConfigError, formatProblem, loadConfig } from '../src/server/config/index.js';
 import { emptyDir, runCli } from './helpers/cli.js';
 import { type Listening, listen } from './helpers/listen.js';
 import {
@@ -147,7 +147,7 @@ describe('the apps file', () => {
       loadConfig({ ...base, ...env }, { file: { source: 'apps.json', content } });
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
-      return (error as ConfigError).problems.join('\n');
+      return (error as ConfigError).problems.map(formatProblem).join('\n');
     }
     throw new Error('expected a ConfigError');
   };

@@ -5,7 +5,8 @@
  */
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { CENSORED, censorSecrets, createNodeLogger } from '../src/runtimes/node/logger.js';
+import { createNodeLogger } from '../src/runtimes/node/logger.js';
+import { CENSORED, censorSecrets } from '../src/server/log-redaction.js';
 
 function capture() {
   const sink = new PassThrough();

@@ -1,7 +1,7 @@
 /**
  * The Node entry's upstream client (src/runtimes/node/upstream-client.ts) against real sockets, and
  * against the global `fetch` it stands in for: same answers, same aborts, same error `code`s as far
- * as the service reads them (processTokenResponse, failedBeforeSending, upstreamFailure).
+ * as the service reads them (parseTokenResponse and failureResult).
  *
  * Every server here is node:http / node:https on 127.0.0.1, port 0; the HTTPS one uses the test-only
  * certificate in test/fixtures/tls (see generate.sh there). No timers: every wait is on an event.
@@ -24,13 +24,13 @@ import {
   type NodeUpstream,
   type NodeUpstreamOptions,
 } from '../src/runtimes/node/upstream-client.js';
-import { failedBeforeSending } from '../src/server/spotify-caller.js';
 import {
   basicAuthorization,
-  retryAfterSeconds,
+  failureResult,
   type UpstreamFetch,
   type UpstreamRequestInit,
-} from '../src/server/upstream.js';
+} from '../src/server/upstream/token-request.js';
+import { retryAfterSeconds } from '../src/shared/token-response.js';
 
 const TLS_KEY = readFileSync(new URL('./fixtures/tls/key.pem', import.meta.url));
 const TLS_CERT = readFileSync(new URL('./fixtures/tls/cert.pem', import.meta.url));
@@ -486,12 +486,15 @@ describe('aborting the signal', () => {
 // 3. Network errors carry Node's codes
 
 describe('network errors', () => {
-  it('a closed port rejects with ECONNREFUSED, which failedBeforeSending reads as never sent (as for fetch)', async () => {
+  it('a closed port rejects with ECONNREFUSED, which failureResult reads as never sent (as for fetch)', async () => {
     const url = `http://127.0.0.1:${await closedPort()}/api/token`;
     const ours = await rejection(newUpstream().fetch(url, requestInit()));
     expect(codeOf(ours)).toBe('ECONNREFUSED');
-    expect(failedBeforeSending(ours)).toBe(true);
-    expect(failedBeforeSending(await rejection(referenceFetch(url, requestInit())))).toBe(true);
+    expect(failureResult(ours)).toEqual({ kind: 'network_error', requestSent: false });
+    expect(failureResult(await rejection(referenceFetch(url, requestInit())))).toEqual({
+      kind: 'network_error',
+      requestSent: false,
+    });
   });
 
   it('a reset after the request was read rejects with ECONNRESET, which is not "never sent" (as for fetch)', async () => {
@@ -499,10 +502,13 @@ describe('network errors', () => {
     const url = `${server.origin}/api/token`;
     const ours = await rejection(newUpstream().fetch(url, requestInit()));
     expect(codeOf(ours)).toBe('ECONNRESET');
-    expect(failedBeforeSending(ours)).toBe(false);
+    expect(failureResult(ours)).toEqual({ kind: 'network_error', requestSent: true });
     // Not a timeout either: spotify-caller counts it as a network error.
     expect((ours as Error).name).not.toMatch(/^(TimeoutError|AbortError)$/);
-    expect(failedBeforeSending(await rejection(referenceFetch(url, requestInit())))).toBe(false);
+    expect(failureResult(await rejection(referenceFetch(url, requestInit())))).toEqual({
+      kind: 'network_error',
+      requestSent: true,
+    });
     expect(server.received).toHaveLength(2);
   });
 

@@ -1,6 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { createSandbox } from '../src/sandbox/index.js';
+import { listen } from './helpers/listen.js';
 import { metric } from './helpers/metrics.js';
 import { injectFault, tokenCalls } from './helpers/sandbox-control.js';
 import { authorize, postForm, type Stack, stacksClosedAfterEach } from './helpers/stack.js';
@@ -97,6 +99,18 @@ describe('retries', () => {
 describe('circuit breaker', () => {
   const env = { BREAKER_FAILURE_THRESHOLD: '3', BREAKER_COOLDOWN_MS: '600' };
 
+  /** Polls readiness, which moves an open breaker to half-open once its cooldown has passed. */
+  async function halfOpen(stack: Stack) {
+    await expect
+      .poll(async () => {
+        const body = (await (await fetch(`${stack.service.url}/readyz`)).json()) as {
+          checks: { upstream: { detail: string } };
+        };
+        return body.checks.upstream.detail;
+      })
+      .toBe('circuit breaker half_open');
+  }
+
   async function failSwaps(stack: Stack, count: number) {
     await injectFault(stack.accounts.url, { kind: 'status', status: 500, count });
     for (let i = 0; i < count; i++) {
@@ -116,7 +130,7 @@ describe('circuit breaker', () => {
     expect(await calls(stack)).toBe(before);
     expect((await fetch(`${stack.service.url}/readyz`)).status).toBe(503);
 
-    await new Promise((resolve) => setTimeout(resolve, 650));
+    await halfOpen(stack);
     // Half-open: one probe goes through; it succeeds (an OAuth 4xx is a healthy answer) and closes.
     expect((await postForm(`${stack.service.url}/refresh`, { refresh_token: 'AQunknown' })).status).toBe(400);
     expect(await metric(stack, 'token_swap_circuit_breaker_state')).toBe(0);
@@ -131,7 +145,7 @@ describe('circuit breaker', () => {
   it('reopens when the half-open probe fails', async () => {
     const stack = await start({ env });
     await failSwaps(stack, 3);
-    await new Promise((resolve) => setTimeout(resolve, 650));
+    await halfOpen(stack);
     await failSwaps(stack, 1);
     expect(await metric(stack, 'token_swap_circuit_breaker_state')).toBe(2);
     expect((await postForm(`${stack.service.url}/swap`, { code: 'AQx' })).status).toBe(503);
@@ -148,6 +162,42 @@ describe('circuit breaker', () => {
       expect((await postForm(`${stack.service.url}/swap`, { code: 'AQx' })).status).toBe(504);
     }
     expect(await metric(stack, 'token_swap_circuit_breaker_state')).toBe(2);
+  });
+});
+
+describe('circuit breakers of several upstreams', () => {
+  it('reports each upstream under its own label, so one failing upstream does not hide behind another', async () => {
+    const otherSandbox = createSandbox({
+      clients: [{ clientId: 'other-id', clientSecret: 'other-secret', redirectUris: ['myapp://cb'] }],
+    });
+    const other = await listen(otherSandbox.app.fetch);
+    try {
+      const stack = await start({
+        env: { BREAKER_FAILURE_THRESHOLD: '2' },
+        configFile: {
+          apps: {
+            other: {
+              clientId: 'other-id',
+              clientSecret: 'other-secret',
+              redirectUris: ['myapp://cb'],
+              accountsUrl: other.url,
+            },
+          },
+        },
+      });
+      await injectFault(stack.accounts.url, { kind: 'status', status: 500, count: 2 });
+      for (let i = 0; i < 2; i++) {
+        expect((await postForm(`${stack.service.url}/swap`, { code: 'AQx' })).status).toBe(502);
+      }
+      // The other upstream then answers, and its healthy answer must not overwrite the open state.
+      expect((await postForm(`${stack.service.url}/apps/other/swap`, { code: 'AQx' })).status).toBe(400);
+      const state = (upstream: string) => metric(stack, 'token_swap_circuit_breaker_state', { upstream });
+      expect(await state(stack.accounts.url)).toBe(2);
+      expect(await state(other.url)).toBe(0);
+      expect((await postForm(`${stack.service.url}/swap`, { code: 'AQx' })).status).toBe(503);
+    } finally {
+      await other.close();
+    }
   });
 });
 

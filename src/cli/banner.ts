@@ -1,6 +1,6 @@
 /** What a person sees on stderr when a server starts (logs go to stdout as JSON). */
 import { appPrefix } from '../server/app.js';
-import type { AppConfig } from '../server/config.js';
+import type { AppConfig } from '../server/config/index.js';
 import { isLoopbackRedirectUri } from '../shared/redirect-uri.js';
 
 /** A concrete redirect URI for examples: a port-less loopback entry gets port 8888. */

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
-import { ConfigError, type ConfigFile, type Env } from '../server/config.js';
+import { ConfigError, type ConfigFile, type Env } from '../server/config/index.js';
 
 export class EnvFileError extends Error {
   override readonly name = 'EnvFileError';
@@ -126,12 +126,17 @@ export function readConfigFile(flag: unknown, env: Env): ConfigFile | undefined 
   const explicit = typeof flag === 'string' && flag !== '' ? flag : env.TOKEN_SWAP_CONFIG || undefined;
   const path = explicit ?? CONFIG_FILE_NAME;
   if (!existsSync(path)) {
-    if (explicit !== undefined) throw new ConfigError([`${path}: the configuration file does not exist`]);
+    if (explicit !== undefined)
+      throw new ConfigError([
+        { source: path, variable: '', message: 'the configuration file does not exist' },
+      ]);
     return undefined;
   }
   try {
     return { source: path, content: JSON.parse(readFileSync(path, 'utf8')) };
   } catch (error) {
-    throw new ConfigError([`${path}: not valid JSON (${(error as Error).message})`]);
+    throw new ConfigError([
+      { source: path, variable: '', message: `not valid JSON (${(error as Error).message})` },
+    ]);
   }
 }

@@ -1,5 +1,5 @@
 /** How the CLI reports a failure a person can fix: one clear message, no stack, exit code 1. */
-import { ConfigError } from '../server/config.js';
+import { ConfigError } from '../server/config/index.js';
 import { EnvFileError } from './env.js';
 
 export class CliFailure extends Error {

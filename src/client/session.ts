@@ -4,7 +4,7 @@
  * across processes; it saves rotated tokens, and on `invalid_grant` it forgets the login and says
  * that the user must log in again (Spotify: do not retry, discard the token).
  */
-import { LoginRequiredError, SwapServiceError } from './errors.js';
+import { LoginRequiredError, SwapServiceError, SwapServiceUnreachableError } from './errors.js';
 import type { StoredLogin, TokenStore } from './store.js';
 import { createSwapClient, type SwapClient } from './swap-client.js';
 import { DEFAULT_EXPIRY_SKEW_MS, isExpired, type TokenSet, tokenSetFromResponse } from './token-set.js';
@@ -36,6 +36,21 @@ export interface Session {
 // One in-flight refresh per store object, shared by every session on it in this process.
 const inFlight = new WeakMap<TokenStore, Promise<TokenSet>>();
 
+/** `promise`, or an AbortError as soon as `signal` aborts; the promise itself runs on. */
+function waitFor<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(aborted(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(aborted(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function aborted(signal: AbortSignal): SwapServiceUnreachableError {
+  return new SwapServiceUnreachableError('aborted', 'the swap service', signal.reason);
+}
+
 export function createSession(options: SessionOptions): Session {
   const { store } = options;
   const skewMs = options.skewMs ?? DEFAULT_EXPIRY_SKEW_MS;
@@ -49,10 +64,7 @@ export function createSession(options: SessionOptions): Session {
     return login;
   }
 
-  async function refreshLocked(
-    stale: TokenSet | undefined,
-    signal: AbortSignal | undefined,
-  ): Promise<TokenSet> {
+  async function refreshLocked(stale: TokenSet | undefined): Promise<TokenSet> {
     const release = store.lock ? await store.lock() : undefined;
     try {
       // Another process may have refreshed while this one waited for the lock.
@@ -68,7 +80,7 @@ export function createSession(options: SessionOptions): Session {
       const client = options.client ?? createSwapClient({ swapUrl: login.swapUrl, fetch: options.fetch });
       let tokens: TokenSet;
       try {
-        tokens = tokenSetFromResponse(await client.refresh(refreshToken, { signal }), now(), login.tokens);
+        tokens = tokenSetFromResponse(await client.refresh(refreshToken), now(), login.tokens);
       } catch (error) {
         if (error instanceof SwapServiceError && error.error === 'invalid_grant') {
           await store.clear();
@@ -83,14 +95,19 @@ export function createSession(options: SessionOptions): Session {
     }
   }
 
+  /**
+   * The one refresh in flight for this store, whoever asked first. It runs without any caller's signal
+   * (the swap client bounds it in time): a caller that gives up must not fail the others, nor lose a
+   * rotated refresh token that the call may already have been handed. Each caller's signal ends only
+   * that caller's wait.
+   */
   function refreshOnce(stale: TokenSet | undefined, signal: AbortSignal | undefined): Promise<TokenSet> {
-    const running = inFlight.get(store);
-    if (running) {
-      return running;
+    let running = inFlight.get(store);
+    if (!running) {
+      running = refreshLocked(stale).finally(() => inFlight.delete(store));
+      inFlight.set(store, running);
     }
-    const started = refreshLocked(stale, signal).finally(() => inFlight.delete(store));
-    inFlight.set(store, started);
-    return started;
+    return waitFor(running, signal);
   }
 
   async function getTokens(options: { signal?: AbortSignal } = {}): Promise<TokenSet> {

@@ -3,18 +3,12 @@
  * service. As in oauth4webapi, each step is split in two: a function that sends the request and
  * returns the raw Response, and a pure one that validates it (tested on hand-built Responses).
  */
+import { abortKind } from '../shared/abort.js';
+import { parseTokenResponse, type TokenResponse } from '../shared/token-response.js';
 import { SwapServiceError, SwapServiceUnreachableError } from './errors.js';
 
 /** What a swap service answers (the service in this package, or any other following the contract). */
-export interface SwapTokenResponse {
-  access_token: string;
-  token_type: string;
-  /** Seconds. */
-  expires_in: number;
-  scope: string;
-  /** Always on swap; on refresh only when Spotify rotated it. */
-  refresh_token?: string;
-}
+export type SwapTokenResponse = TokenResponse;
 
 export interface SwapClientOptions {
   /** Base URL of the swap service, e.g. `https://swap.example.com`. */
@@ -72,67 +66,36 @@ export async function swapServiceRequest(
 }
 
 function unreachable(cause: unknown, url: string): SwapServiceUnreachableError {
-  const name = (cause as { name?: unknown } | null)?.name;
-  return new SwapServiceUnreachableError(
-    name === 'TimeoutError' ? 'timeout' : name === 'AbortError' ? 'aborted' : 'unreachable',
-    url,
-    cause,
-  );
+  return new SwapServiceUnreachableError(abortKind(cause) ?? 'unreachable', url, cause);
 }
 
-function retryAfter(response: Response): number | undefined {
-  const value = response.headers.get('retry-after');
-  return value !== null && /^\d+$/.test(value.trim()) ? Number(value) : undefined;
-}
-
-/** Validates a swap service answer: the token response, or a SwapServiceError carrying what it said. */
+/**
+ * Validates a swap service answer with the same parser the service applies to Spotify's: the token
+ * response, or a SwapServiceError carrying what it said. The service is untrusted input: a malformed
+ * success is refused, never half accepted.
+ */
 export async function processSwapResponse(response: Response): Promise<SwapTokenResponse> {
-  let body: unknown;
-  try {
-    body = JSON.parse(await response.text());
-  } catch {
-    body = undefined;
+  const outcome = parseTokenResponse(response, await response.text());
+  const fail = (error: string, description: string | undefined, retryAfter?: number) =>
+    new SwapServiceError(error, description, response.status, retryAfter, response);
+  switch (outcome.kind) {
+    case 'ok':
+      return outcome.tokens;
+    case 'oauth_error':
+      throw fail(outcome.error, outcome.description);
+    case 'rate_limited':
+    case 'server_error':
+      if (outcome.error === undefined) {
+        throw fail(
+          'invalid_response',
+          `The swap service answered HTTP ${response.status} without a JSON error`,
+          outcome.retryAfter,
+        );
+      }
+      throw fail(outcome.error, outcome.description, outcome.retryAfter);
+    case 'invalid_response':
+      throw fail('invalid_response', `The swap service answered ${outcome.reason}`);
   }
-  const record = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : undefined;
-
-  if (!response.ok) {
-    const error = typeof record?.error === 'string' ? record.error : 'invalid_response';
-    const description =
-      typeof record?.error_description === 'string'
-        ? record.error_description
-        : typeof record?.error === 'string'
-          ? undefined
-          : `The swap service answered HTTP ${response.status} without a JSON error`;
-    throw new SwapServiceError(error, description, response.status, retryAfter(response), response);
-  }
-
-  const expiresIn =
-    typeof record?.expires_in === 'string' && /^\d+$/.test(record.expires_in)
-      ? Number(record.expires_in)
-      : record?.expires_in;
-  if (
-    typeof record?.access_token !== 'string' ||
-    typeof expiresIn !== 'number' ||
-    !Number.isFinite(expiresIn)
-  ) {
-    throw new SwapServiceError(
-      'invalid_response',
-      'The swap service answered without access_token and expires_in',
-      response.status,
-      undefined,
-      response,
-    );
-  }
-  const tokens: SwapTokenResponse = {
-    access_token: record.access_token,
-    token_type: typeof record.token_type === 'string' ? record.token_type : 'Bearer',
-    expires_in: expiresIn,
-    scope: typeof record.scope === 'string' ? record.scope : '',
-  };
-  if (typeof record.refresh_token === 'string' && record.refresh_token !== '') {
-    tokens.refresh_token = record.refresh_token;
-  }
-  return tokens;
 }
 
 export function createSwapClient(options: SwapClientOptions): SwapClient {

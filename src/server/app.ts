@@ -1,39 +1,38 @@
 /**
  * The swap service as one Hono app: a `fetch` handler over Web APIs only, so every runtime entry
- * point (Node, Workers, Deno, Bun, Lambda) serves the very same code. Runtime-specific pieces
- * (metrics backend, Redis, the socket's peer address) come in through AppOptions.
+ * point (Node, Workers, Deno, Bun, Lambda) serves the very same code. This module only composes: the
+ * contract (contract.ts) says which paths exist, the middleware (middleware/) and the endpoints
+ * (endpoints/) do the work, and runtime-specific pieces (metrics backend, Redis, the socket's peer
+ * address, a faster sealer) come in through AppOptions.
  */
-import { type Context, type Handler, Hono, type MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { cors } from 'hono/cors';
-import { timingSafeEqual } from '../shared/encoding.js';
-import { type BreakerState, type CircuitBreaker, createCircuitBreaker } from './breaker.js';
+import { type Context, type Handler, Hono } from 'hono';
 import { resolveClientIp } from './client-ip.js';
 import { type Coalescer, createLocalCoalescer } from './coalesce.js';
-import { createConcurrencyLimiter } from './concurrency.js';
-import { type AppConfig, DEFAULT_APP, type ServiceConfig } from './config.js';
-import { errorResponse, jsonResponse, OAuthError, serverError } from './errors.js';
+import { type AppConfig, DEFAULT_APP, type ServiceConfig } from './config/index.js';
+import {
+  ALLOW,
+  APPS_PATH,
+  MAX_BODY_BYTES,
+  SERVICE_ENDPOINTS,
+  type ServicePath,
+  TOKEN_ENDPOINTS,
+} from './contract.js';
+import { serviceEndpoints } from './endpoints/service.js';
+import { createTokenHandlers, type LegacyUnsealer, type TokenHandlers } from './endpoints/tokens.js';
+import { errorResponse, notFound, OAuthError, serverError } from './errors.js';
 import { type Logger, silentLogger } from './logger.js';
 import { type Metrics, noopMetrics } from './metrics.js';
-import { OPENAPI_PATH, openApiDocument } from './openapi.js';
-import {
-  checkRateLimit,
-  createMemoryRateLimitStore,
-  type RateLimitPolicy,
-  type RateLimitStore,
-  rateLimitedResponse,
-} from './rate-limit.js';
+import { bodyLimit } from './middleware/body-limit.js';
+import { corsGate } from './middleware/cors.js';
+import { methodNotAllowed } from './middleware/method-not-allowed.js';
+import { rateLimit } from './middleware/rate-limit.js';
+import { type RequestContextVariables, requestContext } from './middleware/request-context.js';
+import { openApiDocument } from './openapi/index.js';
+import { createMemoryRateLimitStore, type RateLimitStore } from './rate-limit.js';
 import type { ReadinessCheck } from './readiness.js';
 import type { SealerFactory } from './sealing.js';
-import { createSpotifyCaller, type SpotifyCaller } from './spotify-caller.js';
-import { createTokenHandlers, type LegacyUnsealer } from './token-handlers.js';
-import type { UpstreamFetch } from './upstream.js';
-
-/** Token requests are a few hundred bytes; 8 KiB leaves room for long redirect URIs and extras. */
-export const MAX_BODY_BYTES = 8 * 1024;
-
-export const SWAP_PATHS = ['/swap', '/api/token'] as const;
-export const REFRESH_PATHS = ['/refresh', '/api/refresh_token'] as const;
+import { createUpstreams } from './upstream/index.js';
+import type { UpstreamFetch } from './upstream/token-request.js';
 
 export interface Mount {
   /** Path prefix, e.g. `/sandbox`. */
@@ -65,73 +64,24 @@ export interface AppOptions {
   legacyUnsealer?: (secrets: readonly string[]) => LegacyUnsealer;
 }
 
-export interface Variables {
-  requestId: string;
-  log: Logger;
+/** One served Spotify app, as the token endpoints' middleware and handlers see it. */
+interface ServedApp {
+  config: AppConfig;
+  handlers: TokenHandlers;
+  corsOrigins: ReadonlySet<string>;
+}
+
+export interface Variables extends RequestContextVariables {
+  served: ServedApp;
 }
 
 type Env = { Variables: Variables };
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const WINDOW_MS = 60_000;
-
-function childLogger(logger: Logger, fields: Record<string, unknown>): Logger {
-  const child = (logger as { child?: (bindings: Record<string, unknown>) => Logger }).child;
-  if (typeof child === 'function') {
-    return child.call(logger, fields);
-  }
-  const bind =
-    (level: keyof Logger) =>
-    (object: Record<string, unknown>, message?: string): void =>
-      logger[level]({ ...fields, ...object }, message);
-  return { error: bind('error'), warn: bind('warn'), info: bind('info'), debug: bind('debug') };
-}
-
-/** A bounded label for metrics: a route pattern, never what the client typed. */
-function routeLabel(path: string): string {
-  switch (path) {
-    case '/':
-    case '/swap':
-    case '/api/token':
-    case '/refresh':
-    case '/api/refresh_token':
-    case '/healthz':
-    case '/readyz':
-    case '/metrics':
-    case OPENAPI_PATH:
-      return path;
-    default: {
-      const app = /^\/apps\/[a-z0-9-]+(\/.*)$/.exec(path)?.[1];
-      if (app !== undefined && (SWAP_PATHS as readonly string[]).concat(REFRESH_PATHS).includes(app)) {
-        return `/apps/:app${app}`;
-      }
-      return path.startsWith('/sandbox/') ? '/sandbox/*' : path.startsWith('/demo') ? '/demo/*' : 'unmatched';
-    }
-  }
-}
 
 /** Where an app's endpoints live: the root for the environment's app, `/apps/{name}` for the others. */
 export function appPrefix(app: Pick<AppConfig, 'name'>): string {
-  return app.name === DEFAULT_APP ? '' : `/apps/${app.name}`;
-}
-
-function corsFor(app: AppConfig): MiddlewareHandler<Env> {
-  const allowed = new Set(app.corsOrigins);
-  const withHeaders = cors({
-    origin: (origin) => (allowed.has(origin) ? origin : null),
-    allowMethods: ['GET', 'POST', 'OPTIONS'],
-    allowHeaders: ['Content-Type', 'X-Request-Id'],
-    exposeHeaders: ['Retry-After', 'X-Request-Id', 'RateLimit', 'RateLimit-Policy'],
-    maxAge: 600,
-  });
-  return async function corsGate(c, next) {
-    const origin = c.req.header('origin');
-    if (c.req.method === 'OPTIONS' && origin !== undefined && !allowed.has(origin)) {
-      // A clear refusal in the browser's network panel instead of a 204 without CORS headers.
-      return jsonResponse(403, { error: 'invalid_request', error_description: 'This origin is not allowed' });
-    }
-    return withHeaders(c, next);
-  };
+  return app.name === DEFAULT_APP ? '' : `${APPS_PATH}/${app.name}`;
 }
 
 export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono<Env> {
@@ -140,127 +90,16 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
   if (config.apps.length === 0) {
     throw new TypeError('the configuration holds no app');
   }
-
-  // One breaker and one concurrency cap per upstream: apps on the same Accounts service share them.
-  const breakers: CircuitBreaker[] = [];
-  const callers = new Map<string, SpotifyCaller>();
-  const callerFor = (accountsUrl: string): SpotifyCaller => {
-    let caller = callers.get(accountsUrl);
-    if (!caller) {
-      const breaker = createCircuitBreaker({
-        failureThreshold: config.resilience.breakerThreshold,
-        cooldownMs: config.resilience.breakerCooldownMs,
-        onStateChange: (state: BreakerState) => {
-          metrics.breakerState(state);
-          if (state === 'open') {
-            logger.error({ breaker: state }, 'circuit breaker open: Spotify Accounts is failing');
-          } else {
-            logger.warn({ breaker: state }, `circuit breaker ${state}`);
-          }
-        },
-      });
-      breakers.push(breaker);
-      caller = createSpotifyCaller({
-        fetch: options.fetch ?? ((input, init) => fetch(input, init)),
-        breaker,
-        limiter: createConcurrencyLimiter({
-          maxConcurrent: config.resilience.maxConcurrency,
-          queueTimeoutMs: config.resilience.queueTimeoutMs,
-        }),
-        metrics,
-      });
-      callers.set(accountsUrl, caller);
-    }
-    return caller;
-  };
-  metrics.breakerState('closed');
-  const coalescer = options.coalescer ?? createLocalCoalescer();
-
-  const rateLimitStore = options.rateLimitStore ?? createMemoryRateLimitStore();
-  const app = new Hono<Env>();
-
-  app.use(async function requestContext(c, next) {
-    const started = performance.now();
-    const incoming = c.req.header('x-request-id');
-    const requestId = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
-    const log = childLogger(logger, { reqId: requestId });
-    c.set('requestId', requestId);
-    c.set('log', log);
-    await next();
-    c.res.headers.set('X-Request-Id', requestId);
-    c.res.headers.set('X-Content-Type-Options', 'nosniff');
-    const durationMs = performance.now() - started;
-    metrics.request(routeLabel(c.req.path), c.req.method, c.res.status, durationMs / 1000);
-    log.info(
-      {
-        method: c.req.method,
-        // The path only: a query string could carry a code a client put in the wrong place.
-        path: c.req.path.slice(0, 200),
-        status: c.res.status,
-        durationMs: Math.round(durationMs * 10) / 10,
-      },
-      'request',
-    );
+  const upstreams = createUpstreams(config, {
+    fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+    metrics,
+    logger,
   });
+  const coalescer = options.coalescer ?? createLocalCoalescer();
+  const rateLimitStore = options.rateLimitStore ?? createMemoryRateLimitStore();
 
-  const tooLarge = () =>
-    // The rest of the body is never read, so this connection cannot carry another request:
-    // say so, or a keep-alive client's next request would hang until the socket is torn down.
-    errorResponse(
-      new OAuthError(413, 'invalid_request', `The request body exceeds ${MAX_BODY_BYTES} bytes`, {
-        Connection: 'close',
-      }),
-    );
-  const streamedBodyLimit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge });
-  const limit: MiddlewareHandler<Env> = async function bodySizeLimit(c, next) {
-    // A declared length is judged from the header alone, as hono's bodyLimit judges it: the HTTP
-    // server never hands over more bytes than Content-Length says. Not touching the body here keeps
-    // the Node adapter's fast path (it reads the socket straight into a string instead of building
-    // a Web stream); only a chunked body is counted as it streams in.
-    const declared = c.req.header('content-length');
-    if (declared !== undefined && c.req.header('transfer-encoding') === undefined) {
-      return Number.parseInt(declared, 10) > MAX_BODY_BYTES ? tooLarge() : next();
-    }
-    return streamedBodyLimit(c, next);
-  };
-
-  const rateLimited = (policy: RateLimitPolicy, appName: string): MiddlewareHandler<Env> =>
-    async function rateLimit(c, next) {
-      if (policy.limit === 0) return next();
-      const ip = resolveClientIp(
-        options.clientAddress?.(c),
-        c.req.header('x-forwarded-for'),
-        config.trustProxy,
-      );
-      // Each app has its own budgets; the default app keeps the plain key.
-      const key = appName === DEFAULT_APP ? ip : `${appName}:${ip}`;
-      const decision = await checkRateLimit(rateLimitStore, policy, key);
-      if (!decision.allowed) {
-        metrics.rateLimited(policy.name);
-        return rateLimitedResponse(decision);
-      }
-      await next();
-      for (const [name, value] of Object.entries(decision.headers)) c.res.headers.set(name, value);
-    };
-
-  // OPTIONS is allowed only where CORS answers preflights.
-  const methodNotAllowed = (allow: string) => {
-    const only = allow.split(',', 1)[0];
-    return () =>
-      jsonResponse(
-        405,
-        { error: 'method_not_allowed', error_description: `Use ${only} for this endpoint` },
-        { Allow: allow },
-      );
-  };
-  /** The read-only endpoints: GET (and HEAD, which Hono answers with the GET route), 405 otherwise. */
-  const readOnly = (path: string, handler: Handler<Env>) => {
-    app.get(path, handler);
-    app.all(path, methodNotAllowed('GET, HEAD'));
-  };
-
+  const served = new Map<string, ServedApp>();
   for (const appConfig of config.apps) {
-    const prefix = appPrefix(appConfig);
     if (appConfig.legacyEncryptionSecrets.length > 0 && !options.legacyUnsealer) {
       logger.error(
         { app: appConfig.name },
@@ -268,7 +107,7 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
       );
     }
     const handlers = createTokenHandlers(appConfig, {
-      caller: callerFor(appConfig.accountsUrl),
+      caller: upstreams.callerFor(appConfig),
       coalescer,
       metrics,
       createSealer: options.createSealer,
@@ -277,107 +116,91 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
           ? options.legacyUnsealer?.(appConfig.legacyEncryptionSecrets)
           : undefined,
     });
-    const swapLimit = rateLimited(
-      { name: 'swap', limit: config.rateLimit.swapPerMinute, windowMs: WINDOW_MS },
-      appConfig.name,
-    );
-    const refreshLimit = rateLimited(
-      { name: 'refresh', limit: config.rateLimit.refreshPerMinute, windowMs: WINDOW_MS },
-      appConfig.name,
-    );
-    const corsGate = appConfig.corsOrigins.length > 0 ? corsFor(appConfig) : undefined;
-    for (const path of [...SWAP_PATHS, ...REFRESH_PATHS]) {
-      // CORS per app and per path: one app's origins never open another app's endpoints.
-      if (corsGate) app.use(`${prefix}${path}`, corsGate);
-    }
-    for (const path of SWAP_PATHS) {
-      app.post(`${prefix}${path}`, swapLimit, limit, (c) => handlers.swap(c.req.raw, c.var.log));
-    }
-    for (const path of REFRESH_PATHS) {
-      app.post(`${prefix}${path}`, refreshLimit, limit, (c) => handlers.refresh(c.req.raw, c.var.log));
-    }
-    for (const path of [...SWAP_PATHS, ...REFRESH_PATHS]) {
-      app.all(`${prefix}${path}`, methodNotAllowed(corsGate ? 'POST, OPTIONS' : 'POST'));
+    served.set(appConfig.name, { config: appConfig, handlers, corsOrigins: new Set(appConfig.corsOrigins) });
+  }
+
+  const app = new Hono<Env>();
+  app.use(requestContext({ logger, metrics }));
+
+  // The token endpoints, at the root for the environment's app and under /apps/:app for the others.
+  const limitsBody = bodyLimit({ maxBytes: MAX_BODY_BYTES });
+  const limited = (name: 'swap' | 'refresh', limit: number) =>
+    rateLimit({
+      store: rateLimitStore,
+      policy: { name, limit, windowMs: WINDOW_MS },
+      metrics,
+      clientKey: (c: Context<Env>) => {
+        const ip = resolveClientIp(
+          options.clientAddress?.(c),
+          c.req.header('x-forwarded-for'),
+          config.trustProxy,
+        );
+        // Each app has its own budgets; the default app keeps the plain key.
+        const appName = c.var.served.config.name;
+        return appName === DEFAULT_APP ? ip : `${appName}:${ip}`;
+      },
+    });
+  const budgets = {
+    swap: limited('swap', config.rateLimit.swapPerMinute),
+    refresh: limited('refresh', config.rateLimit.refreshPerMinute),
+  };
+  const cors = corsGate({ allowedOrigins: (c: Context<Env>) => c.var.served.corsOrigins });
+  const notAllowed = methodNotAllowed({
+    allow: (c: Context<Env>) => (c.var.served.corsOrigins.size > 0 ? ALLOW.tokenWithCors : ALLOW.token),
+  });
+  const bases: [string, (c: Context<Env>) => ServedApp | undefined][] = [];
+  const defaultApp = served.get(DEFAULT_APP);
+  if (defaultApp) bases.push(['', () => defaultApp]);
+  if (config.apps.some((a) => a.name !== DEFAULT_APP)) {
+    bases.push([
+      `${APPS_PATH}/:app`,
+      (c) => (c.req.param('app') === DEFAULT_APP ? undefined : served.get(c.req.param('app') ?? '')),
+    ]);
+  }
+  for (const [base, find] of bases) {
+    for (const endpoint of TOKEN_ENDPOINTS) {
+      const path = `${base}${endpoint.path}`;
+      app.use(path, async function selectApp(c, next) {
+        const found = find(c);
+        if (!found) return errorResponse(notFound());
+        c.set('served', found);
+        return next();
+      });
+      app.use(path, cors);
+      app.post(path, budgets[endpoint.grant], limitsBody, (c) =>
+        c.var.served.handlers[endpoint.grant](c.req.raw, c.var.log),
+      );
+      app.all(path, notAllowed);
     }
   }
 
-  readOnly('/healthz', () => jsonResponse(200, { status: 'ok' }));
-
-  const openApi = openApiDocument({
-    apps: config.apps.map((a) => a.name).filter((name) => name !== DEFAULT_APP),
-    defaultApp: config.apps.some((a) => a.name === DEFAULT_APP),
-  });
-  readOnly(OPENAPI_PATH, () => jsonResponse(200, openApi));
-
-  readOnly('/readyz', async () => {
-    const states = breakers.map((breaker) => breaker.state());
-    const state = states.includes('open') ? 'open' : states.includes('half_open') ? 'half_open' : 'closed';
-    const checks: Record<string, ReadinessCheck> = {
-      upstream: { ok: state !== 'open', detail: `circuit breaker ${state}` },
-      ...(await options.readiness?.()),
-    };
-    const ready = Object.values(checks).every((check) => check.ok);
-    return jsonResponse(ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', checks });
-  });
-
-  readOnly('/metrics', async (c) => {
-    if (!metrics.render) {
-      return jsonResponse(404, { error: 'not_found', error_description: 'Metrics are not enabled' });
-    }
-    if (config.metricsToken !== undefined) {
-      const presented = /^Bearer (.+)$/.exec(c.req.header('authorization') ?? '')?.[1] ?? '';
-      if (!(await timingSafeEqual(presented, config.metricsToken))) {
-        return jsonResponse(
-          401,
-          { error: 'invalid_token', error_description: 'GET /metrics needs the METRICS_TOKEN bearer token' },
-          { 'WWW-Authenticate': 'Bearer' },
-        );
-      }
-    }
-    const { contentType, body } = await metrics.render();
-    return new Response(body, { headers: { 'Content-Type': contentType, 'Cache-Control': 'no-store' } });
-  });
-
+  // The read-only endpoints: GET (and HEAD, which Hono answers with the GET route), 405 otherwise.
   const mounts = options.mounts ?? [];
+  const handlers = serviceEndpoints({
+    apps: config.apps,
+    prefixOf: appPrefix,
+    version: options.version,
+    metrics,
+    metricsToken: config.metricsToken,
+    breakers: upstreams.breakers,
+    readiness: options.readiness,
+    openApi: openApiDocument({
+      apps: config.apps.map((a) => a.name).filter((name) => name !== DEFAULT_APP),
+      defaultApp: defaultApp !== undefined,
+    }),
+    extraEndpoints: Object.fromEntries(mounts.map((m) => [`${m.path}/*`, m.description])),
+  });
+  const readOnly = methodNotAllowed({ allow: ALLOW.readOnly });
+  for (const path of Object.keys(SERVICE_ENDPOINTS) as ServicePath[]) {
+    app.get(path, handlers[path] as Handler<Env>);
+    app.all(path, readOnly);
+  }
+
   for (const mount of mounts) {
     app.route(mount.path, mount.app as unknown as Hono<Env>);
   }
 
-  readOnly('/', () =>
-    jsonResponse(200, {
-      service: 'spotify-token-swap',
-      version: options.version,
-      description:
-        'Token swap service for Spotify apps: exchanges authorization codes and refreshes tokens so the client secret stays on the server.',
-      endpoints: {
-        'POST /swap': 'Exchange an authorization code (form or JSON: code, redirect_uri?, code_verifier?)',
-        'POST /api/token': 'Alias of POST /swap',
-        'POST /refresh': 'Refresh an access token (form or JSON: refresh_token)',
-        'POST /api/refresh_token': 'Alias of POST /refresh',
-        'GET /healthz': 'Liveness check',
-        'GET /readyz': 'Readiness check (upstream circuit breaker, shared store)',
-        ...(metrics.render ? { 'GET /metrics': 'Prometheus metrics' } : {}),
-        [`GET ${OPENAPI_PATH}`]: 'This API as an OpenAPI 3.1 document',
-        ...Object.fromEntries(mounts.map((m) => [`${m.path}/*`, m.description])),
-      },
-      apps: Object.fromEntries(
-        config.apps.map((appConfig) => [
-          appConfig.name,
-          {
-            swap: `${appPrefix(appConfig)}/swap`,
-            refresh: `${appPrefix(appConfig)}/refresh`,
-            sealing: appConfig.encryptionSecrets.length > 0 ? 'on' : 'off',
-          },
-        ]),
-      ),
-    }),
-  );
-
-  app.notFound(() =>
-    // The path is not echoed back: nothing the client sent is reflected in an answer.
-    jsonResponse(404, { error: 'not_found', error_description: 'No such endpoint; GET / lists them' }),
-  );
-
+  app.notFound(() => errorResponse(notFound()));
   app.onError((err, c) => {
     if (err instanceof OAuthError) {
       return errorResponse(err);

@@ -3,12 +3,10 @@
  * answer (single flight). A shared implementation (Redis) extends this across replicas.
  */
 
+import type { Answer } from './answer.js';
+
 /** An answer as it goes on the wire, so that every waiter can be given exactly the same one. */
-export interface SharedAnswer {
-  status: number;
-  body: string;
-  headers: Record<string, string>;
-}
+export type SharedAnswer = Answer;
 
 export interface CoalesceKey {
   /** Identifies the request within this process (it holds the secret: never store or log it). */

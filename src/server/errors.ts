@@ -1,21 +1,19 @@
 /**
- * The one error type the service speaks on the wire. Everything that reaches a client is an
- * `OAuthError` rendered as JSON `{error, error_description}`; anything else is logged and turned into
- * a generic `server_error`, so no stack trace or library text ever leaves the process
- * (node-oidc-provider's `expose` idea).
+ * The one error type the service speaks on the wire. Every error answer, from a missing field to an
+ * unknown path, a refused origin or an open circuit breaker, is an `OAuthError` rendered as JSON
+ * `{error, error_description}`; anything else is logged and turned into a generic `server_error`, so no
+ * stack trace or library text ever leaves the process (node-oidc-provider's `expose` idea).
  */
+import { type Answer, jsonAnswer, respond } from './answer.js';
 
-export type OAuthErrorCode =
+/** The codes this service answers with; Spotify's own pass through as they came (`passThrough`). */
+export type ErrorCode =
   | 'invalid_request'
   | 'invalid_grant'
   | 'invalid_client'
-  | 'unauthorized_client'
-  | 'unsupported_grant_type'
-  | 'invalid_scope'
+  | 'invalid_token'
   | 'not_found'
   | 'method_not_allowed'
-  | 'unsupported_media_type'
-  | 'payload_too_large'
   | 'server_error'
   | 'upstream_error'
   | 'upstream_timeout'
@@ -29,19 +27,14 @@ export interface OAuthErrorBody {
 
 export class OAuthError extends Error {
   override readonly name = 'OAuthError';
-  /** Wire `error`: usually one of OAuthErrorCode, or Spotify's own when passed through. */
-  readonly error: string;
+  /** Wire `error`: one of ErrorCode, or Spotify's own when passed through. */
+  readonly error: ErrorCode | (string & {});
   readonly description: string | undefined;
   readonly status: number;
   /** Extra response headers, e.g. `Retry-After`. */
   readonly headers: Readonly<Record<string, string>>;
 
-  constructor(
-    status: number,
-    error: OAuthErrorCode | (string & {}),
-    description?: string,
-    headers: Record<string, string> = {},
-  ) {
+  constructor(status: number, error: ErrorCode, description?: string, headers: Record<string, string> = {}) {
     super(description ? `${error}: ${description}` : error);
     this.status = status;
     this.error = error;
@@ -49,33 +42,44 @@ export class OAuthError extends Error {
     this.headers = headers;
   }
 
+  /** Spotify's own OAuth error, as it answered it (docs/spotify-accounts.md §2). */
+  static passThrough(status: number, error: string, description: string | undefined): OAuthError {
+    return new OAuthError(status, error as ErrorCode, description);
+  }
+
   toJSON(): OAuthErrorBody {
     return this.description === undefined
       ? { error: this.error }
       : { error: this.error, error_description: this.description };
   }
+
+  toAnswer(): Answer {
+    return jsonAnswer(this.status, this.toJSON(), { ...this.headers });
+  }
 }
 
-export const invalidRequest = (description: string) => new OAuthError(400, 'invalid_request', description);
+export function errorResponse(error: OAuthError): Response {
+  return respond(error.toAnswer());
+}
+
+export const invalidRequest = (description: string, headers?: Record<string, string>) =>
+  new OAuthError(400, 'invalid_request', description, headers);
 
 /** The one message for every sealed-token failure, so a probe learns nothing about why it failed. */
 export const invalidRefreshToken = () => new OAuthError(400, 'invalid_grant', 'Invalid refresh token');
 
-/** The headers every JSON answer carries; token responses must never be cached (RFC 6749 §5.1). */
-export const JSON_HEADERS: Readonly<Record<string, string>> = {
-  'Content-Type': 'application/json',
-  'Cache-Control': 'no-store',
-  Pragma: 'no-cache',
-};
+/** The path is never echoed back: nothing the client sent is reflected in an answer. */
+export const notFound = (description = 'No such endpoint; GET / lists them') =>
+  new OAuthError(404, 'not_found', description);
 
-/** Renders a JSON body with exactly `application/json` as media type (SpotifyAPI-NET needs that). */
-export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
-}
+export const methodNotAllowed = (allow: string) =>
+  new OAuthError(405, 'method_not_allowed', `Use ${allow.split(',', 1)[0]} for this endpoint`, {
+    Allow: allow,
+  });
 
-export function errorResponse(err: OAuthError): Response {
-  return jsonResponse(err.status, err.toJSON(), { ...err.headers });
-}
+/** Answers with Retry-After: an open circuit breaker, a full queue. Spotify is not called. */
+export const temporarilyUnavailable = (description: string, retryAfterSeconds: number) =>
+  new OAuthError(503, 'temporarily_unavailable', description, { 'Retry-After': String(retryAfterSeconds) });
 
 /** Anything that is not an OAuthError becomes this, and only the log sees the real cause. */
 export const serverError = () =>

@@ -3,16 +3,11 @@
  * prom-client and serves GET /metrics. Labels are bounded sets (route patterns, grant types,
  * outcome names), never anything a client controls.
  */
-import type { BreakerState } from './breaker.js';
+import type { BreakerState } from './upstream/breaker.js';
+import type { UpstreamResult } from './upstream/token-request.js';
 
-export type UpstreamOutcome =
-  | 'ok'
-  | 'oauth_error'
-  | 'rate_limited'
-  | 'server_error'
-  | 'invalid_response'
-  | 'network_error'
-  | 'timeout';
+/** How a call to Spotify ended: `ok`, `oauth_error`, `rate_limited`, `server_error`, `timeout`, ... */
+export type UpstreamOutcome = UpstreamResult['kind'];
 
 export interface Metrics {
   request(route: string, method: string, status: number, seconds: number): void;
@@ -20,7 +15,8 @@ export interface Metrics {
   retry(grant: string): void;
   /** A refresh answered by another request's upstream call. `shared`: via Redis, across replicas. */
   coalesced(scope: 'local' | 'shared'): void;
-  breakerState(state: BreakerState): void;
+  /** The state of the breaker in front of one upstream (its Accounts base URL: a configured, bounded set). */
+  breakerState(upstream: string, state: BreakerState): void;
   rateLimited(policy: string): void;
   capacityRejected(): void;
   /** Whether the shared store (Redis) is usable; absent when none is configured. */

@@ -2,9 +2,8 @@
  * Per-address rate limiting with separate budgets per endpoint, fixed one-minute windows, and the
  * IETF RateLimit header fields (draft-ietf-httpapi-ratelimit-headers: `RateLimit-Policy` and
  * `RateLimit`). One abusive caller of a swap service would otherwise spend the Spotify rate budget
- * of every user of the app (wire-facts §1).
+ * of every user of the app (docs/spotify-accounts.md §1).
  */
-import { jsonResponse } from './errors.js';
 
 export interface RateLimitHit {
   /** Hits in the current window, this one included. */
@@ -105,15 +104,4 @@ export async function checkRateLimit(
       RateLimit: `${policy.name};r=${remaining};t=${reset}`,
     },
   };
-}
-
-export function rateLimitedResponse(decision: RateLimitDecision): Response {
-  return jsonResponse(
-    429,
-    {
-      error: 'rate_limited',
-      error_description: `Too many requests from this address; retry after ${decision.retryAfterSeconds} seconds`,
-    },
-    { ...decision.headers, 'Retry-After': String(decision.retryAfterSeconds) },
-  );
 }

@@ -12,6 +12,7 @@ import {
   tokenSetFromResponse,
 } from '../../src/client/index.js';
 import { createFileStore } from '../../src/client/node/index.js';
+import { injectFault } from '../helpers/sandbox-control.js';
 import { authorize, type Stack, startStack } from '../helpers/stack.js';
 
 const stacks: Stack[] = [];
@@ -59,6 +60,22 @@ describe('session', () => {
     const saved = await store.load();
     expect(saved?.tokens.refreshToken).toBe(login.tokens.refreshToken);
     expect(saved?.tokens.accessToken).toBe(tokens[0]);
+  });
+
+  it("ends only the aborting caller's wait: the others of a shared refresh still get their token", async () => {
+    const { stack, store, login } = await loggedIn({});
+    await injectFault(stack.accounts.url, { kind: 'slow', delayMs: 200 });
+    const session = createSession({ store });
+    const controller = new AbortController();
+    const first = session.getAccessToken({ signal: controller.signal });
+    const second = session.getAccessToken();
+    controller.abort();
+    await expect(first).rejects.toMatchObject({ name: 'SwapServiceUnreachableError', code: 'aborted' });
+    const token = await second;
+    expect(token).not.toBe(login.tokens.accessToken);
+    expect(refreshCalls(stack)).toBe(1);
+    // The refresh the aborted caller started was not lost: the store has its answer.
+    expect((await store.load())?.tokens.accessToken).toBe(token);
   });
 
   it('saves a rotated refresh token, so the next refresh uses it', async () => {

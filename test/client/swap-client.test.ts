@@ -110,16 +110,35 @@ describe('processSwapResponse', () => {
     expect(partial).toMatchObject({ error: 'invalid_response', status: 200 });
   });
 
-  it('reads Retry-After only as whole seconds', async () => {
-    const error = await rejection(
-      processSwapResponse(
-        json(503, { error: 'temporarily_unavailable' }, { 'Retry-After': 'Fri, 01 Jan 2027 00:00:00 GMT' }),
-      ),
-    );
+  it('reads Retry-After as the service reads it: whole seconds, a date as the seconds until then, at most a day', async () => {
+    const retryAfter = async (value: string) =>
+      (
+        (await rejection(
+          processSwapResponse(json(503, { error: 'temporarily_unavailable' }, { 'Retry-After': value })),
+        )) as SwapServiceError
+      ).retryAfter;
+    expect(await retryAfter('2.5')).toBe(3);
+    expect(await retryAfter(new Date(Date.now() + 3_600_000 * 48).toUTCString())).toBe(86_400);
+    const error = await rejection(processSwapResponse(json(503, { error: 'temporarily_unavailable' })));
     expect(error).toMatchObject({
       error: 'temporarily_unavailable',
       retryAfter: undefined,
       errorDescription: undefined,
     });
+  });
+
+  it('refuses what the service checks on Spotify: an empty token, a bad lifetime, control characters', async () => {
+    for (const body of [
+      { access_token: '', expires_in: 60 },
+      { access_token: 'a', expires_in: -1 },
+      { access_token: 'a', expires_in: 1.5 },
+      { access_token: 'a', expires_in: 1e306 },
+      { access_token: 'a\u001b]8;;', expires_in: 60 },
+      { access_token: 'a', expires_in: 60, refresh_token: 'r\nr' },
+    ]) {
+      expect(await rejection(processSwapResponse(json(200, body)))).toMatchObject({
+        error: 'invalid_response',
+      });
+    }
   });
 });

@@ -4,7 +4,7 @@
  * the size limit are recipes (`padded`, `nested`) rather than 8 KiB of text.
  */
 import fc from 'fast-check';
-import { MAX_BODY_BYTES } from '../../src/server/app.js';
+import { MAX_BODY_BYTES } from '../../src/server/contract.js';
 import { SEALED_PREFIX } from '../../src/server/sealing.js';
 import { base64url, fromBase64url } from '../../src/shared/encoding.js';
 import { REDIRECT_URI } from './stack.js';

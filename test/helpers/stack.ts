@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { afterEach } from 'vitest';
 import { createNodeLogger, createNodeService, type NodeService } from '../../src/runtimes/node/index.js';
 import { createSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
-import { type Env, loadConfig, type ServiceConfig } from '../../src/server/config.js';
+import { type Env, loadConfig, type ServiceConfig } from '../../src/server/config/index.js';
 import { type Listening, listen } from './listen.js';
 
 export const CLIENT_ID = 'test-client-id-0123456789abcdef';

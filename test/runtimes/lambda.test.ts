@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import type { LambdaEvent } from 'hono/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ENV } from '../../src/server/config.js';
+import { ENV } from '../../src/server/config/index.js';
 import { SEALED_PREFIX } from '../../src/server/sealing.js';
 import {
   ALLOWED_ORIGIN,

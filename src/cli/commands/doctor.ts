@@ -2,40 +2,67 @@ import { defineCommand } from 'citty';
 import {
   type AppConfig,
   ConfigError,
+  type ConfigProblem,
+  checkAccountsUrl,
   DEFAULT_ACCOUNTS_URL,
   DEFAULT_APP,
+  DEFAULT_UPSTREAM_TIMEOUT_MS,
+  ENVIRONMENT,
   type Env,
   loadConfig,
   splitList,
-} from '../../server/config.js';
-import { type Finding, fail, formatFinding } from '../doctor/findings.js';
+} from '../../server/config/index.js';
+import { type Finding, fail, formatFinding, warn } from '../doctor/findings.js';
 import { probeAccounts } from '../doctor/network-checks.js';
 import { checkCredentialShape, checkRedirectUris, checkSealingSecrets } from '../doctor/static-checks.js';
 import { configFlags, readConfigFile, resolveEnv } from '../env.js';
 import { exitOnKnownFailure } from '../fail.js';
 
+/** Variables whose problems the per-app checks below report themselves, each with its fix. */
+const CHECKED_PER_APP = new Set(['SPOTIFY_REDIRECT_URI', 'ENCRYPTION_SECRET']);
+
 /**
  * The default app as far as the environment describes it, so that a configuration that does not
- * load can still be checked piece by piece.
+ * load can still be checked piece by piece. Its Accounts URL is kept only when it passed the
+ * service's own rule: credentials are never sent where the service itself would refuse to send them.
  */
-function bestEffortApp(env: Env): AppConfig {
-  return {
+function bestEffortApp(env: Env): { app: AppConfig; probe: boolean } {
+  const accounts = checkAccountsUrl(env.SPOTIFY_ACCOUNTS_URL || DEFAULT_ACCOUNTS_URL);
+  const app: AppConfig = {
     name: DEFAULT_APP,
     clientId: env.SPOTIFY_CLIENT_ID?.trim() ?? '',
     clientSecret: env.SPOTIFY_CLIENT_SECRET?.trim() ?? '',
     redirectUris: splitList(env.SPOTIFY_REDIRECT_URI ?? env.SPOTIFY_CLIENT_CALLBACK_URL),
-    accountsUrl: (env.SPOTIFY_ACCOUNTS_URL || DEFAULT_ACCOUNTS_URL).replace(/\/+$/, ''),
+    accountsUrl: accounts.href ?? DEFAULT_ACCOUNTS_URL,
     encryptionSecrets: splitList(env.ENCRYPTION_SECRET),
     legacyEncryptionSecrets: [],
     corsOrigins: [],
-    upstreamTimeoutMs: 10_000,
+    upstreamTimeoutMs: DEFAULT_UPSTREAM_TIMEOUT_MS,
   };
+  return { app, probe: accounts.problems.length === 0 };
 }
 
-/** The fix for each configuration problem, by the variable it names. */
-function configFinding(problem: string): Finding {
-  const [variable = 'Configuration', ...rest] = problem.split(': ');
-  return fail(variable, rest.join(': ') || problem, 'See the configuration table in the README');
+function configFinding(problem: ConfigProblem): Finding {
+  const where =
+    problem.source === ENVIRONMENT ? problem.variable : `${problem.source} ${problem.variable}`.trim();
+  return fail(where || 'Configuration', problem.message, 'See the configuration table in the README');
+}
+
+async function networkFindings(
+  app: AppConfig,
+  options: { offline: boolean; probe: boolean },
+): Promise<Finding[]> {
+  if (options.offline || !app.clientId || !app.clientSecret) return [];
+  if (!options.probe) {
+    return [
+      warn(
+        'Spotify Accounts',
+        'not called: SPOTIFY_ACCOUNTS_URL did not pass validation, and credentials are never sent to such a URL',
+        'Fix SPOTIFY_ACCOUNTS_URL (see Configuration above), then run the doctor again',
+      ),
+    ];
+  }
+  return probeAccounts(app);
 }
 
 export default defineCommand({
@@ -53,15 +80,19 @@ export default defineCommand({
       const env = resolveEnv(args);
       const findings: Finding[] = [];
       let apps: readonly AppConfig[] = [];
+      let probe = true;
       try {
         apps = loadConfig(env, { file: readConfigFile(args.config, env) }).apps;
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
-        // Redirect URIs get their own findings below, with the fix; the rest is reported as is.
         findings.push(
-          ...error.problems.filter((p) => !p.startsWith('SPOTIFY_REDIRECT_URI:')).map(configFinding),
+          ...error.problems
+            .filter((p) => !(p.source === ENVIRONMENT && CHECKED_PER_APP.has(p.variable)))
+            .map(configFinding),
         );
-        apps = [bestEffortApp(env)];
+        const fallback = bestEffortApp(env);
+        apps = [fallback.app];
+        probe = fallback.probe;
       }
       const print = (heading: string, list: Finding[]) => {
         process.stdout.write(
@@ -75,7 +106,7 @@ export default defineCommand({
           ...checkRedirectUris(app.redirectUris),
           ...checkCredentialShape(app),
           ...checkSealingSecrets(app.encryptionSecrets),
-          ...(args.offline || !app.clientId || !app.clientSecret ? [] : await probeAccounts(app)),
+          ...(await networkFindings(app, { offline: args.offline === true, probe })),
         ];
         findings.push(...appFindings);
         print(app.name === DEFAULT_APP ? 'App (from the environment)' : `App "${app.name}"`, appFindings);

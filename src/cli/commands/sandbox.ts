@@ -6,8 +6,7 @@ import {
   SANDBOX_CLIENT_SECRET,
   SANDBOX_DEFAULT_REDIRECT_URIS,
 } from '../../sandbox/index.js';
-import { ConfigError, LOG_LEVELS, type LogLevel, splitList } from '../../server/config.js';
-import { checkRedirectUri } from '../../shared/redirect-uri.js';
+import { ConfigError, readVariables } from '../../server/config/index.js';
 import { configFlags, resolveEnv, sandboxBehaviour, sandboxFlags } from '../env.js';
 import { exitOnKnownFailure } from '../fail.js';
 
@@ -24,35 +23,24 @@ export default defineCommand({
   async run({ args }) {
     try {
       const env = resolveEnv(args);
-      const problems: string[] = [];
-      const redirectUris = splitList(env.SPOTIFY_REDIRECT_URI ?? env.SPOTIFY_CLIENT_CALLBACK_URL);
-      for (const uri of redirectUris) {
-        const verdict = checkRedirectUri(uri);
-        if (!verdict.ok) {
-          problems.push(`SPOTIFY_REDIRECT_URI: ${verdict.reason}`);
-        }
-      }
-      const port = Number(env.PORT ?? DEFAULT_SANDBOX_PORT);
-      if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-        problems.push('PORT: must be a whole number from 0 to 65535');
-      }
-      const level = (env.LOG_LEVEL ?? 'info').toLowerCase() as LogLevel;
-      if (!LOG_LEVELS.includes(level)) {
-        problems.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}`);
-      }
-      if (problems.length > 0) {
-        throw new ConfigError(problems);
-      }
+      // The service's own rules for the variables the sandbox reads; only the default port differs.
+      const read = readVariables(
+        env,
+        ['SPOTIFY_CLIENT_ID', 'SPOTIFY_CLIENT_SECRET', 'SPOTIFY_REDIRECT_URI', 'PORT', 'HOST', 'LOG_LEVEL'],
+        { PORT: String(DEFAULT_SANDBOX_PORT) },
+      );
+      if (!read.values) throw new ConfigError(read.problems);
+      const { PORT: port, HOST: host, LOG_LEVEL: level } = read.values;
       const client = {
-        clientId: env.SPOTIFY_CLIENT_ID || SANDBOX_CLIENT_ID,
-        clientSecret: env.SPOTIFY_CLIENT_SECRET || SANDBOX_CLIENT_SECRET,
-        redirectUris: redirectUris.length > 0 ? redirectUris : [...SANDBOX_DEFAULT_REDIRECT_URIS],
+        clientId: read.values.SPOTIFY_CLIENT_ID ?? SANDBOX_CLIENT_ID,
+        clientSecret: read.values.SPOTIFY_CLIENT_SECRET ?? SANDBOX_CLIENT_SECRET,
+        redirectUris: read.values.SPOTIFY_REDIRECT_URI ?? [...SANDBOX_DEFAULT_REDIRECT_URIS],
       };
       const { autoApprove, rotateRefreshTokens: rotate } = sandboxBehaviour(args, env);
       const sandbox = createSandbox({ clients: [client], autoApprove, rotateRefreshTokens: rotate });
       const logger = createNodeLogger(level);
       const running = await startNodeServer({
-        host: env.HOST || '127.0.0.1',
+        host,
         port,
         handler: () => sandbox.app.fetch,
       });

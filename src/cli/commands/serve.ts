@@ -15,7 +15,7 @@ import {
   SANDBOX_DEFAULT_REDIRECT_URIS,
 } from '../../sandbox/index.js';
 import type { Mount } from '../../server/app.js';
-import { type AppConfig, DEFAULT_APP, loadConfig, type ServiceConfig } from '../../server/config.js';
+import { type AppConfig, DEFAULT_APP, loadConfig, type ServiceConfig } from '../../server/config/index.js';
 import { sandboxBanner, serviceBanner } from '../banner.js';
 import { configFlags, readConfigFile, resolveEnv, sandboxBehaviour, sandboxFlags } from '../env.js';
 import { exitOnKnownFailure } from '../fail.js';

@@ -1,6 +1,6 @@
 /** Checks that talk to Spotify Accounts: reachability, the clock, and whether the credentials work. */
-import type { AppConfig } from '../../server/config.js';
-import { tokenRequest, type UpstreamResponse } from '../../server/upstream.js';
+import type { AppConfig } from '../../server/config/index.js';
+import { tokenRequest, type UpstreamResponse } from '../../server/upstream/token-request.js';
 import { type Finding, fail, ok, warn } from './findings.js';
 
 const TIMEOUT_MS = 10_000;

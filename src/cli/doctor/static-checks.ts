@@ -1,5 +1,5 @@
 /** Checks that need no network: redirect URIs, credentials' shape, sealing secrets. */
-import type { AppConfig } from '../../server/config.js';
+import { type AppConfig, secretProblems } from '../../server/config/index.js';
 import { checkRedirectUri, isLoopbackRedirectUri } from '../../shared/redirect-uri.js';
 import { type Finding, fail, ok, warn } from './findings.js';
 
@@ -102,8 +102,14 @@ export function checkSealingSecrets(secrets: readonly string[]): Finding[] {
   }
   return secrets.map((secret, index) => {
     const subject = `ENCRYPTION_SECRET #${index + 1}`;
-    if (secret.length < 32) {
-      return fail(subject, 'shorter than 32 characters', 'Generate one with: openssl rand -base64 48');
+    // The service's own rule, so that the doctor and `serve` never disagree.
+    const [problem] = secretProblems([secret]);
+    if (problem !== undefined) {
+      return fail(
+        subject,
+        problem.replace(/^secret #1 /, '').split(';')[0] ?? problem,
+        'Generate one with: openssl rand -base64 48',
+      );
     }
     // A long secret made of few symbols ("aaaa…", "1234123412…") is long but guessable.
     if (distinctCharacters(secret) < 12) {

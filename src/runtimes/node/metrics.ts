@@ -1,7 +1,7 @@
 /** The Metrics seam backed by prom-client, one registry per service (so tests can run several). */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { BreakerState } from '../../server/breaker.js';
 import type { Metrics } from '../../server/metrics.js';
+import type { BreakerState } from '../../server/upstream/breaker.js';
 
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
 
@@ -54,7 +54,8 @@ export function createPromMetrics(
   });
   const breaker = new Gauge({
     name: 'token_swap_circuit_breaker_state',
-    help: 'Circuit breaker in front of Spotify: 0 closed, 1 half-open, 2 open',
+    help: 'Circuit breaker in front of each Spotify Accounts upstream: 0 closed, 1 half-open, 2 open',
+    labelNames: ['upstream'] as const,
     registers,
   });
   const rateLimited = new Counter({
@@ -86,7 +87,7 @@ export function createPromMetrics(
     },
     retry: (grant) => retries.inc({ grant }),
     coalesced: (scope) => coalesced.inc({ scope }),
-    breakerState: (state) => breaker.set(BREAKER_VALUE[state]),
+    breakerState: (upstream, state) => breaker.set({ upstream }, BREAKER_VALUE[state]),
     rateLimited: (policy) => rateLimited.inc({ policy }),
     capacityRejected: () => capacity.inc(),
     sharedStoreUp: (up) => sharedStore.set(up ? 1 : 0),

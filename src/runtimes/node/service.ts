@@ -5,10 +5,10 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Hono } from 'hono';
 import { createApp, type Mount } from '../../server/app.js';
-import type { ServiceConfig } from '../../server/config.js';
+import type { ServiceConfig } from '../../server/config/index.js';
 import type { Logger } from '../../server/logger.js';
 import type { Metrics } from '../../server/metrics.js';
-import type { UpstreamFetch } from '../../server/upstream.js';
+import type { UpstreamFetch } from '../../server/upstream/token-request.js';
 import { createLegacyUnsealer } from './legacy-sealing.js';
 import { createPromMetrics } from './metrics.js';
 import { createRedisSharedState, type RedisSharedState } from './redis.js';

@@ -17,7 +17,7 @@ import {
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
-import type { UpstreamFetch, UpstreamResponse } from '../../server/upstream.js';
+import type { UpstreamFetch, UpstreamResponse } from '../../server/upstream/token-request.js';
 
 /** A token response is a few hundred bytes; anything near this is not one. */
 export const MAX_UPSTREAM_BODY_BYTES = 1024 * 1024;

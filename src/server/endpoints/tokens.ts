@@ -2,17 +2,19 @@
  * The two secret-bearing steps a swap service does for an app that cannot keep a secret:
  * `swap` (authorization code → tokens) and `refresh` (refresh token → new access token).
  */
-import { base64url, utf8 } from '../shared/encoding.js';
-import { findRedirectUri } from '../shared/redirect-uri.js';
-import type { CoalesceKey, Coalescer, SharedAnswer } from './coalesce.js';
-import type { AppConfig } from './config.js';
-import { JSON_HEADERS, jsonResponse, OAuthError } from './errors.js';
-import type { Logger } from './logger.js';
-import type { Metrics } from './metrics.js';
+import { base64url, utf8 } from '../../shared/encoding.js';
+import { findRedirectUri } from '../../shared/redirect-uri.js';
+import type { TokenResponse } from '../../shared/token-response.js';
+import { type Answer, jsonAnswer, respond } from '../answer.js';
+import type { CoalesceKey, Coalescer } from '../coalesce.js';
+import type { AppConfig } from '../config/index.js';
+import { OAuthError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import { createSealer, SEALED_PREFIX, type Sealer, type SealerFactory } from '../sealing.js';
+import type { SpotifyCaller } from '../upstream/caller.js';
+import type { TokenGrant } from '../upstream/token-request.js';
 import { optionalCodeVerifier, optionalRedirectUri, readParams, requiredToken } from './params.js';
-import { createSealer, SEALED_PREFIX, type Sealer, type SealerFactory } from './sealing.js';
-import type { SpotifyCaller } from './spotify-caller.js';
-import type { TokenGrant, TokenResponse } from './upstream.js';
 
 /** Opens a refresh token sealed by an older service; undefined when it cannot. */
 export type LegacyUnsealer = (token: string) => string | undefined;
@@ -59,7 +61,7 @@ export function createTokenHandlers(app: AppConfig, deps: TokenHandlerDeps): Tok
   }
 
   /** The answer to a refresh as it will go on the wire, so that coalesced callers share it whole. */
-  async function refreshAnswer(refreshToken: string, migrating: boolean, log: Logger): Promise<SharedAnswer> {
+  async function refreshAnswer(refreshToken: string, migrating: boolean, log: Logger): Promise<Answer> {
     try {
       let tokens = await deps.caller.call(
         app,
@@ -72,11 +74,9 @@ export function createTokenHandlers(app: AppConfig, deps: TokenHandlerDeps): Tok
         log.info({ app: app.name }, 'migrated a refresh token sealed by the Ruby token swap service');
       }
       // Rotated tokens are sealed like the first one, or the next refresh would fail (bih's bug).
-      return { status: 200, body: JSON.stringify(await sealed(tokens)), headers: {} };
+      return jsonAnswer(200, await sealed(tokens));
     } catch (error) {
-      if (error instanceof OAuthError) {
-        return { status: error.status, body: JSON.stringify(error.toJSON()), headers: { ...error.headers } };
-      }
+      if (error instanceof OAuthError) return error.toAnswer();
       throw error;
     }
   }
@@ -99,7 +99,8 @@ export function createTokenHandlers(app: AppConfig, deps: TokenHandlerDeps): Tok
         }
       }
       if (redirectUri === undefined) {
-        throw new OAuthError(500, 'server_error', 'No redirect URI is configured');
+        // The configuration requires one: this cannot happen, and says so in the log if it does.
+        throw new TypeError(`app ${app.name} has no redirect URI`);
       }
 
       const grant: TokenGrant = { grant_type: 'authorization_code', code, redirect_uri: redirectUri };
@@ -110,7 +111,7 @@ export function createTokenHandlers(app: AppConfig, deps: TokenHandlerDeps): Tok
       if (tokens.refresh_token === undefined) {
         log.warn({ app: app.name }, 'Spotify returned no refresh token on a code exchange');
       }
-      return jsonResponse(200, await sealed(tokens));
+      return respond(jsonAnswer(200, await sealed(tokens)));
     },
 
     async refresh(request, log) {
@@ -133,10 +134,7 @@ export function createTokenHandlers(app: AppConfig, deps: TokenHandlerDeps): Tok
         () => refreshAnswer(refreshToken, migrating, log),
         (scope) => deps.metrics.coalesced(scope),
       );
-      return new Response(answer.body, {
-        status: answer.status,
-        headers: { ...JSON_HEADERS, ...answer.headers },
-      });
+      return respond(answer);
     },
   };
 }

@@ -3,7 +3,7 @@
  * at most `queueTimeoutMs` for a slot (and only while fewer than `maxQueue` wait), then gets a 503
  * with Retry-After: a burst degrades into quick, honest refusals instead of a pile of timeouts.
  */
-import { OAuthError } from './errors.js';
+import { temporarilyUnavailable } from '../errors.js';
 
 export interface ConcurrencyOptions {
   maxConcurrent: number;
@@ -20,10 +20,7 @@ export interface ConcurrencyLimiter {
   readonly waiting: number;
 }
 
-const atCapacity = () =>
-  new OAuthError(503, 'temporarily_unavailable', 'The service is at capacity; retry after 1 second', {
-    'Retry-After': '1',
-  });
+const atCapacity = () => temporarilyUnavailable('The service is at capacity; retry after 1 second', 1);
 
 export function createConcurrencyLimiter(options: ConcurrencyOptions): ConcurrencyLimiter {
   const maxQueue = options.maxQueue ?? options.maxConcurrent * 4;

@@ -1,10 +1,11 @@
 /**
  * Reading the parameters of a token request: form or JSON body, nothing else, each known
  * parameter at most once (RFC 6749 §3.2: "parameters MUST NOT be included more than once").
- * The body size limit is enforced before this runs (see app.ts).
+ * The body size limit is enforced before this runs (middleware/body-limit.ts).
  */
-import { CODE_VERIFIER_PATTERN } from '../shared/encoding.js';
-import { invalidRequest, OAuthError } from './errors.js';
+import { CODE_VERIFIER_PATTERN } from '../../shared/encoding.js';
+import { FIELD_LIMITS } from '../contract.js';
+import { invalidRequest, OAuthError } from '../errors.js';
 
 /** Every value given for each parameter name, in order. */
 export type RawParams = Map<string, string[]>;
@@ -87,12 +88,12 @@ export function single(params: RawParams, name: string): string | undefined {
 }
 
 // Codes and refresh tokens are opaque, but always short runs of visible ASCII.
-const OPAQUE_TOKEN = /^[\x21-\x7e]{1,2048}$/;
+const OPAQUE_TOKEN = new RegExp(`^[\\x21-\\x7e]{1,${FIELD_LIMITS.token}}$`);
 /**
  * Refresh tokens sealed by the Ruby service are Base64 with newlines, whose `+` turn into spaces
  * when a client forgets to URL-encode them: let those through to the legacy unsealer.
  */
-const LEGACY_TOKEN = /^[\x20-\x7e\r\n]{1,4096}$/;
+const LEGACY_TOKEN = new RegExp(`^[\\x20-\\x7e\\r\\n]{1,${FIELD_LIMITS.legacyToken}}$`);
 
 export function requiredToken(params: RawParams, name: string, options: { legacy?: boolean } = {}): string {
   const value = single(params, name);
@@ -115,7 +116,7 @@ export function optionalCodeVerifier(params: RawParams): string | undefined {
 
 export function optionalRedirectUri(params: RawParams): string | undefined {
   const value = single(params, 'redirect_uri');
-  if (value !== undefined && value.length > 2048) {
+  if (value !== undefined && value.length > FIELD_LIMITS.redirectUri) {
     throw invalidRequest('The redirect_uri parameter is too long');
   }
   return value;

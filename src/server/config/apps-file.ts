@@ -1,0 +1,117 @@
+/**
+ * The apps file (`token-swap.config.json`): several Spotify apps in one deployment, each served at
+ * `/apps/{name}/...`. Secrets in it may be written out or read from a variable (`{ "env": "NAME" }`).
+ */
+import { z } from 'zod';
+import { APP_NAME, type AppConfig, DEFAULT_APP } from './model.js';
+import type { ConfigProblem } from './problems.js';
+import {
+  checkAccountsUrl,
+  corsProblems,
+  legacySecretProblems,
+  redirectUriProblems,
+  secretProblems,
+} from './rules.js';
+
+export interface ConfigFile {
+  /** Where it came from, for messages, e.g. `token-swap.config.json`. */
+  source: string;
+  /** The parsed JSON. */
+  content: unknown;
+}
+
+/** A secret in the configuration file: the value itself, or `{ "env": "NAME" }` to read it from there. */
+const secretReference = z.union([
+  z.string().min(1),
+  z
+    .object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be a variable name' }) })
+    .strict(),
+]);
+
+const FileAppSchema = z
+  .object({
+    clientId: z.string().trim().min(1),
+    clientSecret: secretReference,
+    redirectUris: z.array(z.string()).min(1),
+    encryptionSecrets: z.array(secretReference).default([]),
+    legacyEncryptionSecrets: z.array(secretReference).default([]),
+    corsOrigins: z.array(z.string()).default([]),
+    accountsUrl: z.string().optional(),
+    upstreamTimeoutMs: z.number().int().min(100).max(120_000).optional(),
+  })
+  .strict();
+
+const FileSchema = z
+  .object({
+    // Names are checked after parsing, so that every problem is reported at once.
+    apps: z.record(z.string(), FileAppSchema),
+  })
+  .strict();
+
+/** An app of the file; what it leaves out comes from the environment's settings. */
+export type FileApp = Omit<AppConfig, 'accountsUrl' | 'upstreamTimeoutMs'> & {
+  accountsUrl: string | undefined;
+  upstreamTimeoutMs: number | undefined;
+};
+
+/** Validates the apps a configuration file declares, resolving `{ "env": NAME }` secrets. */
+export function readAppsFile(
+  file: ConfigFile,
+  env: Readonly<Record<string, string | undefined>>,
+): { apps: FileApp[]; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
+  const at = (variable: string, message: string) => problems.push({ source: file.source, variable, message });
+  const parsed = FileSchema.safeParse(file.content);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) at(issue.path.join('.') || '(top)', issue.message);
+    return { apps: [], problems };
+  }
+  const apps: FileApp[] = [];
+  for (const [name, app] of Object.entries(parsed.data.apps)) {
+    const field = (path: string) => `apps.${name}${path ? `.${path}` : ''}`;
+    const resolve = (path: string, reference: z.infer<typeof secretReference>): string => {
+      if (typeof reference === 'string') return reference;
+      const value = env[reference.env];
+      if (value === undefined || value === '') at(field(path), `the variable ${reference.env} is not set`);
+      return value ?? '';
+    };
+    if (!APP_NAME.test(name)) {
+      at(field(''), 'app names are 1 to 63 lowercase letters, digits and dashes (they become URL paths)');
+    }
+    if (name === DEFAULT_APP) {
+      at(field(''), `"${DEFAULT_APP}" is the app of the environment variables; choose another name`);
+    }
+    const encryptionSecrets = app.encryptionSecrets.map((ref, i) => resolve(`encryptionSecrets.${i}`, ref));
+    const legacyEncryptionSecrets = app.legacyEncryptionSecrets.map((ref, i) =>
+      resolve(`legacyEncryptionSecrets.${i}`, ref),
+    );
+    const checks: [string, string[]][] = [
+      ['redirectUris', redirectUriProblems(app.redirectUris)],
+      ['encryptionSecrets', secretProblems(encryptionSecrets)],
+      ['corsOrigins', corsProblems(app.corsOrigins)],
+      [
+        'legacyEncryptionSecrets',
+        legacySecretProblems(legacyEncryptionSecrets, encryptionSecrets, 'encryptionSecrets'),
+      ],
+    ];
+    let accountsUrl: string | undefined;
+    if (app.accountsUrl !== undefined) {
+      const checked = checkAccountsUrl(app.accountsUrl);
+      checks.push(['accountsUrl', checked.problems]);
+      accountsUrl = checked.href;
+    }
+    for (const [path, messages] of checks) for (const message of messages) at(field(path), message);
+    apps.push({
+      name,
+      clientId: app.clientId,
+      clientSecret: resolve('clientSecret', app.clientSecret),
+      redirectUris: Object.freeze([...app.redirectUris]),
+      encryptionSecrets: Object.freeze(encryptionSecrets),
+      legacyEncryptionSecrets: Object.freeze(legacyEncryptionSecrets),
+      corsOrigins: Object.freeze([...app.corsOrigins]),
+      accountsUrl,
+      upstreamTimeoutMs: app.upstreamTimeoutMs,
+    });
+  }
+  return { apps, problems };
+}

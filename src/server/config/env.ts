@@ -1,0 +1,183 @@
+/**
+ * The environment variables the service reads: what each is for, and the schema that turns their
+ * strings into typed values. The CLI reads its own subsets through `readVariables`, so a variable is
+ * checked by one rule wherever it is used.
+ */
+import { z } from 'zod';
+import {
+  DEFAULT_ACCOUNTS_URL,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  DEFAULT_RATE_LIMITS,
+  DEFAULT_RESILIENCE,
+  DEFAULT_UPSTREAM_TIMEOUT_MS,
+  LOG_LEVELS,
+} from './model.js';
+import { type ConfigProblem, envProblem } from './problems.js';
+import { checkAccountsUrl, corsProblems, redirectUriProblems, secretProblems, splitList } from './rules.js';
+
+/** The environment variables the service reads, and what each is for. */
+export const ENV = {
+  SPOTIFY_CLIENT_ID: 'Client ID of the Spotify app',
+  SPOTIFY_CLIENT_SECRET: 'Client secret of the Spotify app',
+  SPOTIFY_REDIRECT_URI: 'Redirect URI allowlist, comma-separated; the first is the default',
+  SPOTIFY_CLIENT_CALLBACK_URL: 'Alias of SPOTIFY_REDIRECT_URI',
+  SPOTIFY_ACCOUNTS_URL: 'Spotify Accounts base URL',
+  ENCRYPTION_SECRET: 'Refresh-token sealing secrets, comma-separated; the first seals, all unseal',
+  LEGACY_ENCRYPTION_SECRET: 'ENCRYPTION_SECRET of the Ruby token swap service, to migrate its tokens',
+  CORS_ORIGINS: 'Browser origins allowed to call the service, comma-separated',
+  PORT: 'TCP port to listen on',
+  HOST: 'Address to listen on',
+  UPSTREAM_TIMEOUT_MS: 'Timeout of one call to Spotify Accounts, in milliseconds',
+  LOG_LEVEL: 'Log level',
+  TRUST_PROXY: 'Number of proxies in front of the service that append to X-Forwarded-For',
+  REDIS_URL: 'Redis for rate limits and refresh coalescing shared by all replicas',
+  RATE_LIMIT_SWAP_PER_MINUTE: 'Swaps per minute and client address (0: no limit)',
+  RATE_LIMIT_REFRESH_PER_MINUTE: 'Refreshes per minute and client address (0: no limit)',
+  UPSTREAM_MAX_CONCURRENCY: 'Calls to Spotify in flight at once, per process',
+  UPSTREAM_QUEUE_TIMEOUT_MS: 'How long a call waits for a free slot before a 503',
+  BREAKER_FAILURE_THRESHOLD: 'Consecutive upstream failures that open the circuit breaker',
+  BREAKER_COOLDOWN_MS: 'How long the open circuit breaker refuses calls before a probe',
+  METRICS_TOKEN: 'Bearer token required by GET /metrics (default: open)',
+} as const;
+
+export type EnvVariable = keyof typeof ENV;
+export type Env = Readonly<Record<string, string | undefined>>;
+
+const blankToUndefined = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+const integer = (fallback: number, min: number, max: number) =>
+  z.preprocess(
+    blankToUndefined,
+    z.coerce
+      .number({ error: 'must be a whole number' })
+      .int({ error: 'must be a whole number' })
+      .min(min, { error: `must be at least ${min}` })
+      .max(max, { error: `must be at most ${max}` })
+      .default(fallback),
+  );
+
+/** Turns a rule's sentences into zod issues on the current variable. */
+function report(ctx: z.RefinementCtx, problems: readonly string[]) {
+  for (const message of problems) ctx.addIssue({ code: 'custom', message });
+}
+
+/** A comma-separated list, each entry checked by `rule`; unset or blank is an empty list. */
+const list = (rule: (items: readonly string[]) => string[]) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .optional()
+      .transform((value, ctx) => {
+        const items = splitList(value);
+        report(ctx, rule(items));
+        return items;
+      }),
+  );
+
+const optionalText = z.preprocess(blankToUndefined, z.string().trim().optional());
+
+export const ENV_SCHEMA = {
+  // Required unless a configuration file declares the apps: checked when the apps are assembled.
+  SPOTIFY_CLIENT_ID: optionalText,
+  SPOTIFY_CLIENT_SECRET: optionalText,
+  SPOTIFY_REDIRECT_URI: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .optional()
+      .transform((value, ctx) => {
+        if (value === undefined) return undefined;
+        const uris = splitList(value);
+        report(ctx, redirectUriProblems(uris));
+        return uris;
+      }),
+  ),
+  SPOTIFY_ACCOUNTS_URL: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .default(DEFAULT_ACCOUNTS_URL)
+      .transform((value, ctx) => {
+        const { href, problems } = checkAccountsUrl(value);
+        report(ctx, problems);
+        return href ?? value;
+      }),
+  ),
+  ENCRYPTION_SECRET: list(secretProblems),
+  // Old passphrases had no length rule; the commas split several of them.
+  LEGACY_ENCRYPTION_SECRET: list(() => []),
+  CORS_ORIGINS: list(corsProblems),
+  PORT: integer(DEFAULT_PORT, 0, 65_535),
+  HOST: z.preprocess(blankToUndefined, z.string().trim().default(DEFAULT_HOST)),
+  UPSTREAM_TIMEOUT_MS: integer(DEFAULT_UPSTREAM_TIMEOUT_MS, 100, 120_000),
+  LOG_LEVEL: z.preprocess(
+    (value) => (typeof value === 'string' ? value.trim().toLowerCase() || undefined : value),
+    z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  ),
+  TRUST_PROXY: integer(0, 0, 10),
+  REDIS_URL: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .optional()
+      .refine((value) => value === undefined || /^rediss?:\/\/[^\s]+$/.test(value), {
+        // The URL may hold a password: say what is wrong without echoing it.
+        error: 'must be a redis:// or rediss:// URL',
+      }),
+  ),
+  RATE_LIMIT_SWAP_PER_MINUTE: integer(DEFAULT_RATE_LIMITS.swapPerMinute, 0, 1_000_000),
+  RATE_LIMIT_REFRESH_PER_MINUTE: integer(DEFAULT_RATE_LIMITS.refreshPerMinute, 0, 1_000_000),
+  UPSTREAM_MAX_CONCURRENCY: integer(DEFAULT_RESILIENCE.maxConcurrency, 1, 10_000),
+  UPSTREAM_QUEUE_TIMEOUT_MS: integer(DEFAULT_RESILIENCE.queueTimeoutMs, 0, 60_000),
+  BREAKER_FAILURE_THRESHOLD: integer(DEFAULT_RESILIENCE.breakerThreshold, 1, 1_000),
+  BREAKER_COOLDOWN_MS: integer(DEFAULT_RESILIENCE.breakerCooldownMs, 100, 600_000),
+  METRICS_TOKEN: z.preprocess(
+    blankToUndefined,
+    z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
+  ),
+} satisfies Partial<Record<EnvVariable, z.ZodType>>;
+
+type Schema = typeof ENV_SCHEMA;
+export type EnvValues = { [K in keyof Schema]: z.output<Schema[K]> };
+
+/**
+ * The environment with blanks dropped, `defaults` under it and the old alias folded in: what the
+ * schema reads.
+ */
+export function mergeEnv(env: Env, defaults: Partial<Record<EnvVariable, string>> = {}): Env {
+  const merged: Record<string, string | undefined> = { ...defaults };
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && value.trim() !== '') merged[key] = value;
+  }
+  merged.SPOTIFY_REDIRECT_URI ??= merged.SPOTIFY_CLIENT_CALLBACK_URL;
+  return merged;
+}
+
+/**
+ * Reads some variables with the service's own rules and defaults: the values, or the problems. For
+ * the CLI's commands that need only a few of them (`token-swap sandbox`).
+ */
+export function readVariables<const Names extends keyof Schema>(
+  env: Env,
+  names: readonly Names[],
+  defaults: Partial<Record<EnvVariable, string>> = {},
+): { values: Pick<EnvValues, Names>; problems: [] } | { values: undefined; problems: ConfigProblem[] } {
+  const shape = Object.fromEntries(names.map((name) => [name, ENV_SCHEMA[name]])) as Pick<Schema, Names>;
+  const result = z.object(shape).safeParse(mergeEnv(env, defaults));
+  if (result.success) return { values: result.data as Pick<EnvValues, Names>, problems: [] };
+  return {
+    values: undefined,
+    problems: result.error.issues.map((issue) => envProblem(String(issue.path[0]), issue.message)),
+  };
+}
+
+/** Reads every variable of the schema. */
+export function readEnv(
+  env: Env,
+  defaults?: Partial<Record<EnvVariable, string>>,
+): { values: EnvValues; problems: [] } | { values: undefined; problems: ConfigProblem[] } {
+  return readVariables(env, Object.keys(ENV_SCHEMA) as (keyof Schema)[], defaults);
+}

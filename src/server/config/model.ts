@@ -1,0 +1,77 @@
+/**
+ * What a loaded configuration is: one deployment serving a list of Spotify apps, each with its own
+ * credentials, redirect allowlist, sealing secrets and CORS origins, plus the service-wide settings.
+ * The environment defines the default app, served at the root paths; an apps file adds named ones.
+ */
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const DEFAULT_ACCOUNTS_URL = 'https://accounts.spotify.com';
+export const DEFAULT_PORT = 3000;
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 10_000;
+/** The app the environment defines, served at the root paths. */
+export const DEFAULT_APP = 'default';
+/** Names of the apps of the configuration file: they become URL paths (`/apps/{name}/swap`). */
+export const APP_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export interface AppConfig {
+  /** `default` for the app the environment defines. */
+  readonly name: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** The redirect URI allowlist; the first entry is the default sent upstream. */
+  readonly redirectUris: readonly string[];
+  /** Spotify Accounts base URL, without a trailing slash. */
+  readonly accountsUrl: string;
+  /** Sealing secrets: the first seals, all unseal. Empty: refresh tokens pass through unsealed. */
+  readonly encryptionSecrets: readonly string[];
+  /**
+   * Passphrases of the Ruby spotify-token-swap-service: its 3DES-sealed refresh tokens are accepted
+   * on /refresh and answered with a token sealed the new way (runtimes that can open them only).
+   */
+  readonly legacyEncryptionSecrets: readonly string[];
+  /** Exact origins allowed to call the service from a browser. */
+  readonly corsOrigins: readonly string[];
+  readonly upstreamTimeoutMs: number;
+}
+
+export interface ResilienceConfig {
+  /** Calls to Spotify in flight at once, per process. */
+  readonly maxConcurrency: number;
+  /** How long a call may wait for a free slot before a 503. */
+  readonly queueTimeoutMs: number;
+  /** Consecutive upstream failures (timeouts, 5xx) that open the circuit breaker. */
+  readonly breakerThreshold: number;
+  readonly breakerCooldownMs: number;
+}
+
+export interface RateLimitConfig {
+  /** Requests per minute and client address; 0 disables. */
+  readonly swapPerMinute: number;
+  readonly refreshPerMinute: number;
+}
+
+export interface ServiceConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly logLevel: LogLevel;
+  readonly apps: readonly AppConfig[];
+  /** How many proxies in front of the service append to X-Forwarded-For; 0: use the socket address. */
+  readonly trustProxy: number;
+  /** Shared state for rate limits and refresh coalescing across replicas. */
+  readonly redisUrl: string | undefined;
+  readonly rateLimit: RateLimitConfig;
+  readonly resilience: ResilienceConfig;
+  /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
+  readonly metricsToken: string | undefined;
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimitConfig = { swapPerMinute: 30, refreshPerMinute: 120 };
+export const DEFAULT_RESILIENCE: ResilienceConfig = {
+  maxConcurrency: 64,
+  queueTimeoutMs: 2_000,
+  breakerThreshold: 5,
+  breakerCooldownMs: 10_000,
+};

@@ -1,0 +1,82 @@
+/**
+ * The rules a configuration value must follow, each written once and used for the environment and the
+ * apps file alike. Each returns sentences for a person; none of them echoes a secret.
+ */
+import { checkRedirectUri } from '../../shared/redirect-uri.js';
+
+/** Sealing secrets are stretched with HKDF, but must carry enough entropy to begin with. */
+export const MIN_SECRET_LENGTH = 32;
+
+/** Splits a comma-separated list, trimming blanks. */
+export function splitList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+/** Spotify's redirect URI rules (src/shared/redirect-uri.ts). */
+export function redirectUriProblems(uris: readonly string[]): string[] {
+  if (uris.length === 0) return ['must hold at least one redirect URI'];
+  return uris.flatMap((uri) => {
+    const verdict = checkRedirectUri(uri);
+    return verdict.ok ? [] : [verdict.reason ?? `"${uri}" is not allowed`];
+  });
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
+
+/** The Accounts base URL without a trailing slash, and what is wrong with it. */
+export function checkAccountsUrl(value: string): { href: string | undefined; problems: string[] } {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return { href: undefined, problems: [`"${value}" is not an absolute URL`] };
+  }
+  const problems: string[] = [];
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
+    // The client secret travels in this request: plain http is for a local sandbox only.
+    problems.push('must use https (plain http is allowed on loopback only)');
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    problems.push('must be a base URL without query, fragment or credentials');
+  }
+  return { href: url.href.replace(/\/+$/, ''), problems };
+}
+
+export function secretProblems(secrets: readonly string[]): string[] {
+  return secrets.flatMap((secret, index) =>
+    secret.length < MIN_SECRET_LENGTH
+      ? [
+          `secret #${index + 1} is shorter than ${MIN_SECRET_LENGTH} characters; generate one with: openssl rand -base64 48`,
+        ]
+      : [],
+  );
+}
+
+/** Migrated Ruby tokens are handed out sealed the new way, so the legacy secrets need current ones. */
+export function legacySecretProblems(
+  legacy: readonly string[],
+  current: readonly string[],
+  currentName: string,
+): string[] {
+  return legacy.length > 0 && current.length === 0
+    ? [`needs ${currentName} too, since migrated tokens are handed out sealed the new way`]
+    : [];
+}
+
+export function corsProblems(origins: readonly string[]): string[] {
+  return origins.flatMap((origin) => {
+    if (origin === '*') return ['"*" is not allowed: list the exact origins'];
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    return parsed?.origin === origin
+      ? []
+      : [`"${origin}" is not an origin (scheme://host[:port], no path or trailing slash)`];
+  });
+}

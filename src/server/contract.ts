@@ -1,0 +1,104 @@
+/**
+ * The HTTP contract of the service in one place: its paths and their aliases, what each endpoint is
+ * for, the limits on bodies and fields, the CORS answer and the request id. The app (app.ts), the
+ * parameter readers (endpoints/params.ts), the root page (endpoints/service.ts) and the OpenAPI
+ * document (openapi/) all read it, so nothing is declared twice and the document cannot drift from
+ * what the service does.
+ */
+
+/** Token requests are a few hundred bytes; 8 KiB leaves room for long redirect URIs and extras. */
+export const MAX_BODY_BYTES = 8 * 1024;
+
+export const FIELD_LIMITS = {
+  /** Codes and refresh tokens are opaque, but always short runs of visible ASCII. */
+  token: 2048,
+  /** Refresh tokens of the Ruby service, Base64 with line breaks (docs/migrating-from-the-ruby-service.md). */
+  legacyToken: 4096,
+  redirectUri: 2048,
+} as const;
+
+/** What a client may send as `X-Request-Id` and see again in the answer and the logs. */
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The answer to a preflight for an allowed origin; the same on every token endpoint. */
+export const CORS = {
+  allowMethods: ['GET', 'POST', 'OPTIONS'],
+  allowHeaders: ['Content-Type', 'X-Request-Id'],
+  exposeHeaders: ['Retry-After', 'X-Request-Id', 'RateLimit', 'RateLimit-Policy'],
+  maxAgeSeconds: 600,
+} as const;
+
+export type Grant = 'swap' | 'refresh';
+
+export interface TokenEndpoint {
+  path: '/swap' | '/api/token' | '/refresh' | '/api/refresh_token';
+  grant: Grant;
+  /** The OpenAPI operationId at the root; `app` + its capitalized form under `/apps/{app}`. */
+  operationId: string;
+  /** For an alias, the endpoint it stands for. */
+  aliasOf?: '/swap' | '/refresh';
+}
+
+/** The token endpoints; the aliases are the paths of the Ruby `spotify-token-swap-service`. */
+export const TOKEN_ENDPOINTS: readonly TokenEndpoint[] = [
+  { path: '/swap', grant: 'swap', operationId: 'swap' },
+  { path: '/api/token', grant: 'swap', operationId: 'apiToken', aliasOf: '/swap' },
+  { path: '/refresh', grant: 'refresh', operationId: 'refresh' },
+  { path: '/api/refresh_token', grant: 'refresh', operationId: 'apiRefreshToken', aliasOf: '/refresh' },
+];
+
+export interface GrantDescription {
+  summary: string;
+  description: string;
+  /** What a 200 carries. */
+  ok: string;
+  /** The fields, as the root page lists them: `name` or `name?` for an optional one. */
+  fields: readonly string[];
+}
+
+export const GRANTS: Readonly<Record<Grant, GrantDescription>> = {
+  swap: {
+    summary: 'Exchange an authorization code for tokens',
+    description:
+      'Sends the code to Spotify with the client secret. Never retried once sent: codes are single use.',
+    ok: 'The tokens, with a `refresh_token` (sealed when the app has sealing secrets).',
+    fields: ['code', 'redirect_uri?', 'code_verifier?'],
+  },
+  refresh: {
+    summary: 'Get a new access token with a refresh token',
+    description:
+      'Opens a sealed refresh token and sends it to Spotify. Identical concurrent refreshes share one call.',
+    ok: 'A new access token; `refresh_token` only when Spotify rotated it, else keep the one you have.',
+    fields: ['refresh_token'],
+  },
+};
+
+/** Where the apps of the configuration file live: `/apps/{name}/swap`, ... */
+export const APPS_PATH = '/apps';
+
+export const OPENAPI_PATH = '/openapi.json';
+
+/** The read-only endpoints (GET, and HEAD as GET without a body) and what each is for. */
+export const SERVICE_ENDPOINTS = {
+  '/': 'What the service is, its endpoints and apps',
+  '/healthz': 'Liveness: the process runs',
+  '/readyz': 'Readiness: whether a load balancer should send traffic here',
+  '/metrics': 'Prometheus metrics',
+  [OPENAPI_PATH]: 'This API as an OpenAPI 3.1 document',
+} as const;
+
+export type ServicePath = keyof typeof SERVICE_ENDPOINTS;
+
+/** The methods each kind of endpoint answers; anything else is a 405 with this `Allow`. */
+export const ALLOW = {
+  readOnly: 'GET, HEAD',
+  token: 'POST',
+  tokenWithCors: 'POST, OPTIONS',
+} as const;
+
+/** The one-line description of a token endpoint on the root page. */
+export function describeTokenEndpoint(endpoint: TokenEndpoint): string {
+  if (endpoint.aliasOf !== undefined) return `Alias of POST ${endpoint.aliasOf}`;
+  const grant = GRANTS[endpoint.grant];
+  return `${grant.summary} (form or JSON: ${grant.fields.join(', ')})`;
+}

@@ -1,0 +1,38 @@
+/**
+ * Per-client rate limiting of one endpoint: the answer carries the RateLimit header fields, and a
+ * client over its budget gets a 429 with Retry-After without the handler running. The counting is
+ * the store's (rate-limit.ts); who the client is, the caller's.
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import { errorResponse, OAuthError } from '../errors.js';
+import type { Metrics } from '../metrics.js';
+import { checkRateLimit, type RateLimitPolicy, type RateLimitStore } from '../rate-limit.js';
+
+export interface RateLimitOptions {
+  store: RateLimitStore;
+  policy: RateLimitPolicy;
+  /** Whose budget a request spends, e.g. the app and the client address. */
+  clientKey: (c: Context) => string;
+  metrics: Metrics;
+}
+
+export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
+  const { store, policy, clientKey, metrics } = options;
+  return async function rateLimit(c, next) {
+    if (policy.limit === 0) return next();
+    const decision = await checkRateLimit(store, policy, clientKey(c));
+    if (!decision.allowed) {
+      metrics.rateLimited(policy.name);
+      return errorResponse(
+        new OAuthError(
+          429,
+          'rate_limited',
+          `Too many requests from this address; retry after ${decision.retryAfterSeconds} seconds`,
+          { ...decision.headers, 'Retry-After': String(decision.retryAfterSeconds) },
+        ),
+      );
+    }
+    await next();
+    for (const [name, value] of Object.entries(decision.headers)) c.res.headers.set(name, value);
+  };
+}

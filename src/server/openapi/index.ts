@@ -1,0 +1,218 @@
+/**
+ * The HTTP contract of the service (contract.ts) as an OpenAPI 3.1 document: plain data, served at
+ * `GET /openapi.json` and committed as docs/openapi.json (`npm run openapi` writes it). The tests
+ * validate real answers of every kind against it, and fail when the committed file is stale.
+ */
+import { APP_NAME } from '../config/index.js';
+import {
+  APPS_PATH,
+  GRANTS,
+  OPENAPI_PATH,
+  SERVICE_ENDPOINTS,
+  TOKEN_ENDPOINTS,
+  type TokenEndpoint,
+} from '../contract.js';
+import { headers, responses } from './responses.js';
+import { schemas } from './schemas.js';
+import { errorResponse, FORM_TYPE, JSON_TYPE, type Json, jsonHeaders, jsonOk, ref } from './shared.js';
+
+export type { Json } from './shared.js';
+
+/** The version of this contract, not of the package: bump it when clients would see a change. */
+export const API_VERSION = '1.0.0';
+
+export interface OpenApiOptions {
+  /** Names of the apps served under `/apps/{app}`: they become the enum of `{app}`. */
+  apps?: readonly string[];
+  /** Whether an app is served at the root paths (`/swap`, ...). Default true. */
+  defaultApp?: boolean;
+}
+
+export type OpenApiDocument = { openapi: '3.1.0' } & { [key: string]: Json };
+
+const tokenRequestBody = (schema: string): Json => ({
+  required: true,
+  description: 'Form (what Spotify clients send) or JSON.',
+  content: {
+    [FORM_TYPE]: { schema: ref('schemas', schema) },
+    [JSON_TYPE]: { schema: ref('schemas', schema) },
+  },
+});
+
+const components = (apps: readonly string[]): Record<string, Json> => ({
+  schemas,
+  responses,
+  headers,
+  parameters: {
+    App: {
+      name: 'app',
+      in: 'path',
+      required: true,
+      description: 'The name of an app of `token-swap.config.json`.',
+      schema:
+        apps.length > 0
+          ? { type: 'string', pattern: APP_NAME.source, enum: [...apps] }
+          : { type: 'string', pattern: APP_NAME.source },
+    },
+  },
+  requestBodies: { Swap: tokenRequestBody('SwapParameters'), Refresh: tokenRequestBody('RefreshParameters') },
+  securitySchemes: {
+    metricsToken: {
+      type: 'http',
+      scheme: 'bearer',
+      description: '`METRICS_TOKEN`: required by `GET /metrics` when it is set.',
+    },
+  },
+});
+
+function tokenPathItem(endpoint: TokenEndpoint, perApp: boolean): Json {
+  const grant = GRANTS[endpoint.grant];
+  const alias =
+    endpoint.aliasOf === undefined
+      ? ''
+      : ` (alias of POST ${perApp ? `${APPS_PATH}/{app}` : ''}${endpoint.aliasOf})`;
+  const operationId = perApp
+    ? `app${endpoint.operationId[0]?.toUpperCase()}${endpoint.operationId.slice(1)}`
+    : endpoint.operationId;
+  const tags = [perApp ? 'apps' : 'tokens'];
+  const notFound: Record<string, Json> = perApp
+    ? { '404': { ...ref('responses', 'NotFound'), description: 'No such app.' } }
+    : {};
+  return {
+    ...(perApp ? { parameters: [ref('parameters', 'App')] } : {}),
+    post: {
+      operationId,
+      tags,
+      summary: `${grant.summary}${alias}`,
+      description: grant.description,
+      requestBody: ref('requestBodies', endpoint.grant === 'swap' ? 'Swap' : 'Refresh'),
+      responses: {
+        '200': ref('responses', endpoint.grant === 'swap' ? 'SwapTokens' : 'RefreshTokens'),
+        '400': ref('responses', 'BadRequest'),
+        ...notFound,
+        '405': ref('responses', 'MethodNotAllowed'),
+        '413': ref('responses', 'PayloadTooLarge'),
+        '415': ref('responses', 'UnsupportedMediaType'),
+        '429': ref('responses', 'TooManyRequests'),
+        '4XX': ref('responses', 'SpotifyError'),
+        '500': ref('responses', 'ServerError'),
+        '502': ref('responses', 'BadGateway'),
+        '503': ref('responses', 'ServiceUnavailable'),
+        '504': ref('responses', 'GatewayTimeout'),
+      },
+    },
+    options: {
+      operationId: `${operationId}Preflight`,
+      tags,
+      summary: 'CORS preflight',
+      description: `Answered for the origins in ${perApp ? "the app's `corsOrigins`" : '`CORS_ORIGINS`'} only.`,
+      responses: {
+        '204': ref('responses', 'Preflight'),
+        '403': ref('responses', 'ForbiddenOrigin'),
+        '405': { ...ref('responses', 'MethodNotAllowed'), description: 'No origin is listed for this app.' },
+        ...notFound,
+        '500': ref('responses', 'ServerError'),
+      },
+    },
+  };
+}
+
+function getOperation(
+  operationId: string,
+  summary: string,
+  responses: Record<string, Json>,
+  extra: Record<string, Json> = {},
+): Json {
+  return {
+    get: {
+      operationId,
+      tags: ['service'],
+      summary,
+      ...extra,
+      responses: {
+        ...responses,
+        '405': ref('responses', 'ReadOnlyMethodNotAllowed'),
+        '500': ref('responses', 'ServerError'),
+      },
+    },
+  };
+}
+
+/** The OpenAPI 3.1 document of the service, with the named apps as the values of `{app}`. */
+export function openApiDocument(options: OpenApiOptions = {}): OpenApiDocument {
+  const apps = options.apps ?? [];
+  const paths: Record<string, Json> = {};
+  if (options.defaultApp ?? true) {
+    for (const endpoint of TOKEN_ENDPOINTS) paths[endpoint.path] = tokenPathItem(endpoint, false);
+  }
+  for (const endpoint of TOKEN_ENDPOINTS)
+    paths[`${APPS_PATH}/{app}${endpoint.path}`] = tokenPathItem(endpoint, true);
+
+  paths['/'] = getOperation('describe', SERVICE_ENDPOINTS['/'], {
+    '200': jsonOk('The description.', ref('schemas', 'Service')),
+  });
+  paths['/healthz'] = getOperation('liveness', SERVICE_ENDPOINTS['/healthz'], {
+    '200': jsonOk('Alive.', {
+      type: 'object',
+      required: ['status'],
+      properties: { status: { type: 'string', const: 'ok' } },
+      additionalProperties: false,
+    }),
+  });
+  const readiness = (status: string) => ({
+    type: 'object',
+    $ref: '#/components/schemas/Readiness',
+    properties: { status: { const: status } },
+  });
+  paths['/readyz'] = getOperation('readiness', SERVICE_ENDPOINTS['/readyz'], {
+    '200': jsonOk('Every check is ok.', readiness('ready')),
+    '503': jsonOk(
+      'A check failed: the circuit breaker is open, or Redis is unreachable. The service still answers.',
+      readiness('not_ready'),
+    ),
+  });
+  paths['/metrics'] = getOperation(
+    'metrics',
+    SERVICE_ENDPOINTS['/metrics'],
+    {
+      '200': {
+        description: 'Prometheus text format (0.0.4).',
+        headers: {
+          'Cache-Control': ref('headers', 'CacheControl'),
+          'X-Request-Id': ref('headers', 'RequestId'),
+          'X-Content-Type-Options': ref('headers', 'ContentTypeOptions'),
+        },
+        content: { 'text/plain': { schema: { type: 'string' } } },
+      },
+      '401': errorResponse(
+        '`invalid_token`: `METRICS_TOKEN` is set and the request does not carry it.',
+        { error: 'invalid_token', error_description: 'GET /metrics needs the METRICS_TOKEN bearer token' },
+        { headers: { ...jsonHeaders, 'WWW-Authenticate': ref('headers', 'WwwAuthenticate') } },
+      ),
+      '404': { ...ref('responses', 'NotFound'), description: 'This runtime collects no metrics.' },
+    },
+    { security: [{}, { metricsToken: [] }] },
+  );
+  paths[OPENAPI_PATH] = getOperation('openapi', SERVICE_ENDPOINTS[OPENAPI_PATH], {
+    '200': jsonOk('The OpenAPI 3.1 document.', ref('schemas', 'OpenApi')),
+  });
+
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Spotify token swap',
+      version: API_VERSION,
+      summary: 'Exchanges authorization codes and refreshes tokens so the client secret stays on the server.',
+      description:
+        'Every response is JSON with `Content-Type: application/json` exactly, but for `GET /metrics` and CORS preflights. Errors are `{"error", "error_description"}`.',
+      license: { name: 'MIT', identifier: 'MIT' },
+    },
+    tags: [
+      { name: 'tokens', description: 'The token endpoints of the default app (the environment variables).' },
+      { name: 'apps', description: 'The token endpoints of the apps of `token-swap.config.json`.' },
+      { name: 'service', description: 'Health, metrics and descriptions.' },
+    ],
+    paths,
+    components: components(apps),
+  };
+}
