@@ -4,6 +4,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readDemoScript } from '../src/cli/demo-script.js';
 import { createDemoApp, DEMO_PATH } from '../src/demo/index.js';
 import { createSandbox, type Sandbox } from '../src/sandbox/index.js';
 import { createApp } from '../src/server/app.js';
@@ -26,6 +27,7 @@ let browser: Browser;
 let server: Listening;
 let sandbox: Sandbox;
 let demoUrl: string;
+let demoScript: string;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
@@ -51,11 +53,14 @@ beforeAll(async () => {
     LOG_LEVEL: 'silent',
     UPSTREAM_TIMEOUT_MS: '2000',
   });
+  // The bundle `npm run build` wrote (pretest builds), as `serve --sandbox` serves it.
+  demoScript = readDemoScript();
   const demo = createDemoApp({
     serviceUrl: server.url,
     accountsUrl: `${server.url}/sandbox`,
     clientId: CLIENT_ID,
     redirectUri,
+    script: demoScript,
   });
   app = createApp(config, {
     mounts: [
@@ -109,6 +114,16 @@ async function startLogin(page: Page): Promise<URL> {
   return new URL(page.url());
 }
 
+/** Logs in through the consent page; resolves with the swap service's answer once the page shows it. */
+async function logIn(page: Page): Promise<TokenBody> {
+  await startLogin(page);
+  const swapped = page.waitForResponse((response) => isPath('/swap')(response.url()));
+  await page.locator('#agree').click();
+  const tokens = (await (await swapped).json()) as TokenBody;
+  await expect.poll(() => page.locator('#access-token').textContent()).toBe(mask(tokens.access_token));
+  return tokens;
+}
+
 describe('demo page over HTTP', () => {
   it('serves the page with a strict CSP and no inline script, and the script as JavaScript', async () => {
     for (const path of ['', '/callback']) {
@@ -128,7 +143,7 @@ describe('demo page over HTTP', () => {
     const script = await fetch(`${demoUrl}/app.js`);
     expect(script.status).toBe(200);
     expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
-    expect(await script.text()).toContain('fetch(config.serviceUrl + path, {');
+    expect(await script.text()).toBe(demoScript);
   });
 });
 
@@ -142,7 +157,7 @@ describe('demo in a real browser', () => {
     const authorize = await startLogin(page);
     expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
     expect(authorize.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(authorize.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(authorize.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(authorize.searchParams.get('redirect_uri')).toBe(`${demoUrl}/callback`);
 
     const swapped = page.waitForResponse((response) => isPath('/swap')(response.url()));
@@ -249,6 +264,85 @@ describe('demo in a real browser', () => {
     await page.waitForLoadState('networkidle');
     expect(swapCalls).toEqual([]);
     expect(sandbox.stats().byGrant.authorization_code).toBe(codeExchanges);
+    expect(problems).toEqual([]);
+  });
+
+  it('shows the error Spotify Accounts put on the redirect', async () => {
+    const { page, problems } = await openPage();
+    await page.goto(`${demoUrl}/callback?error=server_error&state=x`);
+    await expect
+      .poll(() => page.locator('#error').textContent())
+      .toBe('server_error: Spotify Accounts refused the login.');
+    expect(page.url()).toBe(demoUrl);
+    expect(await page.locator('#login').isVisible()).toBe(true);
+    expect(problems).toEqual([]);
+  });
+
+  it('keeps the session of its tab across a reload, without a second code exchange, and refreshes it', async () => {
+    const { page, problems } = await openPage();
+    await page.goto(demoUrl);
+    const tokens = await logIn(page);
+    const codeExchanges = sandbox.stats().byGrant.authorization_code;
+    const refreshes = sandbox.stats().byGrant.refresh_token;
+
+    const profiled = page.waitForResponse((response) => isPath('/sandbox/v1/me')(response.url()));
+    await page.reload();
+    expect((await profiled).status()).toBe(200);
+    await expect.poll(() => page.locator('#profile').textContent()).toContain('Spotify user id');
+    expect(await page.locator('#access-token').textContent()).toBe(mask(tokens.access_token));
+    expect(await page.locator('#refresh-token').textContent()).toBe(mask(tokens.refresh_token ?? ''));
+    expect(await page.locator('#scopes .chip').allTextContents()).toEqual([
+      'user-read-email',
+      'user-read-private',
+    ]);
+    expect(await page.locator('#expires-in').textContent()).toMatch(/^(59|60):\d\d$/);
+
+    // The refresh token came back out of sessionStorage intact: the service accepts it.
+    const refreshed = page.waitForResponse((response) => isPath('/refresh')(response.url()));
+    await page.locator('#refresh').click();
+    const refresh = await refreshed;
+    expect(new URLSearchParams(refresh.request().postData() ?? '').get('refresh_token')).toBe(
+      tokens.refresh_token,
+    );
+    const renewed = (await refresh.json()) as TokenBody;
+    await expect.poll(() => page.locator('#access-token').textContent()).toBe(mask(renewed.access_token));
+    expect(await page.locator('#error').isHidden()).toBe(true);
+    expect(sandbox.stats().byGrant.authorization_code).toBe(codeExchanges);
+    expect(sandbox.stats().byGrant.refresh_token).toBe(refreshes + 1);
+    expect(problems).toEqual([]);
+  });
+
+  it('says network_error when the swap service cannot be reached, and lets the user try again', async () => {
+    const { page, problems } = await openPage();
+    await page.route(isPath('/swap'), (route) => route.abort('connectionrefused'));
+    await page.goto(demoUrl);
+    await startLogin(page);
+    await page.locator('#agree').click();
+    await expect
+      .poll(() => page.locator('#error').textContent())
+      .toBe(
+        `network_error: Could not reach the swap service at ${server.url}. Check that it is running and reachable.`,
+      );
+    expect(page.url()).toBe(demoUrl);
+    expect(await page.locator('#login').isVisible()).toBe(true);
+    expect(await page.locator('#login').isDisabled()).toBe(false);
+    expect(problems).toEqual([]);
+  });
+
+  it("says profile_error with the Web API's message when /v1/me refuses the token, and keeps the session", async () => {
+    const { page, problems } = await openPage();
+    // The real sandbox answers, for a token it never issued.
+    await page.route(isPath('/sandbox/v1/me'), (route) =>
+      route.continue({
+        headers: { ...route.request().headers(), authorization: 'Bearer not-a-sandbox-token' },
+      }),
+    );
+    await page.goto(demoUrl);
+    const tokens = await logIn(page);
+    await expect.poll(() => page.locator('#error').textContent()).toBe('profile_error: Invalid access token');
+    expect(await page.locator('#profile').textContent()).toBe('Profile unavailable');
+    expect(await page.locator('#logged-in').isVisible()).toBe(true);
+    expect(await page.locator('#access-token').textContent()).toBe(mask(tokens.access_token));
     expect(problems).toEqual([]);
   });
 });

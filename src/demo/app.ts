@@ -4,7 +4,6 @@
  */
 import { Hono } from 'hono';
 import { contentSecurityPolicy, type PageInput, renderPage } from './page.js';
-import { APP_JS } from './script.js';
 
 export const DEMO_PATH = '/demo';
 
@@ -20,6 +19,12 @@ export interface DemoOptions {
   redirectUri: string;
   /** Default `user-read-email user-read-private`. */
   scopes?: string[];
+  /**
+   * The page's script, served as `app.js`: the bundle of `src/demo/browser` that the build writes to
+   * `dist/demo/browser.js`. Passed in, as reading a file is not a Web API; on Node, `readDemoScript()`
+   * in `src/cli/demo-script.ts` reads it.
+   */
+  script: string;
 }
 
 function baseUrl(name: string, value: string): string {
@@ -46,6 +51,10 @@ export function createDemoApp(options: DemoOptions): Hono {
   if (!options.clientId) {
     throw new TypeError('demo: clientId is required');
   }
+  if (typeof options.script !== 'string' || options.script === '') {
+    throw new TypeError('demo: script (the bundled browser script) is required');
+  }
+  const { script } = options;
   const serviceUrl = baseUrl('serviceUrl', options.serviceUrl);
   const accountsUrl = baseUrl('accountsUrl', options.accountsUrl);
   baseUrl('redirectUri', options.redirectUri);
@@ -78,7 +87,7 @@ export function createDemoApp(options: DemoOptions): Hono {
   app.get(
     '/app.js',
     () =>
-      new Response(APP_JS, {
+      new Response(script, {
         headers: {
           'Content-Type': 'text/javascript; charset=utf-8',
           'Cache-Control': 'no-cache',

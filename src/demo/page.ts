@@ -1,6 +1,7 @@
 /** The demo's one HTML page and its Content Security Policy. No inline script: data goes in a JSON block. */
 
 import { escapeHtml } from '../shared/html.js';
+import { DEMO_CONFIG_ELEMENT_ID, type DemoConfig } from './config.js';
 
 /**
  * JSON inside `<script type="application/json">` is raw text: entities are not decoded there, so `<`
@@ -84,7 +85,7 @@ li code{font-size:.8rem;color:#fff;overflow-wrap:anywhere}
 `;
 
 export function renderPage(input: PageInput): string {
-  const config = {
+  const config: DemoConfig = {
     serviceUrl: input.serviceUrl,
     accountsUrl: input.accountsUrl,
     clientId: input.clientId,
@@ -102,7 +103,7 @@ export function renderPage(input: PageInput): string {
 <title>Spotify token swap demo</title>
 <link rel="icon" href="data:,">
 <style>${STYLE}</style>
-<script type="application/json" id="demo-config">${jsonForScriptBlock(config)}</script>
+<script type="application/json" id="${DEMO_CONFIG_ELEMENT_ID}">${jsonForScriptBlock(config)}</script>
 <script src="${escapeHtml(`${input.basePath}/app.js`)}" defer></script>
 </head>
 <body>

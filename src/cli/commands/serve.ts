@@ -17,6 +17,7 @@ import {
 import type { Mount } from '../../server/app.js';
 import { type AppConfig, DEFAULT_APP, loadConfig, type ServiceConfig } from '../../server/config/index.js';
 import { sandboxBanner, serviceBanner } from '../banner.js';
+import { readDemoScript } from '../demo-script.js';
 import { configFlags, readConfigFile, resolveEnv, sandboxBehaviour, sandboxFlags } from '../env.js';
 import { exitOnKnownFailure } from '../fail.js';
 
@@ -83,6 +84,7 @@ export default defineCommand({
                   accountsUrl,
                   clientId: app.clientId,
                   redirectUri: demoRedirectUri,
+                  script: readDemoScript(),
                 }),
                 description:
                   'Browser demo: Authorization Code + PKCE through this service (open it in a browser)',

@@ -1,0 +1,151 @@
+/**
+ * The flow a browser app runs: Authorization Code + PKCE at Accounts, the code to the swap service,
+ * refreshes through it. The client kit does the OAuth parts; this adds the page and the tab's storage.
+ */
+import {
+  AuthorizationError,
+  createAuthorizeUrl,
+  type SwapClient,
+  type TokenSet,
+  tokenSetFromResponse,
+} from '../../client/index.js';
+import type { DemoConfig } from '../config.js';
+import { DemoError, describeError } from './errors.js';
+import { processProfileResponse, profileRequest } from './profile.js';
+import type { DemoStorage } from './storage.js';
+import type { View } from './view.js';
+
+export interface Demo {
+  config: DemoConfig;
+  view: View;
+  storage: DemoStorage;
+  client: SwapClient;
+  /** For the profile call. */
+  fetch: typeof fetch;
+  location: Pick<Location, 'assign' | 'search'>;
+  history: Pick<History, 'replaceState'>;
+  /** False over plain http on a non-loopback host, where browsers hide WebCrypto. */
+  isSecureContext: boolean;
+}
+
+/** Runs one user action: the buttons wait for it, and what fails is shown rather than thrown. */
+export async function run(demo: Demo, action: () => Promise<void>): Promise<void> {
+  demo.view.clearError();
+  demo.view.setBusy(true);
+  try {
+    await action();
+  } catch (error) {
+    demo.view.showError(describeError(error, demo.config.serviceUrl));
+  } finally {
+    demo.view.setStatus('');
+    demo.view.setBusy(false);
+  }
+}
+
+export async function login(demo: Demo): Promise<void> {
+  if (!demo.isSecureContext || !globalThis.crypto?.subtle) {
+    throw new DemoError(
+      'insecure_context',
+      'PKCE needs WebCrypto, which browsers offer only over https or on 127.0.0.1.',
+    );
+  }
+  const { config } = demo;
+  const request = await createAuthorizeUrl({
+    clientId: config.clientId,
+    redirectUri: config.redirectUri,
+    scopes: config.scopes,
+    accountsUrl: config.accountsUrl,
+  });
+  demo.storage.savePending({ state: request.state, codeVerifier: request.codeVerifier });
+  demo.view.setStatus('Going to Spotify Accounts…');
+  demo.location.assign(request.url);
+}
+
+export async function loadProfile(demo: Demo, accessToken: string): Promise<void> {
+  demo.view.showProfileLoading();
+  try {
+    const response = await profileRequest(demo.config.accountsUrl, accessToken, demo.fetch);
+    demo.view.showProfile(await processProfileResponse(response));
+  } catch (error) {
+    demo.view.showProfileUnavailable();
+    throw error;
+  }
+}
+
+function signedIn(demo: Demo, tokens: TokenSet): Promise<void> {
+  demo.storage.saveSession(tokens);
+  demo.view.showSession(tokens);
+  return loadProfile(demo, tokens.accessToken);
+}
+
+export async function handleCallback(demo: Demo, params: URLSearchParams): Promise<void> {
+  const { config } = demo;
+  // A code is single use and must not linger: out of the address bar and history before anything else.
+  demo.history.replaceState(null, '', config.homePath);
+  const pending = demo.storage.takePending();
+  demo.view.showLoggedOut();
+  const error = params.get('error');
+  if (error === 'access_denied') {
+    throw new AuthorizationError(
+      'access_denied',
+      'Login cancelled. You chose Cancel on the consent page, so the app got no code.',
+      error,
+    );
+  }
+  if (error) {
+    throw new AuthorizationError(
+      'authorization_error',
+      params.get('error_description') || 'Spotify Accounts refused the login.',
+      error,
+    );
+  }
+  if (!pending || params.get('state') !== pending.state) {
+    throw new AuthorizationError(
+      'state_mismatch',
+      'This callback does not answer a login started in this tab (its state differs), so its code was not used. Log in again.',
+    );
+  }
+  demo.view.setStatus(`Swapping the code for tokens at ${config.serviceUrl}/swap…`);
+  const answer = await demo.client.swap(params.get('code') ?? '', {
+    redirectUri: config.redirectUri,
+    codeVerifier: pending.codeVerifier,
+  });
+  await signedIn(demo, tokenSetFromResponse(answer));
+}
+
+export async function refresh(demo: Demo): Promise<void> {
+  const session = demo.storage.loadSession();
+  if (!session?.refreshToken) {
+    demo.view.showLoggedOut();
+    throw new DemoError('not_logged_in', 'There is no refresh token in this tab. Log in again.');
+  }
+  demo.view.setStatus(`Refreshing at ${demo.config.serviceUrl}/refresh…`);
+  const answer = await demo.client.refresh(session.refreshToken);
+  await signedIn(demo, tokenSetFromResponse(answer, Date.now(), session));
+}
+
+export function logout(demo: Demo): void {
+  demo.storage.clear();
+  demo.view.clearError();
+  demo.view.showLoggedOut();
+}
+
+/** What the page does on load: finish a login that comes back, show a session this tab has, or neither. */
+export function start(demo: Demo): void {
+  demo.view.onLogin(() => void run(demo, () => login(demo)));
+  demo.view.onRefresh(() => void run(demo, () => refresh(demo)));
+  demo.view.onLogout(() => logout(demo));
+
+  const params = new URLSearchParams(demo.location.search);
+  if (params.has('code') || params.has('error')) {
+    void run(demo, () => handleCallback(demo, params));
+    return;
+  }
+  const session = demo.storage.loadSession();
+  if (session) {
+    demo.view.showSession(session);
+    void run(demo, () => loadProfile(demo, session.accessToken));
+  } else {
+    demo.view.showLoggedOut();
+  }
+}

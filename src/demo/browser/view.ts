@@ -1,0 +1,138 @@
+/** Everything the demo puts on its page. Only a masked form of a token ever reaches the DOM. */
+import type { TokenSet } from '../../client/index.js';
+import { createCountdown } from './countdown.js';
+import type { ShownError } from './errors.js';
+import type { Profile } from './profile.js';
+
+export function mask(token: string | undefined): string {
+  if (!token) return '(none)';
+  if (token.length < 20) return '…';
+  return `${token.slice(0, 6)}…${token.slice(-4)}`;
+}
+
+export interface View {
+  showError(error: ShownError): void;
+  clearError(): void;
+  setStatus(text: string): void;
+  setBusy(busy: boolean): void;
+  showSession(tokens: TokenSet): void;
+  showLoggedOut(): void;
+  showProfileLoading(): void;
+  showProfileUnavailable(): void;
+  showProfile(profile: Profile): void;
+  onLogin(listener: () => void): void;
+  onRefresh(listener: () => void): void;
+  onLogout(listener: () => void): void;
+}
+
+export function createView(document: Document): View {
+  function element<T extends HTMLElement>(id: string, type: new () => T): T {
+    const found = document.getElementById(id);
+    if (!(found instanceof type)) {
+      throw new Error(`demo: the page has no #${id}`);
+    }
+    return found;
+  }
+  const box = element('error', HTMLElement);
+  const status = element('status', HTMLElement);
+  const loggedOut = element('logged-out', HTMLElement);
+  const loggedIn = element('logged-in', HTMLElement);
+  const profile = element('profile', HTMLElement);
+  const scopes = element('scopes', HTMLElement);
+  const accessToken = element('access-token', HTMLElement);
+  const refreshToken = element('refresh-token', HTMLElement);
+  const buttons = {
+    login: element('login', HTMLButtonElement),
+    refresh: element('refresh', HTMLButtonElement),
+    logout: element('logout', HTMLButtonElement),
+  };
+  const countdown = createCountdown(element('expires-in', HTMLElement));
+
+  const span = (className: string, text: string) => {
+    const node = document.createElement('span');
+    node.className = className;
+    node.textContent = text;
+    return node;
+  };
+
+  function renderScopes(granted: readonly string[]) {
+    if (granted.length === 0) {
+      scopes.replaceChildren(span('muted', 'none'));
+      return;
+    }
+    scopes.replaceChildren(...granted.map((name) => span('chip', name)));
+  }
+
+  return {
+    showError({ code, description }) {
+      const name = document.createElement('strong');
+      name.textContent = code;
+      box.replaceChildren(name, description ? `: ${description}` : '');
+      box.hidden = false;
+    },
+    clearError() {
+      box.replaceChildren();
+      box.hidden = true;
+    },
+    setStatus(text) {
+      status.textContent = text;
+      status.hidden = !text;
+    },
+    setBusy(busy) {
+      for (const button of Object.values(buttons)) {
+        button.disabled = busy;
+      }
+    },
+    showSession(tokens) {
+      loggedOut.hidden = true;
+      loggedIn.hidden = false;
+      renderScopes(tokens.scopes);
+      accessToken.textContent = mask(tokens.accessToken);
+      refreshToken.textContent = mask(tokens.refreshToken);
+      countdown.start(tokens.expiresAt);
+    },
+    showLoggedOut() {
+      countdown.stop();
+      loggedIn.hidden = true;
+      loggedOut.hidden = false;
+      profile.replaceChildren();
+      accessToken.textContent = '';
+      refreshToken.textContent = '';
+    },
+    showProfileLoading() {
+      profile.replaceChildren('Loading your profile…');
+    },
+    showProfileUnavailable() {
+      profile.replaceChildren('Profile unavailable');
+    },
+    showProfile(user) {
+      const name = user.displayName || user.id;
+      const avatar = document.createElement('div');
+      avatar.className = 'avatar';
+      avatar.setAttribute('aria-hidden', 'true');
+      avatar.textContent = (name || '?').charAt(0).toUpperCase();
+      const text = document.createElement('div');
+      const title = document.createElement('div');
+      title.className = 'name';
+      title.textContent = name;
+      text.append(title);
+      for (const line of [`Spotify user id ${user.id}`, user.email]) {
+        if (!line) continue;
+        const detail = document.createElement('div');
+        detail.className = 'id';
+        detail.textContent = line;
+        text.append(detail);
+      }
+      profile.replaceChildren(avatar, text);
+    },
+    onLogin(listener) {
+      buttons.login.addEventListener('click', listener);
+    },
+    onRefresh(listener) {
+      buttons.refresh.addEventListener('click', listener);
+    },
+    onLogout(listener) {
+      buttons.logout.addEventListener('click', listener);
+    },
+  };
+}
