@@ -64,6 +64,20 @@ export function createSession(options: SessionOptions): Session {
     return login;
   }
 
+  /** One call to the swap service; `invalid_grant` forgets the login (Spotify: discard, log in again). */
+  async function refreshWith(login: StoredLogin, refreshToken: string): Promise<TokenSet> {
+    const client = options.client ?? createSwapClient({ swapUrl: login.swapUrl, fetch: options.fetch });
+    try {
+      return tokenSetFromResponse(await client.refresh(refreshToken), now(), login.tokens);
+    } catch (error) {
+      if (error instanceof SwapServiceError && error.error === 'invalid_grant') {
+        await store.clear();
+        throw new LoginRequiredError('refresh_token_rejected', error.errorDescription);
+      }
+      throw error;
+    }
+  }
+
   async function refreshLocked(stale: TokenSet | undefined): Promise<TokenSet> {
     const release = store.lock ? await store.lock() : undefined;
     try {
@@ -77,17 +91,7 @@ export function createSession(options: SessionOptions): Session {
       if (refreshToken === undefined) {
         throw new LoginRequiredError('no_refresh_token');
       }
-      const client = options.client ?? createSwapClient({ swapUrl: login.swapUrl, fetch: options.fetch });
-      let tokens: TokenSet;
-      try {
-        tokens = tokenSetFromResponse(await client.refresh(refreshToken), now(), login.tokens);
-      } catch (error) {
-        if (error instanceof SwapServiceError && error.error === 'invalid_grant') {
-          await store.clear();
-          throw new LoginRequiredError('refresh_token_rejected', error.errorDescription);
-        }
-        throw error;
-      }
+      const tokens = await refreshWith(login, refreshToken);
       await store.save({ ...login, tokens });
       return tokens;
     } finally {

@@ -38,57 +38,74 @@ export type AuthorizeCheck =
   | { kind: 'page'; message: string }
   | { kind: 'redirect'; location: string };
 
-/** Validates /authorize parameters the way Spotify does; pure apart from reading the registry. */
-export function checkAuthorize(params: URLSearchParams, clients: ClientRegistry): AuthorizeCheck {
+/**
+ * What Spotify shows as a page instead of redirecting: anything that makes the redirect URI
+ * untrustworthy, and an illegal scope.
+ */
+function pageProblem(
+  params: URLSearchParams,
+  clients: ClientRegistry,
+): { message: string } | { client: SandboxClient; redirectUri: string; scopes: string[] } {
   const client = clients.get(params.get('client_id') ?? '');
-  if (!client) {
-    return { kind: 'page', message: 'INVALID_CLIENT: Invalid client' };
-  }
+  if (!client) return { message: 'INVALID_CLIENT: Invalid client' };
   const redirectUri = params.get('redirect_uri') ?? '';
   if (!redirectUri || findRedirectUri(client.redirectUris, redirectUri) === undefined) {
-    return { kind: 'page', message: 'INVALID_CLIENT: Invalid redirect URI' };
+    return { message: 'INVALID_CLIENT: Invalid redirect URI' };
   }
   const verdict = checkRedirectUri(redirectUri);
   if (verdict.problem === 'insecure' || verdict.problem === 'localhost') {
-    return { kind: 'page', message: 'INVALID_CLIENT: Insecure redirect URI' };
+    return { message: 'INVALID_CLIENT: Insecure redirect URI' };
   }
-  if (!verdict.ok) {
-    return { kind: 'page', message: 'INVALID_CLIENT: Invalid redirect URI' };
-  }
+  if (!verdict.ok) return { message: 'INVALID_CLIENT: Invalid redirect URI' };
   const scopes = parseScopes(params.get('scope'));
-  if (scopes.some((scope) => !SPOTIFY_SCOPES.has(scope))) {
-    return { kind: 'page', message: 'Illegal scope' };
-  }
+  if (scopes.some((scope) => !SPOTIFY_SCOPES.has(scope))) return { message: 'Illegal scope' };
+  return { client, redirectUri, scopes };
+}
 
-  const state = params.get('state');
-  const back = (error: string, description?: string): AuthorizeCheck => ({
-    kind: 'redirect',
-    location: withQuery(redirectUri, { error, error_description: description, state }),
-  });
-  if (params.get('response_type') !== 'code') {
-    return back('unsupported_response_type');
-  }
+/** What goes back to the app as `?error=`: the response type and the PKCE parameters. */
+function redirectProblem(params: URLSearchParams): { error: string; description?: string } | undefined {
+  if (params.get('response_type') !== 'code') return { error: 'unsupported_response_type' };
   const method = params.get('code_challenge_method');
   const challenge = params.get('code_challenge') || undefined;
-  if (challenge === undefined && method) {
+  if (challenge === undefined) {
     // Not documented by Spotify; refused so that a client believing it uses PKCE finds out here.
-    return back('invalid_request', 'code_challenge must be supplied with code_challenge_method');
+    return method
+      ? {
+          error: 'invalid_request',
+          description: 'code_challenge must be supplied with code_challenge_method',
+        }
+      : undefined;
   }
-  if (challenge !== undefined) {
-    if (method !== 'S256') {
-      return back('invalid_request', 'code_challenge_method must be S256');
-    }
-    if (!CODE_CHALLENGE_PATTERN.test(challenge)) {
-      return back('invalid_request', 'code_challenge must be 43 characters of base64url');
-    }
+  if (method !== 'S256')
+    return { error: 'invalid_request', description: 'code_challenge_method must be S256' };
+  if (!CODE_CHALLENGE_PATTERN.test(challenge)) {
+    return { error: 'invalid_request', description: 'code_challenge must be 43 characters of base64url' };
   }
+  return undefined;
+}
 
+/** Validates /authorize parameters the way Spotify does; pure apart from reading the registry. */
+export function checkAuthorize(params: URLSearchParams, clients: ClientRegistry): AuthorizeCheck {
+  const target = pageProblem(params, clients);
+  if ('message' in target) return { kind: 'page', message: target.message };
+  const { client, redirectUri, scopes } = target;
+  const state = params.get('state');
+  const problem = redirectProblem(params);
+  if (problem) {
+    return {
+      kind: 'redirect',
+      location: withQuery(redirectUri, {
+        error: problem.error,
+        error_description: problem.description,
+        state,
+      }),
+    };
+  }
+  const challenge = params.get('code_challenge') || undefined;
   const fields: Array<[string, string]> = [];
   for (const name of AUTHORIZE_PARAMS) {
     const value = params.get(name);
-    if (value !== null) {
-      fields.push([name, value]);
-    }
+    if (value !== null) fields.push([name, value]);
   }
   return { kind: 'ok', request: { client, redirectUri, scopes, state, challenge, fields } };
 }

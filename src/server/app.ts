@@ -5,13 +5,14 @@
  * (endpoints/) do the work, and runtime-specific pieces (metrics backend, Redis, the socket's peer
  * address, a faster sealer) come in through AppOptions.
  */
-import { type Context, type Handler, Hono } from 'hono';
+import { type Context, type Handler, Hono, type MiddlewareHandler } from 'hono';
 import { resolveClientIp } from './client-ip.js';
 import { type Coalescer, createLocalCoalescer } from './coalesce.js';
 import { type AppConfig, DEFAULT_APP, type ServiceConfig } from './config/index.js';
 import {
   ALLOW,
   APPS_PATH,
+  type Grant,
   MAX_BODY_BYTES,
   SERVICE_ENDPOINTS,
   type ServicePath,
@@ -31,7 +32,7 @@ import { openApiDocument } from './openapi/index.js';
 import { createMemoryRateLimitStore, type RateLimitStore } from './rate-limit.js';
 import type { ReadinessCheck } from './readiness.js';
 import type { SealerFactory } from './sealing.js';
-import { createUpstreams } from './upstream/index.js';
+import { createUpstreams, type Upstreams } from './upstream/index.js';
 import type { UpstreamFetch } from './upstream/token-request.js';
 
 export interface Mount {
@@ -84,6 +85,98 @@ export function appPrefix(app: Pick<AppConfig, 'name'>): string {
   return app.name === DEFAULT_APP ? '' : `${APPS_PATH}/${app.name}`;
 }
 
+/** Each configured app with its token handlers, by name. */
+function serveApps(
+  config: ServiceConfig,
+  options: AppOptions,
+  deps: { upstreams: Upstreams; coalescer: Coalescer; metrics: Metrics; logger: Logger },
+): Map<string, ServedApp> {
+  const served = new Map<string, ServedApp>();
+  for (const appConfig of config.apps) {
+    const legacy = appConfig.legacyEncryptionSecrets;
+    if (legacy.length > 0 && !options.legacyUnsealer) {
+      deps.logger.error(
+        { app: appConfig.name },
+        'LEGACY_ENCRYPTION_SECRET is set, but this runtime cannot open 3DES tokens (run the Node build)',
+      );
+    }
+    const handlers = createTokenHandlers(appConfig, {
+      caller: deps.upstreams.callerFor(appConfig),
+      coalescer: deps.coalescer,
+      metrics: deps.metrics,
+      createSealer: options.createSealer,
+      legacyUnseal: legacy.length > 0 ? options.legacyUnsealer?.(legacy) : undefined,
+    });
+    served.set(appConfig.name, { config: appConfig, handlers, corsOrigins: new Set(appConfig.corsOrigins) });
+  }
+  return served;
+}
+
+/**
+ * The token endpoints of every path and alias: at the root for the environment's app, under
+ * `/apps/:app` for the others. Per request: which app, CORS, the rate limit, the body limit, then the
+ * handler; any other method is a 405.
+ */
+function mountTokenEndpoints(
+  app: Hono<Env>,
+  served: ReadonlyMap<string, ServedApp>,
+  config: ServiceConfig,
+  options: { store: RateLimitStore; metrics: Metrics; clientAddress: AppOptions['clientAddress'] },
+): void {
+  const budget = (name: Grant, limit: number) =>
+    rateLimit({
+      store: options.store,
+      policy: { name, limit, windowMs: WINDOW_MS },
+      metrics: options.metrics,
+      clientKey: (c: Context<Env>) => {
+        const ip = resolveClientIp(
+          options.clientAddress?.(c),
+          c.req.header('x-forwarded-for'),
+          config.trustProxy,
+        );
+        // Each app has its own budgets; the default app keeps the plain key.
+        const name = c.var.served.config.name;
+        return name === DEFAULT_APP ? ip : `${name}:${ip}`;
+      },
+    });
+  const budgets: Record<Grant, MiddlewareHandler> = {
+    swap: budget('swap', config.rateLimit.swapPerMinute),
+    refresh: budget('refresh', config.rateLimit.refreshPerMinute),
+  };
+  const cors = corsGate({ allowedOrigins: (c: Context<Env>) => c.var.served.corsOrigins });
+  const limitBody = bodyLimit({ maxBytes: MAX_BODY_BYTES });
+  const notAllowed = methodNotAllowed({
+    allow: (c: Context<Env>) => (c.var.served.corsOrigins.size > 0 ? ALLOW.tokenWithCors : ALLOW.token),
+  });
+
+  const bases: [string, (c: Context<Env>) => ServedApp | undefined][] = [];
+  const root = served.get(DEFAULT_APP);
+  if (root) bases.push(['', () => root]);
+  if (served.size > (root ? 1 : 0)) {
+    const named = (c: Context<Env>) => {
+      const name = c.req.param('app') ?? '';
+      return name === DEFAULT_APP ? undefined : served.get(name);
+    };
+    bases.push([`${APPS_PATH}/:app`, named]);
+  }
+  for (const [base, find] of bases) {
+    const selectApp: MiddlewareHandler<Env> = async (c, next) => {
+      const found = find(c);
+      if (!found) return errorResponse(notFound());
+      c.set('served', found);
+      return next();
+    };
+    for (const endpoint of TOKEN_ENDPOINTS) {
+      const path = `${base}${endpoint.path}`;
+      app.use(path, selectApp, cors);
+      app.post(path, budgets[endpoint.grant], limitBody, (c) =>
+        c.var.served.handlers[endpoint.grant](c.req.raw, c.var.log),
+      );
+      app.all(path, notAllowed);
+    }
+  }
+}
+
 export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono<Env> {
   const logger = options.logger ?? silentLogger;
   const metrics = options.metrics ?? noopMetrics;
@@ -96,86 +189,19 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
     logger,
   });
   const coalescer = options.coalescer ?? createLocalCoalescer();
-  const rateLimitStore = options.rateLimitStore ?? createMemoryRateLimitStore();
-
-  const served = new Map<string, ServedApp>();
-  for (const appConfig of config.apps) {
-    if (appConfig.legacyEncryptionSecrets.length > 0 && !options.legacyUnsealer) {
-      logger.error(
-        { app: appConfig.name },
-        'LEGACY_ENCRYPTION_SECRET is set, but this runtime cannot open 3DES tokens (run the Node build)',
-      );
-    }
-    const handlers = createTokenHandlers(appConfig, {
-      caller: upstreams.callerFor(appConfig),
-      coalescer,
-      metrics,
-      createSealer: options.createSealer,
-      legacyUnseal:
-        appConfig.legacyEncryptionSecrets.length > 0
-          ? options.legacyUnsealer?.(appConfig.legacyEncryptionSecrets)
-          : undefined,
-    });
-    served.set(appConfig.name, { config: appConfig, handlers, corsOrigins: new Set(appConfig.corsOrigins) });
-  }
+  const served = serveApps(config, options, { upstreams, coalescer, metrics, logger });
 
   const app = new Hono<Env>();
   app.use(requestContext({ logger, metrics }));
-
-  // The token endpoints, at the root for the environment's app and under /apps/:app for the others.
-  const limitsBody = bodyLimit({ maxBytes: MAX_BODY_BYTES });
-  const limited = (name: 'swap' | 'refresh', limit: number) =>
-    rateLimit({
-      store: rateLimitStore,
-      policy: { name, limit, windowMs: WINDOW_MS },
-      metrics,
-      clientKey: (c: Context<Env>) => {
-        const ip = resolveClientIp(
-          options.clientAddress?.(c),
-          c.req.header('x-forwarded-for'),
-          config.trustProxy,
-        );
-        // Each app has its own budgets; the default app keeps the plain key.
-        const appName = c.var.served.config.name;
-        return appName === DEFAULT_APP ? ip : `${appName}:${ip}`;
-      },
-    });
-  const budgets = {
-    swap: limited('swap', config.rateLimit.swapPerMinute),
-    refresh: limited('refresh', config.rateLimit.refreshPerMinute),
-  };
-  const cors = corsGate({ allowedOrigins: (c: Context<Env>) => c.var.served.corsOrigins });
-  const notAllowed = methodNotAllowed({
-    allow: (c: Context<Env>) => (c.var.served.corsOrigins.size > 0 ? ALLOW.tokenWithCors : ALLOW.token),
+  mountTokenEndpoints(app, served, config, {
+    store: options.rateLimitStore ?? createMemoryRateLimitStore(),
+    metrics,
+    clientAddress: options.clientAddress,
   });
-  const bases: [string, (c: Context<Env>) => ServedApp | undefined][] = [];
-  const defaultApp = served.get(DEFAULT_APP);
-  if (defaultApp) bases.push(['', () => defaultApp]);
-  if (config.apps.some((a) => a.name !== DEFAULT_APP)) {
-    bases.push([
-      `${APPS_PATH}/:app`,
-      (c) => (c.req.param('app') === DEFAULT_APP ? undefined : served.get(c.req.param('app') ?? '')),
-    ]);
-  }
-  for (const [base, find] of bases) {
-    for (const endpoint of TOKEN_ENDPOINTS) {
-      const path = `${base}${endpoint.path}`;
-      app.use(path, async function selectApp(c, next) {
-        const found = find(c);
-        if (!found) return errorResponse(notFound());
-        c.set('served', found);
-        return next();
-      });
-      app.use(path, cors);
-      app.post(path, budgets[endpoint.grant], limitsBody, (c) =>
-        c.var.served.handlers[endpoint.grant](c.req.raw, c.var.log),
-      );
-      app.all(path, notAllowed);
-    }
-  }
 
   // The read-only endpoints: GET (and HEAD, which Hono answers with the GET route), 405 otherwise.
   const mounts = options.mounts ?? [];
+  const named = config.apps.map((a) => a.name).filter((name) => name !== DEFAULT_APP);
   const handlers = serviceEndpoints({
     apps: config.apps,
     prefixOf: appPrefix,
@@ -184,10 +210,7 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
     metricsToken: config.metricsToken,
     breakers: upstreams.breakers,
     readiness: options.readiness,
-    openApi: openApiDocument({
-      apps: config.apps.map((a) => a.name).filter((name) => name !== DEFAULT_APP),
-      defaultApp: defaultApp !== undefined,
-    }),
+    openApi: openApiDocument({ apps: named, defaultApp: served.has(DEFAULT_APP) }),
     extraEndpoints: Object.fromEntries(mounts.map((m) => [`${m.path}/*`, m.description])),
   });
   const readOnly = methodNotAllowed({ allow: ALLOW.readOnly });

@@ -34,7 +34,7 @@ export function createLocalCoalescer(): Coalescer {
   return {
     run(key, produce, onShared) {
       const running = inFlight.get(key.local);
-      if (running) {
+      if (running !== undefined) {
         onShared?.('local');
         return running;
       }

@@ -54,64 +54,69 @@ export type FileApp = Omit<AppConfig, 'accountsUrl' | 'upstreamTimeoutMs'> & {
   upstreamTimeoutMs: number | undefined;
 };
 
+type Report = (variable: string, message: string) => void;
+
+/** One app of the file, with every problem reported under `apps.{name}.{field}`. */
+function readApp(
+  name: string,
+  app: z.infer<typeof FileAppSchema>,
+  env: Readonly<Record<string, string | undefined>>,
+  at: Report,
+): FileApp {
+  const field = (path: string) => `apps.${name}${path ? `.${path}` : ''}`;
+  const resolve = (path: string, reference: z.infer<typeof secretReference>): string => {
+    if (typeof reference === 'string') return reference;
+    const value = env[reference.env];
+    if (value === undefined || value === '') at(field(path), `the variable ${reference.env} is not set`);
+    return value ?? '';
+  };
+  if (!APP_NAME.test(name)) {
+    at(field(''), 'app names are 1 to 63 lowercase letters, digits and dashes (they become URL paths)');
+  }
+  if (name === DEFAULT_APP) {
+    at(field(''), `"${DEFAULT_APP}" is the app of the environment variables; choose another name`);
+  }
+  const encryptionSecrets = app.encryptionSecrets.map((ref, i) => resolve(`encryptionSecrets.${i}`, ref));
+  const legacyEncryptionSecrets = app.legacyEncryptionSecrets.map((ref, i) =>
+    resolve(`legacyEncryptionSecrets.${i}`, ref),
+  );
+  const accounts = app.accountsUrl === undefined ? undefined : checkAccountsUrl(app.accountsUrl);
+  const checks: [string, string[]][] = [
+    ['redirectUris', redirectUriProblems(app.redirectUris)],
+    ['encryptionSecrets', secretProblems(encryptionSecrets)],
+    ['corsOrigins', corsProblems(app.corsOrigins)],
+    [
+      'legacyEncryptionSecrets',
+      legacySecretProblems(legacyEncryptionSecrets, encryptionSecrets, 'encryptionSecrets'),
+    ],
+    ['accountsUrl', accounts?.problems ?? []],
+  ];
+  for (const [path, messages] of checks) for (const message of messages) at(field(path), message);
+  return {
+    name,
+    clientId: app.clientId,
+    clientSecret: resolve('clientSecret', app.clientSecret),
+    redirectUris: Object.freeze([...app.redirectUris]),
+    encryptionSecrets: Object.freeze(encryptionSecrets),
+    legacyEncryptionSecrets: Object.freeze(legacyEncryptionSecrets),
+    corsOrigins: Object.freeze([...app.corsOrigins]),
+    accountsUrl: accounts?.href,
+    upstreamTimeoutMs: app.upstreamTimeoutMs,
+  };
+}
+
 /** Validates the apps a configuration file declares, resolving `{ "env": NAME }` secrets. */
 export function readAppsFile(
   file: ConfigFile,
   env: Readonly<Record<string, string | undefined>>,
 ): { apps: FileApp[]; problems: ConfigProblem[] } {
   const problems: ConfigProblem[] = [];
-  const at = (variable: string, message: string) => problems.push({ source: file.source, variable, message });
+  const at: Report = (variable, message) => problems.push({ source: file.source, variable, message });
   const parsed = FileSchema.safeParse(file.content);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) at(issue.path.join('.') || '(top)', issue.message);
     return { apps: [], problems };
   }
-  const apps: FileApp[] = [];
-  for (const [name, app] of Object.entries(parsed.data.apps)) {
-    const field = (path: string) => `apps.${name}${path ? `.${path}` : ''}`;
-    const resolve = (path: string, reference: z.infer<typeof secretReference>): string => {
-      if (typeof reference === 'string') return reference;
-      const value = env[reference.env];
-      if (value === undefined || value === '') at(field(path), `the variable ${reference.env} is not set`);
-      return value ?? '';
-    };
-    if (!APP_NAME.test(name)) {
-      at(field(''), 'app names are 1 to 63 lowercase letters, digits and dashes (they become URL paths)');
-    }
-    if (name === DEFAULT_APP) {
-      at(field(''), `"${DEFAULT_APP}" is the app of the environment variables; choose another name`);
-    }
-    const encryptionSecrets = app.encryptionSecrets.map((ref, i) => resolve(`encryptionSecrets.${i}`, ref));
-    const legacyEncryptionSecrets = app.legacyEncryptionSecrets.map((ref, i) =>
-      resolve(`legacyEncryptionSecrets.${i}`, ref),
-    );
-    const checks: [string, string[]][] = [
-      ['redirectUris', redirectUriProblems(app.redirectUris)],
-      ['encryptionSecrets', secretProblems(encryptionSecrets)],
-      ['corsOrigins', corsProblems(app.corsOrigins)],
-      [
-        'legacyEncryptionSecrets',
-        legacySecretProblems(legacyEncryptionSecrets, encryptionSecrets, 'encryptionSecrets'),
-      ],
-    ];
-    let accountsUrl: string | undefined;
-    if (app.accountsUrl !== undefined) {
-      const checked = checkAccountsUrl(app.accountsUrl);
-      checks.push(['accountsUrl', checked.problems]);
-      accountsUrl = checked.href;
-    }
-    for (const [path, messages] of checks) for (const message of messages) at(field(path), message);
-    apps.push({
-      name,
-      clientId: app.clientId,
-      clientSecret: resolve('clientSecret', app.clientSecret),
-      redirectUris: Object.freeze([...app.redirectUris]),
-      encryptionSecrets: Object.freeze(encryptionSecrets),
-      legacyEncryptionSecrets: Object.freeze(legacyEncryptionSecrets),
-      corsOrigins: Object.freeze([...app.corsOrigins]),
-      accountsUrl,
-      upstreamTimeoutMs: app.upstreamTimeoutMs,
-    });
-  }
+  const apps = Object.entries(parsed.data.apps).map(([name, app]) => readApp(name, app, env, at));
   return { apps, problems };
 }

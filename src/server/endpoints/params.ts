@@ -26,6 +26,40 @@ function add(params: RawParams, name: string, value: string) {
   }
 }
 
+function formParams(text: string): RawParams {
+  const params: RawParams = new Map();
+  for (const [name, value] of new URLSearchParams(text)) add(params, name, value);
+  return params;
+}
+
+/** A JSON value as parameter text: strings as they are, anything else as its JSON. */
+function jsonParamText(value: unknown): string {
+  return typeof value === 'string'
+    ? value
+    : typeof value === 'object'
+      ? JSON.stringify(value)
+      : String(value);
+}
+
+function jsonParams(text: string): RawParams {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw invalidRequest('The request body is not valid JSON');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw invalidRequest('The JSON request body must be an object');
+  }
+  const params: RawParams = new Map();
+  for (const [name, value] of Object.entries(body)) {
+    if (value === null || value === undefined) continue;
+    // A JSON array is how a naive client repeats a parameter; keep it so that `single` sees it.
+    for (const item of Array.isArray(value) ? value : [value]) add(params, name, jsonParamText(item));
+  }
+  return params;
+}
+
 /** Reads form or JSON parameters; 415 for any other content type. */
 export async function readParams(request: Request): Promise<RawParams> {
   const type = mediaType(request.headers.get('content-type'));
@@ -36,38 +70,8 @@ export async function readParams(request: Request): Promise<RawParams> {
     // The client went away mid-body, or sent bytes that are not text.
     throw invalidRequest('The request body could not be read');
   }
-  const params: RawParams = new Map();
-
-  if (type === FORM || (type === undefined && text === '')) {
-    for (const [name, value] of new URLSearchParams(text)) {
-      add(params, name, value);
-    }
-    return params;
-  }
-  if (type === JSON_TYPE || type?.endsWith('+json')) {
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw invalidRequest('The request body is not valid JSON');
-    }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw invalidRequest('The JSON request body must be an object');
-    }
-    for (const [name, value] of Object.entries(body)) {
-      if (typeof value === 'string') {
-        add(params, name, value);
-      } else if (Array.isArray(value)) {
-        // A JSON array is how a naive client repeats a parameter; keep it so the check below sees it.
-        for (const item of value) {
-          add(params, name, typeof item === 'string' ? item : JSON.stringify(item));
-        }
-      } else if (value !== null && value !== undefined) {
-        add(params, name, typeof value === 'object' ? JSON.stringify(value) : String(value));
-      }
-    }
-    return params;
-  }
+  if (type === FORM || (type === undefined && text === '')) return formParams(text);
+  if (type === JSON_TYPE || type?.endsWith('+json')) return jsonParams(text);
   throw new OAuthError(
     415,
     'invalid_request',
