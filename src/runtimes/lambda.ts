@@ -9,7 +9,7 @@ import { getConnInfo, handle, type LambdaEvent } from 'hono/aws-lambda';
 import { noopMetrics } from '../server/metrics.js';
 import { createConsoleLogger } from './console-logger.js';
 import { createLegacyUnsealer } from './node/legacy-sealing.js';
-import { createRedisSharedState } from './node/redis.js';
+import { createRedisSharedState } from './node/redis/index.js';
 import { createNodeSealer } from './node/sealing.js';
 import { type Built, buildApp, misconfigured } from './portable.js';
 

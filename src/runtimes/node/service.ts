@@ -11,7 +11,7 @@ import type { Metrics } from '../../server/metrics.js';
 import type { UpstreamFetch } from '../../server/upstream.js';
 import { createLegacyUnsealer } from './legacy-sealing.js';
 import { createPromMetrics } from './metrics.js';
-import { createRedisSharedState, type RedisSharedState } from './redis.js';
+import { createRedisSharedState, type RedisSharedState } from './redis/index.js';
 import { createNodeSealer } from './sealing.js';
 import { createNodeUpstream } from './upstream-client.js';
 

@@ -1,0 +1,3 @@
+/** Redis-backed state shared by replicas: rate limits and refresh coalescing. */
+export type { RedisOptions, RedisSharedState } from './shared-state.js';
+export { createRedisSharedState } from './shared-state.js';
