@@ -5,6 +5,7 @@
  * src/runtimes/node/redis/lease.ts and coalescer.ts.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sealAnswer } from '../src/runtimes/node/redis/answer.js';
 import {
   createRedisSharedState,
   type RedisOptions,
@@ -225,5 +226,26 @@ describe('the refresh lock across replicas', () => {
     );
     expect(again.calls.count).toBe(0);
     expect(shared).toEqual(['shared']);
+  });
+  it('ignores an answer in Redis that decrypts with the token but is not an answer', async () => {
+    const timings = { leaseMs: 300, renewEveryMs: 75, pollMs: 10 };
+    const a = await connected({ timings });
+    const { key, lockKey, answerKey } = refreshKey();
+    const client = redis.client();
+    const malformed = { status: '200', body: { access_token: 'from nowhere' }, headers: { a: 1 } };
+    const sealed = await sealAnswer(malformed as unknown as SharedAnswer, key.secret, await key.digest());
+    await client.set(answerKey, sealed, 'PX', 60_000);
+
+    // Found on arrival: the replica takes the lock and calls upstream instead.
+    const first = counted(answer('produced, not the stored one'));
+    expect(await a.coalescer.run(key, first.produce)).toEqual(answer('produced, not the stored one'));
+    expect(first.calls.count).toBe(1);
+
+    // Found while waiting on another owner's lease: still no answer, the waiter carries on.
+    await client.set(answerKey, sealed, 'PX', 60_000);
+    await client.set(lockKey, 'another replica', 'PX', timings.leaseMs);
+    const waiting = counted(answer('produced once the lease ran out'));
+    expect(await a.coalescer.run(key, waiting.produce)).toEqual(answer('produced once the lease ran out'));
+    expect(waiting.calls.count).toBe(1);
   });
 });

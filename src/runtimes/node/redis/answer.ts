@@ -26,7 +26,36 @@ export async function sealAnswer(answer: SharedAnswer, secret: string, id: strin
   return `${base64url(iv)}.${base64url(data)}`;
 }
 
-/** The answer `stored` holds, or undefined when it does not open with this secret and id. */
+// What `new Response(body, { status, headers })` accepts for a string body: any other status, or a
+// header it cannot set, would turn a shared answer into a 500 for every waiter.
+const NULL_BODY_STATUS = new Set([204, 205, 304]);
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_VALUE = /^[^\r\n\0]*$/;
+
+/**
+ * The answer in `value` if it has the shape of one, as a copy of exactly its three fields. What
+ * opens with the token's key was written by a holder of that token, but not necessarily by this
+ * version of the service, nor by the service at all.
+ */
+export function asSharedAnswer(value: unknown): SharedAnswer | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const { status, body, headers } = value as Record<string, unknown>;
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599)
+    return undefined;
+  if (NULL_BODY_STATUS.has(status) || typeof body !== 'string') return undefined;
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return undefined;
+  const copy: Record<string, string> = {};
+  for (const [name, text] of Object.entries(headers)) {
+    if (!HEADER_NAME.test(name) || typeof text !== 'string' || !HEADER_VALUE.test(text)) return undefined;
+    copy[name] = text;
+  }
+  return { status, body, headers: copy };
+}
+
+/**
+ * The answer `stored` holds, or undefined when it does not open with this secret and id, or what
+ * it holds is not an answer: either way the caller acts as if there were none.
+ */
 export async function openAnswer(
   stored: string,
   secret: string,
@@ -36,11 +65,15 @@ export async function openAnswer(
   const iv = fromBase64url(ivText);
   const data = fromBase64url(dataText);
   if (!iv || !data) return undefined;
+  let plain: string;
   try {
     const key = await answerKey(secret, id, ['decrypt']);
-    return JSON.parse(
-      fromUtf8(new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv }, key, data))),
-    );
+    plain = fromUtf8(new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv }, key, data)));
+  } catch {
+    return undefined;
+  }
+  try {
+    return asSharedAnswer(JSON.parse(plain));
   } catch {
     return undefined;
   }
