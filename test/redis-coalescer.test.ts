@@ -121,6 +121,33 @@ describe('the refresh lock across replicas', () => {
     expect(ms).toBeLessThan(LEASE_MS / 2);
   });
 
+  it('taken by a SET that timed out here but ran on the server is released when the refresh ends', async () => {
+    const [a, b] = await Promise.all([connected(), connected()]);
+    const { key, lockKey } = refreshKey();
+    const client = redis.client();
+    // Redis holds every write for 1 s: the replica's SET times out on its side (COMMAND_TIMEOUT_MS)
+    // and runs when the pause ends, for an owner that never heard it won.
+    await client.call('CLIENT', 'PAUSE', '1000', 'WRITE');
+    let lockSeen = false;
+    const slow = counted(answer('produced while Redis was paused'));
+    const value = await a.coalescer.run(key, async () => {
+      // The upstream call outlasts the pause, as a real one would: the late SET runs meanwhile.
+      await expect.poll(() => client.exists(lockKey), { timeout: 5_000, interval: 20 }).toBe(1);
+      lockSeen = true;
+      return slow.produce();
+    });
+    expect(value).toEqual(answer('produced while Redis was paused'));
+    expect(lockSeen).toBe(true);
+    expect(await client.exists(lockKey)).toBe(0);
+
+    // And the next refresh of that token, elsewhere, gets that answer at once.
+    const next = counted(answer('a second call'));
+    const { value: again, ms } = await timed(() => b.coalescer.run(key, next.produce));
+    expect(again).toEqual(answer('produced while Redis was paused'));
+    expect(next.calls.count).toBe(0);
+    expect(ms).toBeLessThan(LEASE_MS / 2);
+  });
+
   it('that nobody renews (a SET timed out here, run there, for another owner) holds a waiter up for one lease, not the budget', async () => {
     const a = await connected();
     const { key, lockKey } = refreshKey();
