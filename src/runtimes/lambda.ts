@@ -4,48 +4,48 @@
  * across invocations; rate limits and refresh single flight live in that environment's memory
  * unless REDIS_URL is set (then they are shared by every environment).
  */
-import type { Context } from 'hono';
 import { getConnInfo, handle, type LambdaEvent } from 'hono/aws-lambda';
 import { noopMetrics } from '../server/metrics.js';
 import { createConsoleLogger } from './console-logger.js';
-import { createLegacyUnsealer } from './node/legacy-sealing.js';
-import { createRedisSharedState } from './node/redis.js';
-import { createNodeSealer } from './node/sealing.js';
+import { nodeAppOptions } from './node/app-options.js';
+import type { RedisSharedState } from './node/redis/index.js';
 import { type Built, buildApp, misconfigured } from './portable.js';
 
+/** Long enough to connect to a reachable Redis, TLS included; a cold start pays it at most once. */
+const REDIS_READY_MS = 1_000;
+
 let built: Built | undefined;
+let connected: Promise<boolean> | undefined;
 let handle_: ReturnType<typeof handle> | undefined;
 
-function build(): Built {
-  return buildApp(process.env, (config) => {
-    const shared = config.redisUrl
-      ? createRedisSharedState(config.redisUrl, {
-          logger: createConsoleLogger(config.logLevel),
-          metrics: noopMetrics,
-          refreshBudgetMs: Math.max(...config.apps.map((app) => app.upstreamTimeoutMs)) * 2 + 1_000,
-        })
-      : undefined;
-    return {
-      // Lambda runs Node: node:crypto seals for a third of WebCrypto's CPU, and opens the Ruby
-      // service's 3DES tokens (LEGACY_ENCRYPTION_SECRET), which WebCrypto cannot.
-      createSealer: createNodeSealer,
-      legacyUnsealer: createLegacyUnsealer,
-      rateLimitStore: shared?.rateLimitStore,
-      coalescer: shared?.coalescer,
-      readiness: shared ? () => shared.readiness() : undefined,
-      clientAddress: (c: Context) => {
-        try {
-          return getConnInfo(c).remote.address;
-        } catch {
-          return undefined;
-        }
-      },
-    };
+/**
+ * Lambda runs Node: the same options as the Node server, but for the metrics (no /metrics here),
+ * the peer address (the event's `sourceIp`) and upstream calls (the runtime's `fetch`).
+ */
+function build(): { built: Built; shared: RedisSharedState | undefined } {
+  const holder: { shared?: RedisSharedState } = {};
+  const result = buildApp(process.env, (config) => {
+    const node = nodeAppOptions(config, {
+      logger: createConsoleLogger(config.logLevel),
+      metrics: noopMetrics,
+      getConnInfo,
+    });
+    holder.shared = node.shared;
+    return node.options;
   });
+  return { built: result, shared: holder.shared };
 }
 
 export async function handler(event: LambdaEvent, context?: unknown) {
-  built ??= build();
+  if (!built) {
+    const fresh = build();
+    built = fresh.built;
+    // As the Node server waits before it listens: commands fail at once until Redis is connected
+    // (no offline queue), so without this wait an environment's first event would be counted and
+    // coalesced in its own memory only.
+    connected = fresh.shared?.ready(REDIS_READY_MS);
+  }
+  await connected;
   if ('error' in built) {
     const response = misconfigured(built.error);
     return {

@@ -21,6 +21,7 @@ import {
   startConformanceSandbox,
 } from '../conformance/suite.js';
 import { rubySeal } from '../helpers/legacy.js';
+import { startRedis } from '../helpers/redis.js';
 import { tokenCalls } from '../helpers/sandbox-control.js';
 import { authorize, CLIENT_ID, CLIENT_SECRET, postForm, REDIRECT_URI } from '../helpers/stack.js';
 import { expectNoSecrets } from './secrets.js';
@@ -290,7 +291,36 @@ describe('the execution environment', () => {
     expect(next.statusCode).toBe(200);
   });
 
+  it('with REDIS_URL, shares rate budgets between environments from their first event on, and /readyz reports Redis', async () => {
+    const redis = await startRedis();
+    try {
+      const env = {
+        ...conformanceEnv(sandbox?.accountsUrl ?? ''),
+        REDIS_URL: redis.url,
+        RATE_LIMIT_SWAP_PER_MINUTE: '1',
+      };
+      const first = await coldStart(env);
+      const second = await coldStart(env);
+      const swap = event('rest-v1.missing-code');
+      expect((await first(swap)).statusCode).toBe(400);
+      expect((await second(swap)).statusCode).toBe(429);
+
+      const readyz = structuredClone(event('function-url.wrong-method')) as LambdaEvent & {
+        rawPath: string;
+        requestContext: { http: { path: string } };
+      };
+      readyz.rawPath = '/readyz';
+      readyz.requestContext.http.path = '/readyz';
+      const ready = await second(readyz);
+      expect(ready.statusCode).toBe(200);
+      expect(JSON.parse(ready.body)).toMatchObject({ checks: { redis: { ok: true } } });
+    } finally {
+      await redis.kill();
+    }
+  });
+
   it('logs no secret', () => {
     expectNoSecrets(logged);
+    expect(logged).not.toMatch(/redis:\/\//);
   });
 });

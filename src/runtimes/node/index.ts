@@ -1,8 +1,10 @@
 /** The Node.js runtime: server, logger, metrics, Redis shared state, and the assembled service. */
+export type { NodeAppInput, NodeAppOptions } from './app-options.js';
+export { nodeAppOptions, refreshBudgetMs } from './app-options.js';
 export { createNodeLogger } from './logger.js';
 export { createPromMetrics } from './metrics.js';
-export type { RedisOptions, RedisSharedState } from './redis.js';
-export { createRedisSharedState } from './redis.js';
+export type { CoalescerTimings, RedisOptions, RedisSharedState } from './redis/index.js';
+export { createRedisSharedState } from './redis/index.js';
 export type { NodeServerOptions, RunningServer } from './server.js';
 export { exitGracefullyOnSignals, startNodeServer, VERSION } from './server.js';
 export type { NodeService, NodeServiceOptions } from './service.js';

@@ -9,10 +9,9 @@ import type { ServiceConfig } from '../../server/config/index.js';
 import type { Logger } from '../../server/logger.js';
 import type { Metrics } from '../../server/metrics.js';
 import type { UpstreamFetch } from '../../server/upstream/token-request.js';
-import { createLegacyUnsealer } from './legacy-sealing.js';
+import { nodeAppOptions } from './app-options.js';
 import { createPromMetrics } from './metrics.js';
-import { createRedisSharedState, type RedisSharedState } from './redis.js';
-import { createNodeSealer } from './sealing.js';
+import type { RedisSharedState } from './redis/index.js';
 import { createNodeUpstream } from './upstream-client.js';
 
 export interface NodeServiceOptions {
@@ -34,34 +33,17 @@ export interface NodeService {
 
 export function createNodeService(config: ServiceConfig, options: NodeServiceOptions): NodeService {
   const metrics = options.metrics ?? createPromMetrics();
-  const upstreamTimeoutMs = Math.max(...config.apps.map((app) => app.upstreamTimeoutMs));
-  const shared = config.redisUrl
-    ? createRedisSharedState(config.redisUrl, {
-        logger: options.logger,
-        metrics,
-        // Two attempts and the pause between them.
-        refreshBudgetMs: upstreamTimeoutMs * 2 + 1_000,
-      })
-    : undefined;
   const upstream = options.fetch ? undefined : createNodeUpstream();
-  const app = createApp(config, {
+  const { options: appOptions, shared } = nodeAppOptions(config, {
     logger: options.logger,
+    metrics,
+    getConnInfo,
+    fetch: options.fetch ?? upstream?.fetch,
+  });
+  const app = createApp(config, {
+    ...appOptions,
     version: options.version,
     mounts: options.mounts,
-    fetch: options.fetch ?? upstream?.fetch,
-    metrics,
-    rateLimitStore: shared?.rateLimitStore,
-    coalescer: shared?.coalescer,
-    readiness: shared ? () => shared.readiness() : undefined,
-    createSealer: createNodeSealer,
-    legacyUnsealer: createLegacyUnsealer,
-    clientAddress: (c) => {
-      try {
-        return getConnInfo(c).remote.address;
-      } catch {
-        return undefined;
-      }
-    },
   }) as unknown as Hono;
   return {
     app,
