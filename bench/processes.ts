@@ -151,7 +151,7 @@ export function killChildrenOnExit(): void {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
       process.stderr.write(`\n${signal}: stopping the benchmark's servers\n`);
-      stopAll(2_000).finally(() => process.exit(128 + constants.signals[signal]));
+      void stopAll(2_000).finally(() => process.exit(128 + constants.signals[signal]));
     });
   }
 }

@@ -255,11 +255,34 @@ function expectedStatuses(sent: Sent): readonly number[] | undefined {
   return undefined;
 }
 
-/** Every property one answer must have; the list of those it breaks. */
-function problemsOf(sent: Sent, answer: Answer): string[] {
+/** What an error answer's JSON must say: a string error, the right code for its status, a sane Allow. */
+function errorBodyProblems(sent: Sent, answer: Answer, fields: Record<string, unknown>): string[] {
   const problems: string[] = [];
   const fail = (problem: string) => problems.push(problem);
+  if (typeof fields.error !== 'string' || fields.error === '') fail('no string error');
+  if (!['string', 'undefined'].includes(typeof fields.error_description)) {
+    fail('error_description not a string');
+  }
+  const error = {
+    404: 'not_found',
+    405: 'method_not_allowed',
+    413: 'invalid_request',
+    415: 'invalid_request',
+  }[answer.status];
+  if (error !== undefined && fields.error !== error) fail(`error is not ${error}`);
+  if (answer.status === 405) {
+    // POST on the token endpoints, GET on the read-only ones: whichever, never the method refused.
+    const allow = answer.headers.get('allow')?.split(/,\s*/) ?? [];
+    if (!allow.includes('POST') && !allow.includes('GET')) fail('a 405 without Allow');
+    if (allow.includes(sent.verb)) fail(`a 405 whose Allow lists ${sent.verb}`);
+  }
+  return problems;
+}
 
+/** The status, the request id and CORS of an answer, whatever its body. */
+function statusAndHeaderProblems(sent: Sent, answer: Answer): string[] {
+  const problems: string[] = [];
+  const fail = (problem: string) => problems.push(problem);
   if (answer.status >= 500) fail('a 5xx');
   const expected = expectedStatuses(sent);
   if (expected !== undefined && !expected.includes(answer.status)) fail(`status not in [${expected}]`);
@@ -274,6 +297,15 @@ function problemsOf(sent: Sent, answer: Answer): string[] {
   if (allowOrigin !== null && (allowOrigin !== ALLOWED_ORIGIN || sent.origin !== ALLOWED_ORIGIN)) {
     fail(`Access-Control-Allow-Origin ${JSON.stringify(allowOrigin)}`);
   }
+  return problems;
+}
+
+/** Every property one answer must have; the list of those it breaks. */
+function problemsOf(sent: Sent, answer: Answer): string[] {
+  const problems: string[] = [];
+  const fail = (problem: string) => problems.push(problem);
+
+  problems.push(...statusAndHeaderProblems(sent, answer));
 
   if (STACK_TRACE.test(answer.text)) fail('a stack trace');
   if (answer.text.includes(CANARY)) fail('a code, token or verifier echoed');
@@ -300,25 +332,7 @@ function problemsOf(sent: Sent, answer: Answer): string[] {
     return problems;
   }
   const fields = body as Record<string, unknown>;
-  if (answer.status >= 400) {
-    if (typeof fields.error !== 'string' || fields.error === '') fail('no string error');
-    if (!['string', 'undefined'].includes(typeof fields.error_description)) {
-      fail('error_description not a string');
-    }
-    const error = {
-      404: 'not_found',
-      405: 'method_not_allowed',
-      413: 'invalid_request',
-      415: 'invalid_request',
-    }[answer.status];
-    if (error !== undefined && fields.error !== error) fail(`error is not ${error}`);
-    if (answer.status === 405) {
-      // POST on the token endpoints, GET on the read-only ones: whichever, never the method refused.
-      const allow = answer.headers.get('allow')?.split(/,\s*/) ?? [];
-      if (!allow.includes('POST') && !allow.includes('GET')) fail('a 405 without Allow');
-      if (allow.includes(sent.verb)) fail(`a 405 whose Allow lists ${sent.verb}`);
-    }
-  }
+  if (answer.status >= 400) problems.push(...errorBodyProblems(sent, answer, fields));
   if ((TOKEN_PATHS as readonly string[]).includes(sent.url.pathname)) {
     if (answer.headers.get('cache-control') !== 'no-store') fail('a token answer without no-store');
   }

@@ -52,39 +52,13 @@ export function parseMintRequest(body: unknown, clients: ClientRegistry): MintRe
     return 'body must be a JSON object';
   }
   const codes = count(body.codes, 'codes');
+  if (typeof codes === 'string') return codes;
   const refreshTokens = count(body.refreshTokens, 'refreshTokens');
-  if (typeof codes === 'string') {
-    return codes;
-  }
-  if (typeof refreshTokens === 'string') {
-    return refreshTokens;
-  }
-  let client: SandboxClient | undefined;
-  if (body.clientId === undefined) {
-    if (clients.size !== 1) {
-      return 'clientId is required when several clients are registered';
-    }
-    client = [...clients.values()][0];
-  } else if (typeof body.clientId === 'string') {
-    client = clients.get(body.clientId);
-  }
-  if (!client) {
-    return 'clientId must be a registered client';
-  }
-  const redirectUri = body.redirectUri;
-  if (redirectUri !== undefined && typeof redirectUri !== 'string') {
-    return 'redirectUri must be a string';
-  }
-  if (codes > 0 && redirectUri === undefined) {
-    // A code is bound to the redirect URI of its authorization; the exchange has to repeat it.
-    return 'redirectUri is required to mint codes';
-  }
-  if (
-    redirectUri !== undefined &&
-    (!checkRedirectUri(redirectUri).ok || findRedirectUri(client.redirectUris, redirectUri) === undefined)
-  ) {
-    return 'redirectUri must be a valid redirect URI registered for the client';
-  }
+  if (typeof refreshTokens === 'string') return refreshTokens;
+  const client = mintClient(body.clientId, clients);
+  if (typeof client === 'string') return client;
+  const redirectUri = mintRedirectUri(body.redirectUri, client, codes);
+  if (redirectUri !== undefined && !redirectUri.ok) return redirectUri.problem;
   const scopes = body.scopes ?? [];
   if (
     !Array.isArray(scopes) ||
@@ -92,7 +66,35 @@ export function parseMintRequest(body: unknown, clients: ClientRegistry): MintRe
   ) {
     return 'scopes must be an array of Spotify scopes';
   }
-  return { client, codes, refreshTokens, redirectUri, scopes: [...new Set(scopes)] };
+  return { client, codes, refreshTokens, redirectUri: redirectUri?.uri, scopes: [...new Set(scopes)] };
+}
+
+function mintClient(clientId: unknown, clients: ClientRegistry): SandboxClient | string {
+  if (clientId === undefined) {
+    return clients.size === 1
+      ? ([...clients.values()][0] as SandboxClient)
+      : 'clientId is required when several clients are registered';
+  }
+  return (
+    (typeof clientId === 'string' ? clients.get(clientId) : undefined) ??
+    'clientId must be a registered client'
+  );
+}
+
+function mintRedirectUri(
+  value: unknown,
+  client: SandboxClient,
+  codes: number,
+): { ok: true; uri: string } | { ok: false; problem: string } | undefined {
+  if (value === undefined) {
+    // A code is bound to the redirect URI of its authorization; the exchange has to repeat it.
+    return codes > 0 ? { ok: false, problem: 'redirectUri is required to mint codes' } : undefined;
+  }
+  if (typeof value !== 'string') return { ok: false, problem: 'redirectUri must be a string' };
+  if (!checkRedirectUri(value).ok || findRedirectUri(client.redirectUris, value) === undefined) {
+    return { ok: false, problem: 'redirectUri must be a valid redirect URI registered for the client' };
+  }
+  return { ok: true, uri: value };
 }
 
 /**

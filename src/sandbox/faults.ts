@@ -100,55 +100,63 @@ export function parseFaults(value: unknown): Fault[] {
   return list.map((item) => parseFault(item));
 }
 
+type FaultInput = Record<string, unknown>;
+
+function slowFault(input: FaultInput): SlowFault {
+  const delayMs = input.delayMs;
+  if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) {
+    throw new FaultError('slow: "delayMs" must be a number of milliseconds >= 0');
+  }
+  return { kind: 'slow', delayMs };
+}
+
+function statusFault(input: FaultInput): StatusFault {
+  const status = input.status;
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) {
+    throw new FaultError('status: "status" must be an integer from 200 to 599');
+  }
+  const fault: StatusFault = { kind: 'status', status };
+  if (input.body !== undefined) {
+    fault.body = requireString(input.body, 'status: "body"');
+  }
+  if (input.contentType !== undefined) {
+    fault.contentType = requireHeaderValue(input.contentType, 'status: "contentType"');
+  }
+  return fault;
+}
+
+function rateLimitFault(input: FaultInput): RateLimitFault {
+  const retryAfter = input.retryAfter;
+  if (typeof retryAfter !== 'number') {
+    return { kind: 'rate-limit', retryAfter: requireHeaderValue(retryAfter, 'rate-limit: "retryAfter"') };
+  }
+  if (!Number.isFinite(retryAfter)) {
+    throw new FaultError('rate-limit: "retryAfter" must be finite');
+  }
+  return { kind: 'rate-limit', retryAfter };
+}
+
+const FAULT_READERS: Record<string, (input: FaultInput) => Fault> = {
+  slow: slowFault,
+  status: statusFault,
+  'rate-limit': rateLimitFault,
+  drop: () => ({ kind: 'drop' }),
+  garbage: () => ({ kind: 'garbage' }),
+};
+
 export function parseFault(value: unknown): Fault {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new FaultError('a fault must be a JSON object with a "kind"');
   }
-  const input = value as Record<string, unknown>;
+  const input = value as FaultInput;
   const count = optionalCount(input.count);
-  const withCount = count === undefined ? {} : { count };
-  switch (input.kind) {
-    case 'slow': {
-      const delayMs = input.delayMs;
-      if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) {
-        throw new FaultError('slow: "delayMs" must be a number of milliseconds >= 0');
-      }
-      return { kind: 'slow', delayMs, ...withCount };
-    }
-    case 'status': {
-      const status = input.status;
-      if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) {
-        throw new FaultError('status: "status" must be an integer from 200 to 599');
-      }
-      const fault: StatusFault = { kind: 'status', status, ...withCount };
-      if (input.body !== undefined) {
-        fault.body = requireString(input.body, 'status: "body"');
-      }
-      if (input.contentType !== undefined) {
-        fault.contentType = requireHeaderValue(input.contentType, 'status: "contentType"');
-      }
-      return fault;
-    }
-    case 'rate-limit': {
-      const retryAfter = input.retryAfter;
-      if (typeof retryAfter === 'number') {
-        if (!Number.isFinite(retryAfter)) {
-          throw new FaultError('rate-limit: "retryAfter" must be finite');
-        }
-        return { kind: 'rate-limit', retryAfter, ...withCount };
-      }
-      return {
-        kind: 'rate-limit',
-        retryAfter: requireHeaderValue(retryAfter, 'rate-limit: "retryAfter"'),
-        ...withCount,
-      };
-    }
-    case 'drop':
-    case 'garbage':
-      return { kind: input.kind, ...withCount };
-    default:
-      throw new FaultError('"kind" must be one of slow, status, rate-limit, drop, garbage');
-  }
+  const read =
+    typeof input.kind === 'string' && Object.hasOwn(FAULT_READERS, input.kind)
+      ? FAULT_READERS[input.kind]
+      : undefined;
+  if (!read) throw new FaultError('"kind" must be one of slow, status, rate-limit, drop, garbage');
+  const fault = read(input);
+  return count === undefined ? fault : { ...fault, count };
 }
 
 function optionalCount(value: unknown): number | undefined {

@@ -175,89 +175,15 @@ export function createContract(document: unknown) {
 
     /** Checks one answer; throws a ContractViolation listing every problem. */
     async check(method: string, path: string, response: Response): Promise<CheckedResponse> {
-      const problems: string[] = [];
-      const found = route(path);
-      let expected: [string, Obj] | undefined;
-      let documentedAs: string;
-      if (!found) {
-        // No path of the document: only the generic 404 is a documented answer.
-        documentedAs = `* (unlisted) ${response.status}`;
-        if (response.status === 404) expected = ['404', resolve(components.responses?.NotFound)];
-        else
-          problems.push(
-            `${method} ${path}: no documented path, and the answer is ${response.status}, not 404`,
-          );
-      } else {
-        const operation = found.item[method.toLowerCase()] as Obj | undefined;
-        if (operation) {
-          expected = responseFor(operation.responses as Obj, response.status);
-          documentedAs = `${method} ${found.template} ${expected?.[0] ?? response.status}`;
-        } else {
-          // A method without an operation: the 405 the path's operations document, nothing else.
-          documentedAs = `${method} ${found.template} 405`;
-          const documented405 = Object.values(found.item)
-            .filter(isObj)
-            .map((op) => (op.responses as Obj | undefined)?.['405'])
-            .find((r) => r !== undefined);
-          if (documented405 === undefined)
-            problems.push(`${method} ${found.template}: no operation and no 405`);
-          else if (response.status !== 405)
-            problems.push(`${method} ${found.template}: answered ${response.status}`);
-          else expected = ['405', resolve(documented405)];
-        }
-        if (!expected && problems.length === 0) {
-          problems.push(`${method} ${found.template}: status ${response.status} is not documented`);
-        }
-      }
-
+      const { expected, documentedAs, problems } = documentedAnswer(method, path, response.status);
       const text = await response.text();
       let body: unknown = text;
       if (expected) {
         const [, definition] = expected;
-        const headers = Object.fromEntries(
-          Object.entries((definition.headers as Obj | undefined) ?? {}).map(([name, h]) => [
-            name,
-            resolve(h),
-          ]),
-        );
-        const declared = new Set(Object.keys(headers).map((name) => name.toLowerCase()));
-        for (const [name, header] of Object.entries(headers)) {
-          const raw = response.headers.get(name);
-          if (raw === null) {
-            if (header.required === true) problems.push(`header ${name} is required but missing`);
-            continue;
-          }
-          const schema = header.schema as Obj;
-          problems.push(...schemaProblems(schema, headerValue(schema, raw), `header ${name}`));
-        }
-        for (const name of response.headers.keys()) {
-          if (!exempt(name) && !declared.has(name)) problems.push(`header ${name} is not documented`);
-        }
-
-        const content = definition.content as Record<string, Obj> | undefined;
-        const contentType = response.headers.get('content-type');
-        if (!content) {
-          if (text !== '') problems.push('a body where none is documented');
-        } else if (contentType === null) {
-          problems.push('no Content-Type');
-        } else {
-          const key = content[contentType] ? contentType : mediaType(contentType);
-          const media = content[key];
-          if (!media) {
-            problems.push(
-              `Content-Type ${contentType} is not documented (${Object.keys(content).join(', ')})`,
-            );
-          } else {
-            if (key === 'application/json' || key.endsWith('+json')) {
-              try {
-                body = JSON.parse(text);
-              } catch {
-                problems.push('the body is not JSON');
-              }
-            }
-            problems.push(...schemaProblems(media.schema, body, 'body'));
-          }
-        }
+        problems.push(...headerProblems(definition, response.headers));
+        const checked = bodyProblems(definition, response.headers.get('content-type'), text);
+        problems.push(...checked.problems);
+        body = checked.body;
       }
       seen.add(documentedAs);
       if (problems.length > 0) {
@@ -268,6 +194,113 @@ export function createContract(document: unknown) {
       return { status: response.status, headers: response.headers, body, documentedAs };
     },
   };
+
+  /** Which documented response an answer is, if any: the response, its `documentedAs`, and problems. */
+  function documentedAnswer(
+    method: string,
+    path: string,
+    status: number,
+  ): { expected: [string, Obj] | undefined; documentedAs: string; problems: string[] } {
+    const found = route(path);
+    if (!found) {
+      // No path of the document: only the generic 404 is a documented answer.
+      return status === 404
+        ? {
+            expected: ['404', resolve(components.responses?.NotFound)],
+            documentedAs: '* (unlisted) 404',
+            problems: [],
+          }
+        : {
+            expected: undefined,
+            documentedAs: `* (unlisted) ${status}`,
+            problems: [`${method} ${path}: no documented path, and the answer is ${status}, not 404`],
+          };
+    }
+    const operation = found.item[method.toLowerCase()] as Obj | undefined;
+    if (operation) {
+      const expected = responseFor(operation.responses as Obj, status);
+      return {
+        expected,
+        documentedAs: `${method} ${found.template} ${expected?.[0] ?? status}`,
+        problems: expected ? [] : [`${method} ${found.template}: status ${status} is not documented`],
+      };
+    }
+    // A method without an operation: the 405 the path's operations document, nothing else.
+    const documentedAs = `${method} ${found.template} 405`;
+    const documented405 = Object.values(found.item)
+      .filter(isObj)
+      .map((op) => (op.responses as Obj | undefined)?.['405'])
+      .find((r) => r !== undefined);
+    if (documented405 === undefined) {
+      return {
+        expected: undefined,
+        documentedAs,
+        problems: [`${method} ${found.template}: no operation and no 405`],
+      };
+    }
+    if (status !== 405) {
+      return {
+        expected: undefined,
+        documentedAs,
+        problems: [`${method} ${found.template}: answered ${status}`],
+      };
+    }
+    return { expected: ['405', resolve(documented405)], documentedAs, problems: [] };
+  }
+
+  /** Every documented header present and valid, every required one there, nothing undocumented. */
+  function headerProblems(definition: Obj, received: Headers): string[] {
+    const problems: string[] = [];
+    const headers = Object.fromEntries(
+      Object.entries((definition.headers as Obj | undefined) ?? {}).map(([name, h]) => [name, resolve(h)]),
+    );
+    const declared = new Set(Object.keys(headers).map((name) => name.toLowerCase()));
+    for (const [name, header] of Object.entries(headers)) {
+      const raw = received.get(name);
+      if (raw === null) {
+        if (header.required === true) problems.push(`header ${name} is required but missing`);
+        continue;
+      }
+      const schema = header.schema as Obj;
+      problems.push(...schemaProblems(schema, headerValue(schema, raw), `header ${name}`));
+    }
+    for (const name of received.keys()) {
+      if (!exempt(name) && !declared.has(name)) problems.push(`header ${name} is not documented`);
+    }
+    return problems;
+  }
+
+  /** The body against the documented media type and schema; a JSON body comes back parsed. */
+  function bodyProblems(
+    definition: Obj,
+    contentType: string | null,
+    text: string,
+  ): { problems: string[]; body: unknown } {
+    const content = definition.content as Record<string, Obj> | undefined;
+    if (!content) return { problems: text !== '' ? ['a body where none is documented'] : [], body: text };
+    if (contentType === null) return { problems: ['no Content-Type'], body: text };
+    const key = content[contentType] ? contentType : mediaType(contentType);
+    const media = content[key];
+    if (!media) {
+      return {
+        problems: [`Content-Type ${contentType} is not documented (${Object.keys(content).join(', ')})`],
+        body: text,
+      };
+    }
+    if (key !== 'application/json' && !key.endsWith('+json')) {
+      return { problems: schemaProblems(media.schema, text, 'body'), body: text };
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return {
+        problems: ['the body is not JSON', ...schemaProblems(media.schema, text, 'body')],
+        body: text,
+      };
+    }
+    return { problems: schemaProblems(media.schema, body, 'body'), body };
+  }
 }
 
 export type Contract = ReturnType<typeof createContract>;

@@ -42,15 +42,139 @@ export interface RedisCoalescerOptions {
 }
 
 type Waited = { answer: SharedAnswer } | 'lock gone' | 'gave up';
+/** How a flight ended for this caller: the answer, and whether another replica's call produced it. */
+type Settled = { answer: SharedAnswer; shared: boolean };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** One refresh token's flight across replicas: its keys, and the steps an owner or a waiter takes. */
+interface Flight {
+  redis: Redis;
+  report: RedisConnection['report'];
+  timings: CoalescerTimings;
+  id: string;
+  secret: string;
+  lockKey: string;
+  answerKey: string;
+  /** performance.now() past which a waiter stops waiting. */
+  waitUntil: number;
+}
+
+function openStored(flight: Flight, stored: string | null): Promise<SharedAnswer | undefined> {
+  return stored === null ? Promise.resolve(undefined) : openAnswer(stored, flight.secret, flight.id);
+}
+
+/** Publishes the answer and lets the lock go in one round trip, in this order on the connection. */
+async function settle(
+  flight: Flight,
+  lease: Lease | undefined,
+  answer: SharedAnswer | undefined,
+): Promise<void> {
+  // Sealed first, so that both commands leave together: a waiter that then sees the lock gone finds
+  // the answer already there.
+  const sealed = answer && (await sealAnswer(answer, flight.secret, flight.id).catch(() => undefined));
+  const ttl = answer && answer.status < 500 ? ANSWER_TTL_MS : ERROR_ANSWER_TTL_MS;
+  await Promise.all([
+    sealed &&
+      flight.redis
+        .set(flight.answerKey, sealed, 'PX', ttl)
+        .catch((error: unknown) => flight.report(false, error)),
+    lease?.release(),
+  ]);
+}
+
+/** Produces the answer (holding `lease`, when there is one); whatever happens, the lock goes. */
+async function produceAndSettle(
+  flight: Flight,
+  lease: Lease | undefined,
+  produce: () => Promise<SharedAnswer>,
+): Promise<SharedAnswer> {
+  let answer: SharedAnswer | undefined;
+  try {
+    answer = await produce();
+    return answer;
+  } finally {
+    await settle(flight, lease, answer);
+  }
+}
+
+/** Polls until the owner's answer is there, the lock goes, or waiting is no longer worth it. */
+async function waitForOwner(flight: Flight): Promise<Waited> {
+  const { redis, timings } = flight;
+  let notALeaseSince: number | undefined;
+  while (performance.now() < flight.waitUntil) {
+    await sleep(timings.pollMs);
+    // PTTL before GET on the one connection: an owner publishes before it releases, so a lock seen
+    // gone here means its answer, if it had one, is there for the GET.
+    const [ttl, stored] = await Promise.all([redis.pttl(flight.lockKey), redis.get(flight.answerKey)]);
+    const answer = await openStored(flight, stored);
+    if (answer) return { answer };
+    if (ttl === -2) return 'lock gone';
+    // A lease never lives longer than leaseMs: this lock's owner, if any, is not renewing one.
+    if (ttl === -1 || ttl > timings.leaseMs) {
+      notALeaseSince ??= performance.now();
+      if (performance.now() - notALeaseSince >= timings.leaseMs) return 'gave up';
+    }
+  }
+  return 'gave up';
+}
+
 export function createRedisCoalescer(connection: RedisConnection, options: RedisCoalescerOptions): Coalescer {
-  const { report } = connection;
-  const redis: Redis = connection.client;
   const timings: CoalescerTimings = { ...DEFAULT_COALESCER_TIMINGS, ...options.timings };
   const lock = createLeaseLock(connection, timings);
   const local = createLocalCoalescer();
+
+  /** One attempt to own the flight: the answer, or `undefined` when another replica owns it. */
+  async function own(
+    flight: Flight,
+    produce: () => Promise<SharedAnswer>,
+  ): Promise<{ answer: SharedAnswer; shared: boolean } | undefined> {
+    const owner = randomToken(16);
+    let acquired: boolean;
+    let found: SharedAnswer | undefined;
+    try {
+      // SET before GET on the one connection: a lock taken right after another owner released it
+      // comes with that owner's answer, if it had one.
+      const [won, stored] = await Promise.all([
+        lock.acquire(flight.lockKey, owner),
+        flight.redis.get(flight.answerKey),
+      ]);
+      acquired = won;
+      found = await openStored(flight, stored);
+    } catch (error) {
+      flight.report(false, error);
+      // The SET may have timed out here and still run on the server: act as its owner, so that such
+      // a lock is renewed only while this call runs and goes when it ends.
+      return {
+        answer: await produceAndSettle(flight, lock.hold(flight.lockKey, owner), produce),
+        shared: false,
+      };
+    }
+    if (found) {
+      if (acquired) await lock.release(flight.lockKey, owner);
+      return { answer: found, shared: true };
+    }
+    if (acquired)
+      return {
+        answer: await produceAndSettle(flight, lock.hold(flight.lockKey, owner), produce),
+        shared: false,
+      };
+    return undefined;
+  }
+
+  /** Another replica is calling Spotify with this token: its answer, or `undefined` to try again. */
+  async function follow(flight: Flight, produce: () => Promise<SharedAnswer>): Promise<Settled | undefined> {
+    let waited: Waited;
+    try {
+      waited = await waitForOwner(flight);
+    } catch (error) {
+      flight.report(false, error);
+      return { answer: await produce(), shared: false };
+    }
+    if (waited === 'gave up')
+      return { answer: await produceAndSettle(flight, undefined, produce), shared: false };
+    return waited === 'lock gone' ? undefined : { answer: waited.answer, shared: true };
+  }
 
   async function sharedRun(
     id: string,
@@ -58,90 +182,22 @@ export function createRedisCoalescer(connection: RedisConnection, options: Redis
     produce: () => Promise<SharedAnswer>,
     onShared: ((scope: 'local' | 'shared') => void) | undefined,
   ): Promise<SharedAnswer> {
-    const lockKey = `${KEY_PREFIX}refresh:lock:${id}`;
-    const answerKey = `${KEY_PREFIX}refresh:answer:${id}`;
-    const waitUntil = performance.now() + options.refreshBudgetMs;
-    const open = (stored: string | null) => (stored === null ? undefined : openAnswer(stored, secret, id));
-    const shared = (answer: SharedAnswer) => {
-      onShared?.('shared');
-      return answer;
+    const flight: Flight = {
+      redis: connection.client,
+      report: connection.report,
+      timings,
+      id,
+      secret,
+      lockKey: `${KEY_PREFIX}refresh:lock:${id}`,
+      answerKey: `${KEY_PREFIX}refresh:answer:${id}`,
+      waitUntil: performance.now() + options.refreshBudgetMs,
     };
-
-    /** Publishes the answer and lets the lock go in one round trip, in this order on the connection. */
-    async function settle(lease: Lease | undefined, answer: SharedAnswer | undefined): Promise<void> {
-      // Sealed first, so that both commands leave together: a waiter that then sees the lock gone
-      // finds the answer already there.
-      const sealed = answer && (await sealAnswer(answer, secret, id).catch(() => undefined));
-      const ttl = answer && answer.status < 500 ? ANSWER_TTL_MS : ERROR_ANSWER_TTL_MS;
-      await Promise.all([
-        sealed && redis.set(answerKey, sealed, 'PX', ttl).catch((error: unknown) => report(false, error)),
-        lease?.release(),
-      ]);
-    }
-
-    /** Produces the answer (holding `lease`, when there is one); whatever happens, the lock goes. */
-    async function produceAndSettle(lease: Lease | undefined): Promise<SharedAnswer> {
-      let answer: SharedAnswer | undefined;
-      try {
-        answer = await produce();
-        return answer;
-      } finally {
-        await settle(lease, answer);
-      }
-    }
-
-    /** Polls until the owner's answer is there, the lock goes, or waiting is no longer worth it. */
-    async function waitForOwner(): Promise<Waited> {
-      let notALeaseSince: number | undefined;
-      while (performance.now() < waitUntil) {
-        await sleep(timings.pollMs);
-        // PTTL before GET on the one connection: an owner publishes before it releases, so a lock
-        // seen gone here means its answer, if it had one, is there for the GET.
-        const [ttl, stored] = await Promise.all([redis.pttl(lockKey), redis.get(answerKey)]);
-        const answer = await open(stored);
-        if (answer) return { answer };
-        if (ttl === -2) return 'lock gone';
-        // A lease never lives longer than leaseMs: this lock's owner, if any, is not renewing one.
-        if (ttl === -1 || ttl > timings.leaseMs) {
-          notALeaseSince ??= performance.now();
-          if (performance.now() - notALeaseSince >= timings.leaseMs) return 'gave up';
-        }
-      }
-      return 'gave up';
-    }
-
     for (;;) {
-      const owner = randomToken(16);
-      let acquired: boolean;
-      let found: SharedAnswer | undefined;
-      try {
-        // SET before GET on the one connection: a lock taken right after another owner released
-        // it comes with that owner's answer, if it had one.
-        const [won, stored] = await Promise.all([lock.acquire(lockKey, owner), redis.get(answerKey)]);
-        acquired = won;
-        found = await open(stored);
-      } catch (error) {
-        report(false, error);
-        // The SET may have timed out here and still run on the server: act as its owner, so that
-        // such a lock is renewed only while this call runs and goes when it ends.
-        return produceAndSettle(lock.hold(lockKey, owner));
+      const settled = (await own(flight, produce)) ?? (await follow(flight, produce));
+      if (settled) {
+        if (settled.shared) onShared?.('shared');
+        return settled.answer;
       }
-      if (found) {
-        if (acquired) await lock.release(lockKey, owner);
-        return shared(found);
-      }
-      if (acquired) return produceAndSettle(lock.hold(lockKey, owner));
-
-      // Another replica is calling Spotify with this token: wait for its answer.
-      let waited: Waited;
-      try {
-        waited = await waitForOwner();
-      } catch (error) {
-        report(false, error);
-        return produce();
-      }
-      if (waited === 'gave up') return produceAndSettle(undefined);
-      if (waited !== 'lock gone') return shared(waited.answer);
       // The owner let go without an answer (producing threw), or its lease ran out: try again.
     }
   }
