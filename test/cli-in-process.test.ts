@@ -1,0 +1,148 @@
+/**
+ * `token-swap` run in-process through its runner, with an `io` that captures what it prints: exit
+ * codes, usage errors, the app-side commands' messages, and how long-running commands stop.
+ */
+import { mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli/main.js';
+import { createFileStore } from '../src/client/node/index.js';
+import { memoryIo } from './helpers/cli-io.js';
+import { injectFault, tokenCalls } from './helpers/sandbox-control.js';
+
+function storeIn(): string {
+  return join(mkdtempSync(join(tmpdir(), 'cli-in-process-')), 'tokens.json');
+}
+
+async function run(args: string[], env: Record<string, string> = {}) {
+  const io = memoryIo(env);
+  const code = await runCli(args, io);
+  return { code, out: io.out(), err: io.err() };
+}
+
+/** A stack trace's frame, as Node prints one. */
+const STACK_FRAME = /^\s+at .+:\d+:\d+\)?$/m;
+
+describe('token-swap usage', () => {
+  it('a missing command prints the usage and exits 2', async () => {
+    const { code, out, err } = await run([]);
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(err).toContain('USAGE token-swap serve|sandbox|login|token|refresh|status|logout|doctor');
+    expect(err.trimEnd().split('\n').at(-1)).toBe('token-swap: No command given.');
+  });
+
+  it('an unknown command is bad usage: exit 2', async () => {
+    const { code, err } = await run(['frobnicate', '--port', '0']);
+    expect(code).toBe(2);
+    expect(err).toMatch(/token-swap: Unknown command "frobnicate"\.\n$/);
+  });
+
+  it('--help and -h print the usage on stdout, --version the version; exit 0', async () => {
+    const top = await run(['--help']);
+    expect([top.code, top.err]).toEqual([0, '']);
+    expect(top.out).toContain('COMMANDS');
+    const login = await run(['login', '-h']);
+    expect(login.code).toBe(0);
+    expect(login.out).toContain('--swap-url=<url>');
+    expect(login.out).toContain('--no-open');
+    const version = await run(['--version']);
+    expect([version.code, version.out]).toEqual([0, expect.stringMatching(/^\d+\.\d+\.\d+\n$/)]);
+  });
+});
+
+describe('token-swap app-side commands', () => {
+  it('status without a login exits 3 and says how to log in', async () => {
+    const { code, out, err } = await run(['status', '--store', storeIn()]);
+    expect(code).toBe(3);
+    expect(out).toBe('');
+    expect(err).toBe(
+      'token-swap: Not logged in. Run `token-swap login --swap-url URL --client-id ID` first.\n',
+    );
+  });
+
+  it('token prints the stored access token and nothing else; TOKEN_SWAP_STORE comes from io.env', async () => {
+    const store = storeIn();
+    await createFileStore(store).save({
+      swapUrl: 'http://127.0.0.1:1',
+      tokens: {
+        accessToken: 'BQin-process-access-token',
+        tokenType: 'Bearer',
+        scopes: ['user-read-email'],
+        expiresAt: Date.now() + 3_600_000,
+        refreshToken: 'AQin-process-refresh-token',
+      },
+    });
+    expect(await run(['token'], { TOKEN_SWAP_STORE: store })).toEqual({
+      code: 0,
+      out: 'BQin-process-access-token\n',
+      err: '',
+    });
+  });
+
+  it('a taken `login --port` gives a one-line message, not a stack trace', async () => {
+    const taken: Server = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = String((taken.address() as { port: number }).port);
+      const { code, err } = await run([
+        ...['login', '--swap-url', 'http://127.0.0.1:1', '--client-id', 'x', '--no-open'],
+        ...['--port', port, '--store', storeIn()],
+      ]);
+      expect(code).toBe(1);
+      expect(err).toBe(
+        `token-swap: cannot listen on 127.0.0.1:${port} for the redirect (EADDRINUSE); choose another --port, or leave it out for any free port\n`,
+      );
+      expect(err).not.toMatch(STACK_FRAME);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+});
+
+describe('token-swap sandbox, stopped by signals', () => {
+  const pending: Promise<unknown>[] = [];
+  afterEach(async () => {
+    await Promise.allSettled(pending.splice(0));
+  });
+
+  async function startSandbox() {
+    const io = memoryIo();
+    const exited = runCli(['sandbox', '--port', '0'], io);
+    const [, url = ''] = await io.waitForStderr(/listening on (http:\/\/\S+)/);
+    return { io, exited, url };
+  }
+
+  it('resolves once the server has stopped after SIGTERM: exit 0', async () => {
+    const { io, exited, url } = await startSandbox();
+    expect((await fetch(`${url}/__sandbox/stats`)).status).toBe(200);
+    io.signal('SIGTERM');
+    expect(await exited).toBe(0);
+    await expect(fetch(`${url}/__sandbox/stats`)).rejects.toThrow();
+  });
+
+  it('a second signal ends at once with exit 1, without waiting for in-flight requests', async () => {
+    const { io, exited, url } = await startSandbox();
+    await injectFault(url, { kind: 'slow', delayMs: 3_000 });
+    const before = await tokenCalls(url);
+    const abort = new AbortController();
+    let answered = false;
+    const inFlight = fetch(`${url}/api/token`, {
+      method: 'POST',
+      body: new URLSearchParams(),
+      signal: abort.signal,
+    }).then(() => {
+      answered = true;
+    });
+    pending.push(inFlight);
+    await expect.poll(() => tokenCalls(url)).toBe(before + 1);
+    io.signal('SIGINT');
+    io.signal('SIGINT');
+    expect(await exited).toBe(1);
+    expect(io.err()).toContain('token-swap: SIGINT again: stopped without finishing in-flight requests\n');
+    expect(answered).toBe(false);
+    abort.abort();
+  });
+});
