@@ -34,10 +34,54 @@ describe('token-swap usage', () => {
     expect(err.trimEnd().split('\n').at(-1)).toBe('token-swap: No command given.');
   });
 
-  it('an unknown command is bad usage: exit 2', async () => {
-    const { code, err } = await run(['frobnicate', '--port', '0']);
+  it('an unknown command is bad usage: exit 2, with a "did you mean"', async () => {
+    const { code, err } = await run(['serv', '--port', '0']);
     expect(code).toBe(2);
-    expect(err).toMatch(/token-swap: Unknown command "frobnicate"\.\n$/);
+    expect(err).toContain('token-swap: Unknown command "serv". Did you mean serve?');
+    expect((await run(['frobnicate'])).err).toMatch(/Unknown command "frobnicate"\.\n$/);
+  });
+
+  it('an unknown option is bad usage: exit 2, with a "did you mean" and the command\'s usage', async () => {
+    const typo = await run(['login', '--swapurl', 'http://127.0.0.1:1', '--client-id', 'x']);
+    expect(typo.code).toBe(2);
+    expect(typo.err).toContain('USAGE token-swap login [OPTIONS]');
+    expect(typo.err).toContain(
+      'token-swap: Unknown option --swapurl for token-swap login. Did you mean --swap-url?',
+    );
+    const negated = await run(['login', '--no-opn']);
+    expect([negated.code, negated.err]).toEqual([2, expect.stringContaining('Did you mean --no-open?')]);
+    // --no- works for booleans only, as the usage shows it.
+    expect((await run(['token', '--no-store'])).code).toBe(2);
+    for (const command of ['serve', 'sandbox', 'token', 'refresh', 'status', 'logout', 'doctor']) {
+      const result = await run([command, '--definitely-not-an-option']);
+      expect([command, result.code]).toEqual([command, 2]);
+      expect(result.err).toContain(`Unknown option --definitely-not-an-option for token-swap ${command}.`);
+    }
+    expect((await run(['--verison'])).err).toContain('Did you mean --version?');
+  });
+
+  it('an argument a command does not take is bad usage (exit 2)', async () => {
+    const stray = await run(['login', '--scope', 'user-read-email', 'streaming']);
+    expect(stray.code).toBe(2);
+    expect(stray.err).toContain('token-swap: token-swap login takes no argument "streaming".');
+    expect((await run(['token', '--', 'extra'])).code).toBe(2);
+  });
+
+  it('accepts every spelling citty accepts: --name value, --name=value, camelCase, --no-<boolean>', async () => {
+    // Each run gets past the option check to the command's own validation of --port.
+    for (const args of [
+      ['--swap-url', 'http://127.0.0.1:1'],
+      ['--swap-url=http://127.0.0.1:1'],
+      ['--swapUrl', 'http://127.0.0.1:1'],
+      ['--swapUrl=http://127.0.0.1:1', '--showDialog', '--show-dialog', '--no-open', '--open=false'],
+    ]) {
+      const result = await run(['login', ...args, '--client-id', 'x', '--port', 'eighty']);
+      expect([args, result.code, result.err]).toEqual([
+        args,
+        2,
+        'token-swap: --port must be a whole number from 0 to 65535\n',
+      ]);
+    }
   });
 
   it('--help and -h print the usage on stdout, --version the version; exit 0', async () => {

@@ -51,6 +51,34 @@ describe('token-swap CLI', () => {
     expect(help).toContain('sandbox');
   });
 
+  it('unknown commands and unknown flags are bad usage: exit 2 with a "did you mean"', async () => {
+    const command = start(['sandbx']);
+    expect((await command.exited).code).toBe(2);
+    expect(command.stderr()).toContain('token-swap: Unknown command "sandbx". Did you mean sandbox?');
+    // Without the check, this sandbox would start and run until killed.
+    const flag = start(['sandbox', '--port', '0', '--auto-aprove']);
+    expect((await flag.exited).code).toBe(2);
+    expect(flag.stderr()).toContain(
+      'Unknown option --auto-aprove for token-swap sandbox. Did you mean --auto-approve?',
+    );
+    const none = start([]);
+    expect((await none.exited).code).toBe(2);
+    expect(none.stderr()).toContain('USAGE token-swap');
+  });
+
+  it('prints no ANSI colour when its output is not a terminal', async () => {
+    // The helper's environment has neither NO_COLOR nor CI, in which citty colours its usage.
+    const help = start(['serve', '--help']);
+    expect((await help.exited).code).toBe(0);
+    expect(help.stdout()).toContain('USAGE token-swap serve [OPTIONS]');
+    const error = start(['serve', '--bogus']);
+    expect((await error.exited).code).toBe(2);
+    expect(error.stderr()).toContain('USAGE token-swap serve [OPTIONS]');
+    for (const output of [help.stdout(), error.stderr()]) {
+      expect(output).not.toContain('\u001b[');
+    }
+  });
+
   it('exits non-zero naming every missing variable', async () => {
     const run = start(['serve']);
     expect((await run.exited).code).toBe(1);

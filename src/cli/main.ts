@@ -1,15 +1,15 @@
 /**
  * The `token-swap` command and its runner. citty parses a command's options and runs it; the
- * runner resolves the subcommand and is the one place where
+ * runner resolves the subcommand, checks the command line strictly, and is the one place where
  * what a command threw becomes a message and an exit code. bin/token-swap.js exits with that code;
  * nothing else ends the process, so a test can run any command in-process with its own `io`.
  */
 import { inspect } from 'node:util';
-import { type CommandDef, defineCommand, runCommand, type SubCommandsDef } from 'citty';
+import { type ArgsDef, type CommandDef, defineCommand, runCommand, type SubCommandsDef } from 'citty';
 import { VERSION } from '../runtimes/node/server.js';
 import { EXIT, type ExitCode, knownFailure, usageFailure } from './fail.js';
 import { type CliIo, processIo } from './io.js';
-import { asksForHelp, beforeDashDash, usageText } from './usage.js';
+import { asksForHelp, beforeDashDash, checkArgs, didYouMean, usageText } from './usage.js';
 
 // Loaded on demand: `token-swap token` in a script should not pay for the server's modules.
 const subCommands = {
@@ -34,6 +34,10 @@ const main = defineCommand({
   subCommands,
 });
 
+/** What the top level accepts besides a command; `--help` is accepted everywhere. */
+const TOP_LEVEL_ARGS = {
+  version: { type: 'boolean', alias: 'v', description: 'Print the version' },
+} as const satisfies ArgsDef;
 const VERSION_FLAGS = ['--version', '-v'];
 
 const isCommand = (name: string): name is CommandName => Object.hasOwn(subCommands, name);
@@ -56,6 +60,7 @@ export async function runCli(rawArgs: readonly string[], io: CliIo = processIo()
         io.stdout.write(`${await usageText(main, undefined, io.stdout)}\n`);
         return EXIT.ok;
       }
+      checkArgs(rawArgs, TOP_LEVEL_ARGS, 'token-swap');
       if (rawArgs.length === 1 && wantsVersion) {
         io.stdout.write(`${VERSION}\n`);
         return EXIT.ok;
@@ -63,9 +68,10 @@ export async function runCli(rawArgs: readonly string[], io: CliIo = processIo()
       throw usageFailure(wantsVersion ? '--version takes nothing else.' : 'No command given.');
     }
     if (!isCommand(name)) {
-      throw usageFailure(`Unknown command "${name}".`);
+      throw usageFailure(`Unknown command "${name}".${didYouMean(name, Object.keys(subCommands))}`);
     }
     if (wantsVersion) throw usageFailure('--version takes nothing else.');
+    checkArgs(leading, {}, 'token-swap');
     // Each command's args are typed for its own run; the runner needs only their definitions.
     const command = (await subCommands[name]()) as unknown as CommandDef;
     usageOf = { command, parent: main };
@@ -75,6 +81,8 @@ export async function runCli(rawArgs: readonly string[], io: CliIo = processIo()
       io.stdout.write(`${await usageText(command, main, io.stdout)}\n`);
       return EXIT.ok;
     }
+    const args = typeof command.args === 'function' ? await command.args() : await command.args;
+    checkArgs(rest, args ?? {}, `token-swap ${name}`);
     const { result } = await runCommand(command, { rawArgs: rest, data: io });
     // A command's verdict that is not a failure (doctor's "problems found") comes back as a code.
     return isExitCode(result) ? result : EXIT.ok;
