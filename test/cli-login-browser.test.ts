@@ -1,7 +1,7 @@
 /**
  * `token-swap login` with a real browser: headless Chromium opens the authorize URL that login
  * prints, a person's click on Agree is made on the sandbox consent page, the browser follows the
- * redirect to login's loopback catcher, and login finishes.
+ * redirect to login's loopback catcher, login finishes, and the page says how it ended.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from './helpers/browser.js';
 import { type CliRun, runCli } from './helpers/cli.js';
+import { injectFault } from './helpers/sandbox-control.js';
 
 let browser: Browser;
 let server: CliRun;
@@ -67,8 +68,11 @@ describe('token-swap login in a real browser', () => {
     expect(await page.textContent('body')).toContain('streaming');
     await page.click('#agree');
     await page.waitForURL(/127\.0\.0\.1:\d+\/callback\?code=/);
+    // The page shows the outcome of the swap, with who logged in, not just that a code arrived.
     expect(await page.textContent('#result')).toBe('Logged in');
-    expect(await page.textContent('body')).toContain('You can close this window');
+    expect(await page.textContent('body')).toMatch(
+      /Logged in as Sandbox User \([\w-]+\)\. You can close this window and go back to your terminal\./,
+    );
     expect((await run.exited).code).toBe(0);
     expect(run.stdout()).toMatch(/Logged in as Sandbox User/);
     expect(run.stdout()).toContain('Scopes:        user-read-email streaming');
@@ -76,6 +80,23 @@ describe('token-swap login in a real browser', () => {
     const token = runCli(['token', '--store', store]);
     expect((await token.exited).code).toBe(0);
     expect(token.stdout()).toMatch(/^BQ[\w-]+\n$/);
+    await page.close();
+  });
+
+  it('shows the failed swap in the browser, not "Logged in", when the code exchange fails', async () => {
+    const store = join(mkdtempSync(join(tmpdir(), 'browser-login-')), 'tokens.json');
+    const run = login(store);
+    const [, url] = await stdoutMatch(run, /log in:\n {2}(\S+)/);
+    const page = await browser.newPage();
+    await page.goto(url ?? '');
+    await injectFault(`${serviceUrl}/sandbox`, { kind: 'status', status: 503, count: 1 });
+    await page.click('#agree');
+    await page.waitForURL(/127\.0\.0\.1:\d+\/callback\?code=/);
+    expect(await page.textContent('#result')).toBe('Login failed');
+    expect(await page.textContent('body')).toContain(
+      'The swap service could not get tokens (upstream_error:',
+    );
+    expect((await run.exited).code).toBe(4);
     await page.close();
   });
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliRun, runCli } from './helpers/cli.js';
+import { injectFault } from './helpers/sandbox-control.js';
 
 let serviceUrl: string;
 let rotatingUrl: string;
@@ -70,7 +71,7 @@ async function waitForStdout(run: CliRun, pattern: RegExp, timeoutMs = 10_000) {
 async function login(url: string, store: string) {
   const run = start(loginArgs(url, store));
   const page = await fetch(await authorizeUrl(run));
-  expect(await page.text()).toContain('You can close this window');
+  expect(await page.text()).toMatch(/Logged in as Sandbox User \([\w-]+\)\. You can close this window/);
   expect((await run.exited).code).toBe(0);
   return run;
 }
@@ -209,6 +210,23 @@ describe('token-swap login and friends, end to end against serve --sandbox', () 
     expect(run.stderr()).toContain('Login cancelled in the browser.');
     expect(existsSync(store)).toBe(false);
     manual.child.kill('SIGTERM');
+  });
+
+  it("the login loopback page says 'Logged in' only after the state check and the swap, and what failed otherwise", async () => {
+    const store = storeIn();
+    const run = start(loginArgs(serviceUrl, store));
+    const url = await authorizeUrl(run);
+    // Accounts fails the code exchange: the state check passes, the swap does not.
+    await injectFault(`${serviceUrl}/sandbox`, { kind: 'status', status: 503, count: 1 });
+    const page = await fetch(url);
+    const html = await page.text();
+    expect(html).toContain('<h1 id="result">Login failed</h1>');
+    expect(html).toContain('The swap service could not get tokens (upstream_error:');
+    expect(html).not.toContain('Logged in');
+    expect(page.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'unsafe-inline'");
+    expect((await run.exited).code).toBe(4);
+    expect(run.stderr()).toContain('token-swap: The swap service could not get tokens (upstream_error:');
+    expect(existsSync(store)).toBe(false);
   });
 
   it('refuses a redirect with the wrong state (exit 5)', async () => {

@@ -4,12 +4,13 @@ import {
   createSwapClient,
   SPOTIFY_ACCOUNTS_URL,
   type StoredLogin,
+  type TokenSet,
   tokenSetFromResponse,
 } from '../../client/index.js';
 import { DEFAULT_LOGIN_TIMEOUT_MS, startLoopbackCatcher } from '../../client/node/index.js';
 import { parseScopes, SPOTIFY_SCOPES } from '../../shared/scopes.js';
 import { describeExpiry, describeUser, fetchProfile, openStore, storeFlag, storePath } from '../app-side.js';
-import { CliFailure, EXIT, listenError } from '../fail.js';
+import { CliFailure, EXIT, knownFailure, listenError } from '../fail.js';
 import { type CliIo, ioOf } from '../io.js';
 import { openBrowser } from '../open-browser.js';
 
@@ -36,6 +37,11 @@ async function startCatcher(port: number) {
       `cannot listen on ${listen.address}:${listen.port} for the redirect (${listen.code}); choose another --port, or leave it out for any free port`,
     );
   }
+}
+
+/** What the browser's page says when the swap failed: the sentence the terminal prints, no more. */
+function browserMessage(error: unknown): string {
+  return knownFailure(error)?.message ?? 'Something unexpected went wrong; the terminal says what.';
 }
 
 function url(value: string, flag: string): string {
@@ -170,16 +176,25 @@ export default defineCommand({
       stdout.write(`Waiting for the redirect to ${catcher.redirectUri} ...\n`);
       const { code } = await waiting;
 
-      const client = createSwapClient({ swapUrl: options.swapUrl });
-      const response = await client.swap(code, {
-        redirectUri: authorize.redirectUri,
-        codeVerifier: authorize.codeVerifier,
-        signal: abort.signal,
-      });
-      const tokens = tokenSetFromResponse(response);
-      const { swapUrl, clientId, apiUrl } = options;
-      await store.save({ swapUrl, clientId, apiUrl, tokens } satisfies StoredLogin);
-      const user = describeUser(await fetchProfile(apiUrl, tokens.accessToken));
+      // The browser's page waits for this outcome, so that it never says "Logged in" too early.
+      let user: string;
+      let tokens: TokenSet;
+      try {
+        const client = createSwapClient({ swapUrl: options.swapUrl });
+        const response = await client.swap(code, {
+          redirectUri: authorize.redirectUri,
+          codeVerifier: authorize.codeVerifier,
+          signal: abort.signal,
+        });
+        tokens = tokenSetFromResponse(response);
+        const { swapUrl, clientId, apiUrl } = options;
+        await store.save({ swapUrl, clientId, apiUrl, tokens } satisfies StoredLogin);
+        user = describeUser(await fetchProfile(apiUrl, tokens.accessToken));
+      } catch (error) {
+        catcher.showResult({ ok: false, message: browserMessage(error) });
+        throw error;
+      }
+      catcher.showResult({ ok: true, message: `Logged in as ${user}.` });
       stdout.write(
         [
           `Logged in as ${user}.`,
