@@ -10,6 +10,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from './helpers/browser.js';
 import { type CliRun, runCli } from './helpers/cli.js';
+import { waitForStdout } from './helpers/cli-stdout.js';
 import { injectFault } from './helpers/sandbox-control.js';
 
 let browser: Browser;
@@ -28,18 +29,6 @@ afterAll(async () => {
   await browser?.close();
   server?.child.kill('SIGTERM');
 });
-
-async function stdoutMatch(run: CliRun, pattern: RegExp): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const match = run.stdout().match(pattern);
-    if (match) return match;
-    if (Date.now() > deadline || run.child.exitCode !== null) {
-      throw new Error(`no ${pattern} in:\n${run.stdout()}\n${run.stderr()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 function login(store: string): CliRun {
   return runCli([
@@ -62,7 +51,7 @@ describe('token-swap login in a real browser', () => {
   it('completes when the user clicks Agree on the consent page', async () => {
     const store = join(mkdtempSync(join(tmpdir(), 'browser-login-')), 'tokens.json');
     const run = login(store);
-    const [, url] = await stdoutMatch(run, /log in:\n {2}(\S+)/);
+    const [, url] = await waitForStdout(run, /log in:\n {2}(\S+)/);
     const page = await browser.newPage();
     await page.goto(url ?? '');
     expect(await page.textContent('body')).toContain('streaming');
@@ -86,7 +75,7 @@ describe('token-swap login in a real browser', () => {
   it('shows the failed swap in the browser, not "Logged in", when the code exchange fails', async () => {
     const store = join(mkdtempSync(join(tmpdir(), 'browser-login-')), 'tokens.json');
     const run = login(store);
-    const [, url] = await stdoutMatch(run, /log in:\n {2}(\S+)/);
+    const [, url] = await waitForStdout(run, /log in:\n {2}(\S+)/);
     const page = await browser.newPage();
     await page.goto(url ?? '');
     await injectFault(`${serviceUrl}/sandbox`, { kind: 'status', status: 503, count: 1 });
@@ -103,7 +92,7 @@ describe('token-swap login in a real browser', () => {
   it('fails with exit 5 and tells the browser, when the user clicks Cancel', async () => {
     const store = join(mkdtempSync(join(tmpdir(), 'browser-login-')), 'tokens.json');
     const run = login(store);
-    const [, url] = await stdoutMatch(run, /log in:\n {2}(\S+)/);
+    const [, url] = await waitForStdout(run, /log in:\n {2}(\S+)/);
     const page = await browser.newPage();
     await page.goto(url ?? '');
     await page.click('#cancel');

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliRun, runCli } from './helpers/cli.js';
+import { waitForStdout } from './helpers/cli-stdout.js';
 import { injectFault } from './helpers/sandbox-control.js';
 
 let serviceUrl: string;
@@ -52,19 +53,8 @@ function loginArgs(url: string, store: string, extra: string[] = []) {
 /** Reads the authorize URL that login prints with --no-open. */
 async function authorizeUrl(run: CliRun): Promise<string> {
   await waitForStdout(run, /Waiting for the redirect/);
-  const match = run.stdout().match(/Open this URL in your browser to log in:\n {2}(\S+)/);
-  expect(match, run.stdout()).toBeTruthy();
-  return match?.[1] ?? '';
-}
-
-async function waitForStdout(run: CliRun, pattern: RegExp, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!pattern.test(run.stdout())) {
-    if (Date.now() > deadline || run.child.exitCode !== null) {
-      throw new Error(`no ${pattern} in stdout:\n${run.stdout()}\nstderr:\n${run.stderr()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  const [, url = ''] = await waitForStdout(run, /Open this URL in your browser to log in:\n {2}(\S+)/);
+  return url;
 }
 
 /** Logs in headlessly: the sandbox auto-approves, fetch follows the redirect to the loopback catcher. */

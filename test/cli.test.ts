@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { basicAuthorization } from '../src/server/upstream.js';
 import { type CliRun, emptyDir, runCli } from './helpers/cli.js';
+import { injectFault, tokenCalls } from './helpers/sandbox-control.js';
 
 const running: CliRun[] = [];
 afterEach(() => {
@@ -169,16 +170,15 @@ describe('token-swap CLI', () => {
     // Without ENCRYPTION_SECRET the start-up warns, once. (stdout is another pipe than the banner's.)
     await expect.poll(() => run.stdout()).toContain('"msg":"listening"');
     expect(run.stdout().match(/ENCRYPTION_SECRET is not set/g)).toHaveLength(1);
-    await fetch(`${serviceUrl}/sandbox/__sandbox/faults`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ kind: 'slow', delayMs: 1500 }),
-    });
+    const accountsUrl = `${serviceUrl}/sandbox`;
+    await injectFault(accountsUrl, { kind: 'slow', delayMs: 1500 });
+    const before = await tokenCalls(accountsUrl);
     const inFlight = fetch(`${serviceUrl}/refresh`, {
       method: 'POST',
       body: new URLSearchParams({ refresh_token: 'AQunknown' }),
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // SIGTERM once the refresh is inside the service, waiting on the slow Accounts.
+    await expect.poll(() => tokenCalls(accountsUrl)).toBe(before + 1);
     run.child.kill('SIGTERM');
     const response = await inFlight;
     expect(response.status).toBe(400);
