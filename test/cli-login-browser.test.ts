@@ -1,7 +1,7 @@
 /**
  * `token-swap login` with a real browser: headless Chromium opens the authorize URL that login
  * prints, a person's click on Agree is made on the sandbox consent page, the browser follows the
- * redirect to login's loopback catcher, and login finishes.
+ * redirect to login's loopback catcher, login finishes, and the page says how it ended.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,8 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from './helpers/browser.js';
 import { type CliRun, runCli } from './helpers/cli.js';
+import { waitForStdout } from './helpers/cli-stdout.js';
+import { injectFault } from './helpers/sandbox-control.js';
 
 let browser: Browser;
 let server: CliRun;
@@ -27,18 +29,6 @@ afterAll(async () => {
   await browser?.close();
   server?.child.kill('SIGTERM');
 });
-
-async function stdoutMatch(run: CliRun, pattern: RegExp): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const match = run.stdout().match(pattern);
-    if (match) return match;
-    if (Date.now() > deadline || run.child.exitCode !== null) {
-      throw new Error(`no ${pattern} in:\n${run.stdout()}\n${run.stderr()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 function login(store: string): CliRun {
   return runCli([
@@ -61,14 +51,17 @@ describe('token-swap login in a real browser', () => {
   it('completes when the user clicks Agree on the consent page', async () => {
     const store = join(mkdtempSync(join(tmpdir(), 'browser-login-')), 'tokens.json');
     const run = login(store);
-    const [, url] = await stdoutMatch(run, /log in:\n {2}(\S+)/);
+    const [, url] = await waitForStdout(run, /log in:\n {2}(\S+)/);
     const page = await browser.newPage();
     await page.goto(url ?? '');
     expect(await page.textContent('body')).toContain('streaming');
     await page.click('#agree');
     await page.waitForURL(/127\.0\.0\.1:\d+\/callback\?code=/);
+    // The page shows the outcome of the swap, with who logged in, not just that a code arrived.
     expect(await page.textContent('#result')).toBe('Logged in');
-    expect(await page.textContent('body')).toContain('You can close this window');
+    expect(await page.textContent('body')).toMatch(
+      /Logged in as Sandbox User \([\w-]+\)\. You can close this window and go back to your terminal\./,
+    );
     expect((await run.exited).code).toBe(0);
     expect(run.stdout()).toMatch(/Logged in as Sandbox User/);
     expect(run.stdout()).toContain('Scopes:        user-read-email streaming');
@@ -79,10 +72,27 @@ describe('token-swap login in a real browser', () => {
     await page.close();
   });
 
+  it('shows the failed swap in the browser, not "Logged in", when the code exchange fails', async () => {
+    const store = join(mkdtempSync(join(tmpdir(), 'browser-login-')), 'tokens.json');
+    const run = login(store);
+    const [, url] = await waitForStdout(run, /log in:\n {2}(\S+)/);
+    const page = await browser.newPage();
+    await page.goto(url ?? '');
+    await injectFault(`${serviceUrl}/sandbox`, { kind: 'status', status: 503, count: 1 });
+    await page.click('#agree');
+    await page.waitForURL(/127\.0\.0\.1:\d+\/callback\?code=/);
+    expect(await page.textContent('#result')).toBe('Login failed');
+    expect(await page.textContent('body')).toContain(
+      'The swap service could not get tokens (upstream_error:',
+    );
+    expect((await run.exited).code).toBe(4);
+    await page.close();
+  });
+
   it('fails with exit 5 and tells the browser, when the user clicks Cancel', async () => {
     const store = join(mkdtempSync(join(tmpdir(), 'browser-login-')), 'tokens.json');
     const run = login(store);
-    const [, url] = await stdoutMatch(run, /log in:\n {2}(\S+)/);
+    const [, url] = await waitForStdout(run, /log in:\n {2}(\S+)/);
     const page = await browser.newPage();
     await page.goto(url ?? '');
     await page.click('#cancel');

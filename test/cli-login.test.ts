@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliRun, runCli } from './helpers/cli.js';
+import { waitForStdout } from './helpers/cli-stdout.js';
+import { injectFault } from './helpers/sandbox-control.js';
 
 let serviceUrl: string;
 let rotatingUrl: string;
@@ -51,26 +53,15 @@ function loginArgs(url: string, store: string, extra: string[] = []) {
 /** Reads the authorize URL that login prints with --no-open. */
 async function authorizeUrl(run: CliRun): Promise<string> {
   await waitForStdout(run, /Waiting for the redirect/);
-  const match = run.stdout().match(/Open this URL in your browser to log in:\n {2}(\S+)/);
-  expect(match, run.stdout()).toBeTruthy();
-  return match?.[1] ?? '';
-}
-
-async function waitForStdout(run: CliRun, pattern: RegExp, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!pattern.test(run.stdout())) {
-    if (Date.now() > deadline || run.child.exitCode !== null) {
-      throw new Error(`no ${pattern} in stdout:\n${run.stdout()}\nstderr:\n${run.stderr()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  const [, url = ''] = await waitForStdout(run, /Open this URL in your browser to log in:\n {2}(\S+)/);
+  return url;
 }
 
 /** Logs in headlessly: the sandbox auto-approves, fetch follows the redirect to the loopback catcher. */
 async function login(url: string, store: string) {
   const run = start(loginArgs(url, store));
   const page = await fetch(await authorizeUrl(run));
-  expect(await page.text()).toContain('You can close this window');
+  expect(await page.text()).toMatch(/Logged in as Sandbox User \([\w-]+\)\. You can close this window/);
   expect((await run.exited).code).toBe(0);
   return run;
 }
@@ -209,6 +200,23 @@ describe('token-swap login and friends, end to end against serve --sandbox', () 
     expect(run.stderr()).toContain('Login cancelled in the browser.');
     expect(existsSync(store)).toBe(false);
     manual.child.kill('SIGTERM');
+  });
+
+  it("the login loopback page says 'Logged in' only after the state check and the swap, and what failed otherwise", async () => {
+    const store = storeIn();
+    const run = start(loginArgs(serviceUrl, store));
+    const url = await authorizeUrl(run);
+    // Accounts fails the code exchange: the state check passes, the swap does not.
+    await injectFault(`${serviceUrl}/sandbox`, { kind: 'status', status: 503, count: 1 });
+    const page = await fetch(url);
+    const html = await page.text();
+    expect(html).toContain('<h1 id="result">Login failed</h1>');
+    expect(html).toContain('The swap service could not get tokens (upstream_error:');
+    expect(html).not.toContain('Logged in');
+    expect(page.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'unsafe-inline'");
+    expect((await run.exited).code).toBe(4);
+    expect(run.stderr()).toContain('token-swap: The swap service could not get tokens (upstream_error:');
+    expect(existsSync(store)).toBe(false);
   });
 
   it('refuses a redirect with the wrong state (exit 5)', async () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { basicAuthorization } from '../src/server/upstream/token-request.js';
 import { type CliRun, emptyDir, runCli } from './helpers/cli.js';
+import { injectFault, tokenCalls } from './helpers/sandbox-control.js';
 
 const running: CliRun[] = [];
 afterEach(() => {
@@ -49,6 +50,34 @@ describe('token-swap CLI', () => {
     const help = run.stdout() + run.stderr();
     expect(help).toContain('serve');
     expect(help).toContain('sandbox');
+  });
+
+  it('unknown commands and unknown flags are bad usage: exit 2 with a "did you mean"', async () => {
+    const command = start(['sandbx']);
+    expect((await command.exited).code).toBe(2);
+    expect(command.stderr()).toContain('token-swap: Unknown command "sandbx". Did you mean sandbox?');
+    // Without the check, this sandbox would start and run until killed.
+    const flag = start(['sandbox', '--port', '0', '--auto-aprove']);
+    expect((await flag.exited).code).toBe(2);
+    expect(flag.stderr()).toContain(
+      'Unknown option --auto-aprove for token-swap sandbox. Did you mean --auto-approve?',
+    );
+    const none = start([]);
+    expect((await none.exited).code).toBe(2);
+    expect(none.stderr()).toContain('USAGE token-swap');
+  });
+
+  it('prints no ANSI colour when its output is not a terminal', async () => {
+    // The helper's environment has neither NO_COLOR nor CI, in which citty colours its usage.
+    const help = start(['serve', '--help']);
+    expect((await help.exited).code).toBe(0);
+    expect(help.stdout()).toContain('USAGE token-swap serve [OPTIONS]');
+    const error = start(['serve', '--bogus']);
+    expect((await error.exited).code).toBe(2);
+    expect(error.stderr()).toContain('USAGE token-swap serve [OPTIONS]');
+    for (const output of [help.stdout(), error.stderr()]) {
+      expect(output).not.toContain('\u001b[');
+    }
   });
 
   it('exits non-zero naming every missing variable', async () => {
@@ -141,16 +170,15 @@ describe('token-swap CLI', () => {
     // Without ENCRYPTION_SECRET the start-up warns, once. (stdout is another pipe than the banner's.)
     await expect.poll(() => run.stdout()).toContain('"msg":"listening"');
     expect(run.stdout().match(/ENCRYPTION_SECRET is not set/g)).toHaveLength(1);
-    await fetch(`${serviceUrl}/sandbox/__sandbox/faults`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ kind: 'slow', delayMs: 1500 }),
-    });
+    const accountsUrl = `${serviceUrl}/sandbox`;
+    await injectFault(accountsUrl, { kind: 'slow', delayMs: 1500 });
+    const before = await tokenCalls(accountsUrl);
     const inFlight = fetch(`${serviceUrl}/refresh`, {
       method: 'POST',
       body: new URLSearchParams({ refresh_token: 'AQunknown' }),
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // SIGTERM once the refresh is inside the service, waiting on the slow Accounts.
+    await expect.poll(() => tokenCalls(accountsUrl)).toBe(before + 1);
     run.child.kill('SIGTERM');
     const response = await inFlight;
     expect(response.status).toBe(400);

@@ -17,18 +17,66 @@ describe('loopback redirect catcher', () => {
     expect(catcher.redirectUri).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
     expect(catcher.port).toBeGreaterThan(0);
     const waiting = catcher.waitForCode({ state: 'the-state' });
-    const page = await fetch(`${catcher.redirectUri}?code=AQcode&state=the-state`);
-    expect(page.status).toBe(200);
-    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
-    expect(await page.text()).toContain('You can close this window');
+    const page = fetch(`${catcher.redirectUri}?code=AQcode&state=the-state`);
     expect(await waiting).toEqual({ code: 'AQcode' });
+    catcher.showResult({ ok: true, message: 'Logged in as Sandbox User (sandbox-1).' });
+    const answer = await page;
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const html = await answer.text();
+    expect(html).toContain('<h1 id="result">Logged in</h1>');
+    expect(html).toContain('Logged in as Sandbox User (sandbox-1). You can close this window');
+  });
+
+  it("the loopback page says 'Logged in' only once the caller reports it, and what failed otherwise", async () => {
+    const catcher = await startLoopbackCatcher();
+    const waiting = catcher.waitForCode({ state: 's' });
+    const page = fetch(`${catcher.redirectUri}?code=AQcode&state=s`);
+    // The state check passed and the code is out, but the swap has not happened yet: it fails.
+    await waiting;
+    catcher.showResult({
+      ok: false,
+      message: 'The swap service refused the request (invalid_grant: <b>Invalid redirect URI</b>).',
+    });
+    const answer = await page;
+    const html = await answer.text();
+    expect(answer.status).toBe(500);
+    expect(html).toContain('<h1 id="result">Login failed</h1>');
+    expect(html).toContain('(invalid_grant: &lt;b&gt;Invalid redirect URI&lt;/b&gt;).');
+    expect(html).not.toContain('Logged in');
+    expect(answer.headers.get('content-security-policy')).toBe(
+      "default-src 'none'; style-src 'unsafe-inline'",
+    );
+    expect(answer.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(answer.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('shows a neutral page when no outcome is reported in time, or the catcher is closed first', async () => {
+    const slow = await startLoopbackCatcher({ resultTimeoutMs: 50 });
+    const waiting = slow.waitForCode({ state: 's' });
+    const page = fetch(`${slow.redirectUri}?code=c&state=s`);
+    await waiting;
+    const html = await (await page).text();
+    expect(html).toContain('<h1 id="result">Finishing in the terminal</h1>');
+    expect(html).not.toContain('Logged in');
+    // Too late: the page has its answer already.
+    slow.showResult({ ok: true, message: 'Logged in as someone.' });
+
+    const closing = await startLoopbackCatcher();
+    const closingWait = closing.waitForCode({ state: 's' });
+    const closingPage = fetch(`${closing.redirectUri}?code=c&state=s`);
+    await closingWait;
+    await closing.close();
+    expect(await (await closingPage).text()).toContain('Finishing in the terminal');
   });
 
   it('closes itself after one use', async () => {
     const catcher = await startLoopbackCatcher();
     const waiting = catcher.waitForCode({ state: 's' });
-    await fetch(`${catcher.redirectUri}?code=c&state=s`);
+    const page = fetch(`${catcher.redirectUri}?code=c&state=s`);
     await waiting;
+    catcher.showResult({ ok: true, message: 'Logged in.' });
+    expect((await page).status).toBe(200);
     await expect(fetch(`${catcher.redirectUri}?code=c&state=s`)).rejects.toThrow();
   });
 
@@ -37,8 +85,10 @@ describe('loopback redirect catcher', () => {
     const waiting = catcher.waitForCode({ state: 's' });
     expect((await fetch(catcher.redirectUri.replace('/cb', '/favicon.ico'))).status).toBe(404);
     expect((await fetch(`${catcher.redirectUri}?code=c&state=s`, { method: 'POST' })).status).toBe(404);
-    await fetch(`${catcher.redirectUri}?code=c&state=s`);
+    const page = fetch(`${catcher.redirectUri}?code=c&state=s`);
     expect(await waiting).toEqual({ code: 'c' });
+    await catcher.close();
+    await page;
   });
 
   it('refuses a redirect whose state differs (CSRF) with a typed error', async () => {
@@ -78,8 +128,10 @@ describe('loopback redirect catcher', () => {
   });
 
   it('keeps a redirect that arrives before waitForCode and judges it then', async () => {
-    const catcher = await startLoopbackCatcher();
-    await fetch(`${catcher.redirectUri}?code=early&state=s`);
+    // No result wait: the page is answered (neutrally) on arrival, which tells the test it arrived.
+    const catcher = await startLoopbackCatcher({ resultTimeoutMs: 0 });
+    const page = await fetch(`${catcher.redirectUri}?code=early&state=s`);
+    expect(await page.text()).toContain('Finishing in the terminal');
     expect(await catcher.waitForCode({ state: 's' })).toEqual({ code: 'early' });
   });
 

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pkceChallenge } from '../../src/shared/encoding.js';
-import { type CliRun, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
+import { waitForStdout } from '../helpers/cli-stdout.js';
 import {
   formFields,
   type RawRequest,
@@ -30,18 +31,6 @@ async function startFor(redirectUris: string): Promise<{ stack: Stack; proxy: Re
 
 function storeIn(): string {
   return join(mkdtempSync(join(tmpdir(), 'clients-cli-')), 'tokens.json');
-}
-
-async function waitForStdout(run: CliRun, pattern: RegExp): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const match = run.stdout().match(pattern);
-    if (match) return match;
-    if (Date.now() > deadline || run.child.exitCode !== null) {
-      throw new Error(`no ${pattern} in stdout:\n${run.stdout()}\nstderr:\n${run.stderr()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 /** `token-swap login --no-open`, with the test as the person at the (auto-approving) browser. */

@@ -43,7 +43,8 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
     for (const waiter of waiters) waiter();
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('exit', (code, signal) => resolve({ code, signal }));
+    // 'close', not 'exit': by then stdout and stderr have ended, so every byte the process wrote is in.
+    child.on('close', (code, signal) => resolve({ code, signal }));
   });
   return {
     child,
@@ -64,7 +65,7 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
           timeoutMs,
         );
         waiters.push(check);
-        exited.then(() => setTimeout(check, 10));
+        void exited.then(check);
         check();
       });
     },

@@ -16,7 +16,8 @@ import { type Finding, fail, formatFinding, warn } from '../doctor/findings.js';
 import { probeAccounts } from '../doctor/network-checks.js';
 import { checkCredentialShape, checkRedirectUris, checkSealingSecrets } from '../doctor/static-checks.js';
 import { configFlags, readConfigFile, resolveEnv } from '../env.js';
-import { exitOnKnownFailure } from '../fail.js';
+import { EXIT } from '../fail.js';
+import { ioOf } from '../io.js';
 
 /** Variables whose problems the per-app checks below report themselves, each with its fix. */
 const CHECKED_PER_APP = new Set(['SPOTIFY_REDIRECT_URI', 'ENCRYPTION_SECRET']);
@@ -75,50 +76,49 @@ export default defineCommand({
     config: configFlags.config,
     offline: { type: 'boolean', description: 'Skip the checks that call Spotify Accounts' },
   },
-  async run({ args }) {
+  async run(context) {
+    const { args } = context;
+    const { stdout, env: processEnv } = ioOf(context);
+    const env = resolveEnv(args, processEnv);
+    const findings: Finding[] = [];
+    let apps: readonly AppConfig[] = [];
+    let probe = true;
     try {
-      const env = resolveEnv(args);
-      const findings: Finding[] = [];
-      let apps: readonly AppConfig[] = [];
-      let probe = true;
-      try {
-        apps = loadConfig(env, { file: readConfigFile(args.config, env) }).apps;
-      } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
-        findings.push(
-          ...error.problems
-            .filter((p) => !(p.source === ENVIRONMENT && CHECKED_PER_APP.has(p.variable)))
-            .map(configFinding),
-        );
-        const fallback = bestEffortApp(env);
-        apps = [fallback.app];
-        probe = fallback.probe;
-      }
-      const print = (heading: string, list: Finding[]) => {
-        process.stdout.write(
-          `\n${heading}\n${list.map((f) => `  ${formatFinding(f).replace(/\n/g, '\n  ')}`).join('\n')}\n`,
-        );
-      };
-      if (findings.length > 0) print('Configuration', findings);
-
-      for (const app of apps) {
-        const appFindings = [
-          ...checkRedirectUris(app.redirectUris),
-          ...checkCredentialShape(app),
-          ...checkSealingSecrets(app.encryptionSecrets),
-          ...(await networkFindings(app, { offline: args.offline === true, probe })),
-        ];
-        findings.push(...appFindings);
-        print(app.name === DEFAULT_APP ? 'App (from the environment)' : `App "${app.name}"`, appFindings);
-      }
-      const failures = findings.filter((f) => f.severity === 'fail').length;
-      const warnings = findings.filter((f) => f.severity === 'warn').length;
-      process.stdout.write(
-        `\n${failures === 0 ? 'No problem found' : `${failures} problem${failures > 1 ? 's' : ''} to fix`}${warnings > 0 ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}.\n`,
-      );
-      process.exitCode = failures === 0 ? 0 : 1;
+      apps = loadConfig(env, { file: readConfigFile(args.config, env) }).apps;
     } catch (error) {
-      exitOnKnownFailure(error);
+      if (!(error instanceof ConfigError)) throw error;
+      findings.push(
+        ...error.problems
+          .filter((p) => !(p.source === ENVIRONMENT && CHECKED_PER_APP.has(p.variable)))
+          .map(configFinding),
+      );
+      const fallback = bestEffortApp(env);
+      apps = [fallback.app];
+      probe = fallback.probe;
     }
+    const print = (heading: string, list: Finding[]) => {
+      stdout.write(
+        `\n${heading}\n${list.map((f) => `  ${formatFinding(f).replace(/\n/g, '\n  ')}`).join('\n')}\n`,
+      );
+    };
+    if (findings.length > 0) print('Configuration', findings);
+
+    for (const app of apps) {
+      const appFindings = [
+        ...checkRedirectUris(app.redirectUris),
+        ...checkCredentialShape(app),
+        ...checkSealingSecrets(app.encryptionSecrets),
+        ...(await networkFindings(app, { offline: args.offline === true, probe })),
+      ];
+      findings.push(...appFindings);
+      print(app.name === DEFAULT_APP ? 'App (from the environment)' : `App "${app.name}"`, appFindings);
+    }
+    const failures = findings.filter((f) => f.severity === 'fail').length;
+    const warnings = findings.filter((f) => f.severity === 'warn').length;
+    stdout.write(
+      `\n${failures === 0 ? 'No problem found' : `${failures} problem${failures > 1 ? 's' : ''} to fix`}${warnings > 0 ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}.\n`,
+    );
+    // Problems found are the doctor's verdict, already printed: an exit code, not a failure.
+    return failures === 0 ? EXIT.ok : EXIT.failure;
   },
 });

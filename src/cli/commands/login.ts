@@ -4,21 +4,14 @@ import {
   createSwapClient,
   SPOTIFY_ACCOUNTS_URL,
   type StoredLogin,
+  type TokenSet,
   tokenSetFromResponse,
 } from '../../client/index.js';
 import { DEFAULT_LOGIN_TIMEOUT_MS, startLoopbackCatcher } from '../../client/node/index.js';
 import { parseScopes, SPOTIFY_SCOPES } from '../../shared/scopes.js';
-import {
-  describeExpiry,
-  describeUser,
-  EXIT,
-  fetchProfile,
-  openStore,
-  runAppSide,
-  storeFlag,
-  storePath,
-} from '../app-side.js';
-import { CliFailure } from '../fail.js';
+import { describeExpiry, describeUser, fetchProfile, openStore, storeFlag, storePath } from '../app-side.js';
+import { CliFailure, EXIT, knownFailure, listenError } from '../fail.js';
+import { type CliIo, ioOf } from '../io.js';
 import { openBrowser } from '../open-browser.js';
 
 export const DEFAULT_LOGIN_SCOPES = ['user-read-email', 'user-read-private'];
@@ -33,12 +26,74 @@ function required(value: unknown, flag: string, variable: string): string {
   throw new CliFailure(`--${flag} is required (or set ${variable})`, EXIT.usage);
 }
 
+/** A taken --port is the user's to change: one line, not a stack. */
+async function startCatcher(port: number) {
+  try {
+    return await startLoopbackCatcher({ port });
+  } catch (error) {
+    const listen = listenError(error);
+    if (!listen) throw error;
+    throw new CliFailure(
+      `cannot listen on ${listen.address}:${listen.port} for the redirect (${listen.code}); choose another --port, or leave it out for any free port`,
+    );
+  }
+}
+
+/** What the browser's page says when the swap failed: the sentence the terminal prints, no more. */
+function browserMessage(error: unknown): string {
+  return knownFailure(error)?.message ?? 'Something unexpected went wrong; the terminal says what.';
+}
+
 function url(value: string, flag: string): string {
   try {
     return new URL(value).href.replace(/\/+$/, '');
   } catch {
     throw new CliFailure(`--${flag}: "${value}" is not an absolute URL`, EXIT.usage);
   }
+}
+
+interface LoginOptions {
+  swapUrl: string;
+  clientId: string;
+  accountsUrl: string;
+  apiUrl: string;
+  scopes: string[];
+  port: number;
+  timeoutMs: number;
+}
+
+/** The flags and the environment as a login to run, or a usage failure that says what is wrong. */
+function loginOptions(args: Record<string, unknown>, env: CliIo['env']): LoginOptions {
+  const flag = (name: string) => (typeof args[name] === 'string' ? (args[name] as string) : undefined);
+  const swapUrl = url(
+    required(flag('swap-url') ?? env.TOKEN_SWAP_URL, 'swap-url', 'TOKEN_SWAP_URL'),
+    'swap-url',
+  );
+  const clientId = required(flag('client-id') ?? env.SPOTIFY_CLIENT_ID, 'client-id', 'SPOTIFY_CLIENT_ID');
+  const accountsUrl = url(
+    flag('accounts-url') ?? env.SPOTIFY_ACCOUNTS_URL ?? SPOTIFY_ACCOUNTS_URL,
+    'accounts-url',
+  );
+  const apiUrl = url(flag('api-url') ?? defaultApiUrl(accountsUrl), 'api-url');
+  const scope = flag('scope');
+  const scopes = scope === undefined ? DEFAULT_LOGIN_SCOPES : parseScopes(scope.replace(/,/g, ' '));
+  const unknown = scopes.filter((name) => !SPOTIFY_SCOPES.has(name));
+  if (unknown.length > 0) {
+    throw new CliFailure(
+      `Unknown scope: ${unknown.join(', ')} (Spotify would answer "Illegal scope")`,
+      EXIT.usage,
+    );
+  }
+  const port = flag('port') === undefined ? 0 : Number(flag('port'));
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new CliFailure('--port must be a whole number from 0 to 65535', EXIT.usage);
+  }
+  const timeout = flag('timeout');
+  const timeoutMs = timeout === undefined ? DEFAULT_LOGIN_TIMEOUT_MS : Number(timeout) * 1000;
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new CliFailure('--timeout must be a positive number of seconds', EXIT.usage);
+  }
+  return { swapUrl, clientId, accountsUrl, apiUrl, scopes, port, timeoutMs };
 }
 
 export default defineCommand({
@@ -85,87 +140,74 @@ export default defineCommand({
     timeout: { type: 'string', description: 'Seconds to wait for the browser (default 300)', valueHint: 's' },
     ...storeFlag,
   },
-  run: ({ args }) =>
-    runAppSide(async () => {
-      const swapUrl = url(
-        required(args['swap-url'] ?? process.env.TOKEN_SWAP_URL, 'swap-url', 'TOKEN_SWAP_URL'),
-        'swap-url',
-      );
-      const clientId = required(
-        args['client-id'] ?? process.env.SPOTIFY_CLIENT_ID,
-        'client-id',
-        'SPOTIFY_CLIENT_ID',
-      );
-      const accountsUrl = url(
-        args['accounts-url'] ?? process.env.SPOTIFY_ACCOUNTS_URL ?? SPOTIFY_ACCOUNTS_URL,
-        'accounts-url',
-      );
-      const apiUrl = url(args['api-url'] ?? defaultApiUrl(accountsUrl), 'api-url');
-      const scopes =
-        args.scope === undefined ? DEFAULT_LOGIN_SCOPES : parseScopes(args.scope.replace(/,/g, ' '));
-      const unknown = scopes.filter((scope) => !SPOTIFY_SCOPES.has(scope));
-      if (unknown.length > 0) {
-        throw new CliFailure(
-          `Unknown scope: ${unknown.join(', ')} (Spotify would answer "Illegal scope")`,
-          EXIT.usage,
-        );
-      }
-      const port = args.port === undefined ? 0 : Number(args.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-        throw new CliFailure('--port must be a whole number from 0 to 65535', EXIT.usage);
-      }
-      const timeoutMs = args.timeout === undefined ? DEFAULT_LOGIN_TIMEOUT_MS : Number(args.timeout) * 1000;
-      if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-        throw new CliFailure('--timeout must be a positive number of seconds', EXIT.usage);
-      }
-      const store = openStore(args.store);
+  async run(context) {
+    const { args } = context;
+    const { stdout, env, signals } = ioOf(context);
+    const options = loginOptions(args, env);
+    const store = openStore(args.store, env);
 
-      const catcher = await startLoopbackCatcher({ port });
-      const abort = new AbortController();
-      const onSignal = () => abort.abort();
-      process.once('SIGINT', onSignal);
+    const catcher = await startCatcher(options.port);
+    const abort = new AbortController();
+    // The first Ctrl-C aborts the login; the next one is the shell's again.
+    const onSignal = () => {
+      signals.off('SIGINT', onSignal);
+      abort.abort();
+    };
+    signals.on('SIGINT', onSignal);
+    try {
+      const authorize = await createAuthorizeUrl({
+        clientId: options.clientId,
+        redirectUri: catcher.redirectUri,
+        scopes: options.scopes,
+        showDialog: args['show-dialog'] === true,
+        accountsUrl: options.accountsUrl,
+      });
+      const waiting = catcher.waitForCode({
+        state: authorize.state,
+        timeoutMs: options.timeoutMs,
+        signal: abort.signal,
+      });
+      const opened = args.open !== false && (await openBrowser(authorize.url, env));
+      stdout.write(
+        opened
+          ? `Opened your browser to log in. If it did not open, visit:\n  ${authorize.url}\n`
+          : `Open this URL in your browser to log in:\n  ${authorize.url}\n`,
+      );
+      stdout.write(`Waiting for the redirect to ${catcher.redirectUri} ...\n`);
+      const { code } = await waiting;
+
+      // The browser's page waits for this outcome, so that it never says "Logged in" too early.
+      let user: string;
+      let tokens: TokenSet;
       try {
-        const authorize = await createAuthorizeUrl({
-          clientId,
-          redirectUri: catcher.redirectUri,
-          scopes,
-          showDialog: args['show-dialog'] === true,
-          accountsUrl,
-        });
-        const waiting = catcher.waitForCode({ state: authorize.state, timeoutMs, signal: abort.signal });
-        const opened = args.open !== false && (await openBrowser(authorize.url));
-        process.stdout.write(
-          opened
-            ? `Opened your browser to log in. If it did not open, visit:\n  ${authorize.url}\n`
-            : `Open this URL in your browser to log in:\n  ${authorize.url}\n`,
-        );
-        process.stdout.write(`Waiting for the redirect to ${catcher.redirectUri} ...\n`);
-        const { code } = await waiting;
-
-        const client = createSwapClient({ swapUrl });
+        const client = createSwapClient({ swapUrl: options.swapUrl });
         const response = await client.swap(code, {
           redirectUri: authorize.redirectUri,
           codeVerifier: authorize.codeVerifier,
           signal: abort.signal,
         });
-        const tokens = tokenSetFromResponse(response);
-        const login: StoredLogin = { swapUrl, clientId, apiUrl, tokens };
-        await store.save(login);
-
-        const profile = await fetchProfile(apiUrl, tokens.accessToken);
-        process.stdout.write(
-          [
-            `Logged in as ${describeUser(profile)}.`,
-            `  Scopes:        ${tokens.scopes.join(' ') || '(none)'}`,
-            `  Access token:  ${describeExpiry(tokens)}; \`token-swap token\` refreshes it when needed`,
-            `  Refresh token: ${tokens.refreshToken ? 'stored' : 'none (log in again when the access token expires)'}`,
-            `  Saved to:      ${storePath(args.store)}`,
-            '',
-          ].join('\n'),
-        );
-      } finally {
-        process.off('SIGINT', onSignal);
-        await catcher.close();
+        tokens = tokenSetFromResponse(response);
+        const { swapUrl, clientId, apiUrl } = options;
+        await store.save({ swapUrl, clientId, apiUrl, tokens } satisfies StoredLogin);
+        user = describeUser(await fetchProfile(apiUrl, tokens.accessToken));
+      } catch (error) {
+        catcher.showResult({ ok: false, message: browserMessage(error) });
+        throw error;
       }
-    }),
+      catcher.showResult({ ok: true, message: `Logged in as ${user}.` });
+      stdout.write(
+        [
+          `Logged in as ${user}.`,
+          `  Scopes:        ${tokens.scopes.join(' ') || '(none)'}`,
+          `  Access token:  ${describeExpiry(tokens)}; \`token-swap token\` refreshes it when needed`,
+          `  Refresh token: ${tokens.refreshToken ? 'stored' : 'none (log in again when the access token expires)'}`,
+          `  Saved to:      ${storePath(args.store, env)}`,
+          '',
+        ].join('\n'),
+      );
+    } finally {
+      signals.off('SIGINT', onSignal);
+      await catcher.close();
+    }
+  },
 });

@@ -1,14 +1,15 @@
 import { defineCommand } from 'citty';
 import { createSession } from '../../client/index.js';
-import { describeExpiry, openStore, runAppSide, storeFlag } from '../app-side.js';
+import { describeExpiry, openStore, storeFlag } from '../app-side.js';
+import { ioOf } from '../io.js';
 
 export default defineCommand({
   meta: { name: 'refresh', description: 'Refresh the access token now' },
   args: { ...storeFlag },
-  run: ({ args }) =>
-    runAppSide(async () => {
-      const session = createSession({ store: openStore(args.store) });
-      const tokens = await session.refresh();
-      process.stdout.write(`Refreshed. Access token ${describeExpiry(tokens)}.\n`);
-    }),
+  async run(context) {
+    const { stdout, env } = ioOf(context);
+    const session = createSession({ store: openStore(context.args.store, env) });
+    const tokens = await session.refresh();
+    stdout.write(`Refreshed. Access token ${describeExpiry(tokens)}.\n`);
+  },
 });

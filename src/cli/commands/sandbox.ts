@@ -8,7 +8,7 @@ import {
 } from '../../sandbox/index.js';
 import { ConfigError, readVariables } from '../../server/config/index.js';
 import { configFlags, resolveEnv, sandboxBehaviour, sandboxFlags } from '../env.js';
-import { exitOnKnownFailure } from '../fail.js';
+import { ioOf } from '../io.js';
 
 export const DEFAULT_SANDBOX_PORT = 3001;
 
@@ -20,32 +20,29 @@ export default defineCommand({
     'env-file': configFlags['env-file'],
     ...sandboxFlags,
   },
-  async run({ args }) {
-    try {
-      const env = resolveEnv(args);
-      // The service's own rules for the variables the sandbox reads; only the default port differs.
-      const read = readVariables(
-        env,
-        ['SPOTIFY_CLIENT_ID', 'SPOTIFY_CLIENT_SECRET', 'SPOTIFY_REDIRECT_URI', 'PORT', 'HOST', 'LOG_LEVEL'],
-        { PORT: String(DEFAULT_SANDBOX_PORT) },
-      );
-      if (!read.values) throw new ConfigError(read.problems);
-      const { PORT: port, HOST: host, LOG_LEVEL: level } = read.values;
-      const client = {
-        clientId: read.values.SPOTIFY_CLIENT_ID ?? SANDBOX_CLIENT_ID,
-        clientSecret: read.values.SPOTIFY_CLIENT_SECRET ?? SANDBOX_CLIENT_SECRET,
-        redirectUris: read.values.SPOTIFY_REDIRECT_URI ?? [...SANDBOX_DEFAULT_REDIRECT_URIS],
-      };
-      const { autoApprove, rotateRefreshTokens: rotate } = sandboxBehaviour(args, env);
-      const sandbox = createSandbox({ clients: [client], autoApprove, rotateRefreshTokens: rotate });
-      const logger = createNodeLogger(level);
-      const running = await startNodeServer({
-        host,
-        port,
-        handler: () => sandbox.app.fetch,
-      });
-      logger.info({ url: running.url, autoApprove, rotate }, 'sandbox listening');
-      process.stderr.write(`
+  async run(context) {
+    const { args } = context;
+    const io = ioOf(context);
+    const env = resolveEnv(args, io.env);
+    // The service's own rules for the variables the sandbox reads; only the default port differs.
+    const read = readVariables(
+      env,
+      ['SPOTIFY_CLIENT_ID', 'SPOTIFY_CLIENT_SECRET', 'SPOTIFY_REDIRECT_URI', 'PORT', 'HOST', 'LOG_LEVEL'],
+      { PORT: String(DEFAULT_SANDBOX_PORT) },
+    );
+    if (!read.values) throw new ConfigError(read.problems);
+    const { PORT: port, HOST: host, LOG_LEVEL: level } = read.values;
+    const client = {
+      clientId: read.values.SPOTIFY_CLIENT_ID ?? SANDBOX_CLIENT_ID,
+      clientSecret: read.values.SPOTIFY_CLIENT_SECRET ?? SANDBOX_CLIENT_SECRET,
+      redirectUris: read.values.SPOTIFY_REDIRECT_URI ?? [...SANDBOX_DEFAULT_REDIRECT_URIS],
+    };
+    const { autoApprove, rotateRefreshTokens: rotate } = sandboxBehaviour(args, env);
+    const sandbox = createSandbox({ clients: [client], autoApprove, rotateRefreshTokens: rotate });
+    const logger = createNodeLogger(level);
+    const running = await startNodeServer({ host, port, handler: () => sandbox.app.fetch });
+    logger.info({ url: running.url, autoApprove, rotate }, 'sandbox listening');
+    io.stderr.write(`
 Fake Spotify Accounts (sandbox) is listening on ${running.url}
   GET  ${running.url}/authorize    consent page${autoApprove ? ' (auto-approve: redirects at once)' : ''}
   POST ${running.url}/api/token    token endpoint (authorization_code, refresh_token)
@@ -56,9 +53,7 @@ Fake Spotify Accounts (sandbox) is listening on ${running.url}
 Point a swap service at it with SPOTIFY_ACCOUNTS_URL=${running.url}
 
 `);
-      exitGracefullyOnSignals(running, logger);
-    } catch (error) {
-      exitOnKnownFailure(error);
-    }
+    // Resolves once stopped by a signal: the runner then exits 0.
+    await exitGracefullyOnSignals(running, logger, undefined, io.signals);
   },
 });

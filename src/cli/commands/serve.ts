@@ -19,7 +19,7 @@ import { type AppConfig, DEFAULT_APP, loadConfig, type ServiceConfig } from '../
 import { sandboxBanner, serviceBanner } from '../banner.js';
 import { readDemoScript } from '../demo-script.js';
 import { configFlags, readConfigFile, resolveEnv, sandboxBehaviour, sandboxFlags } from '../env.js';
-import { exitOnKnownFailure } from '../fail.js';
+import { ioOf } from '../io.js';
 
 export default defineCommand({
   meta: { name: 'serve', description: 'Run the token swap service' },
@@ -32,9 +32,11 @@ export default defineCommand({
     },
     ...sandboxFlags,
   },
-  async run({ args }) {
-    try {
-      const env = resolveEnv(args);
+  async run(context) {
+    const { args } = context;
+    const io = ioOf(context);
+    {
+      const env = resolveEnv(args, io.env);
       const sandboxMode = args.sandbox === true;
       const file = readConfigFile(args.config, env);
       const config = loadConfig(
@@ -111,7 +113,7 @@ export default defineCommand({
         logger.warn({}, 'SPOTIFY_ACCOUNTS_URL is ignored with --sandbox');
       }
       logger.info({ url: running.url, sandbox: sandboxMode, version: VERSION }, 'listening');
-      process.stderr.write(
+      io.stderr.write(
         sandboxMode
           ? sandboxBanner({
               serviceUrl: running.url,
@@ -121,9 +123,8 @@ export default defineCommand({
             })
           : serviceBanner({ serviceUrl: running.url, apps: config.apps }),
       );
-      exitGracefullyOnSignals(running, logger, () => service?.close());
-    } catch (error) {
-      exitOnKnownFailure(error);
+      // Resolves once stopped by a signal: the runner then exits 0.
+      await exitGracefullyOnSignals(running, logger, () => service?.close(), io.signals);
     }
   },
 });

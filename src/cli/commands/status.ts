@@ -1,37 +1,30 @@
 import { defineCommand } from 'citty';
 import { createSession, LoginRequiredError } from '../../client/index.js';
-import {
-  describeExpiry,
-  describeUser,
-  fetchProfile,
-  openStore,
-  runAppSide,
-  storeFlag,
-  storePath,
-} from '../app-side.js';
+import { describeExpiry, describeUser, fetchProfile, openStore, storeFlag, storePath } from '../app-side.js';
+import { ioOf } from '../io.js';
 
 export default defineCommand({
   meta: { name: 'status', description: 'Show who is logged in, the scopes and the token expiry' },
   args: { ...storeFlag },
-  run: ({ args }) =>
-    runAppSide(async () => {
-      const session = createSession({ store: openStore(args.store) });
-      const login = await session.current();
-      if (!login) throw new LoginRequiredError('not_logged_in');
-      // Refreshes first when the access token expired, so the profile call can succeed.
-      const tokens = await session.getTokens();
-      const profile = login.apiUrl ? await fetchProfile(login.apiUrl, tokens.accessToken) : undefined;
-      process.stdout.write(
-        [
-          `Logged in as ${describeUser(profile)}.`,
-          `  Swap service:  ${login.swapUrl}`,
-          `  Client ID:     ${login.clientId ?? '(unknown)'}`,
-          `  Scopes:        ${tokens.scopes.join(' ') || '(none)'}`,
-          `  Access token:  ${describeExpiry(tokens)}`,
-          `  Refresh token: ${tokens.refreshToken ? 'stored' : 'none'}`,
-          `  Store:         ${storePath(args.store)}`,
-          '',
-        ].join('\n'),
-      );
-    }),
+  async run(context) {
+    const { stdout, env } = ioOf(context);
+    const session = createSession({ store: openStore(context.args.store, env) });
+    const login = await session.current();
+    if (!login) throw new LoginRequiredError('not_logged_in');
+    // Refreshes first when the access token expired, so the profile call can succeed.
+    const tokens = await session.getTokens();
+    const profile = login.apiUrl ? await fetchProfile(login.apiUrl, tokens.accessToken) : undefined;
+    stdout.write(
+      [
+        `Logged in as ${describeUser(profile)}.`,
+        `  Swap service:  ${login.swapUrl}`,
+        `  Client ID:     ${login.clientId ?? '(unknown)'}`,
+        `  Scopes:        ${tokens.scopes.join(' ') || '(none)'}`,
+        `  Access token:  ${describeExpiry(tokens)}`,
+        `  Refresh token: ${tokens.refreshToken ? 'stored' : 'none'}`,
+        `  Store:         ${storePath(context.args.store, env)}`,
+        '',
+      ].join('\n'),
+    );
+  },
 });

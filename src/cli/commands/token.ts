@@ -1,6 +1,7 @@
 import { defineCommand } from 'citty';
 import { createSession } from '../../client/index.js';
-import { openStore, runAppSide, storeFlag } from '../app-side.js';
+import { openStore, storeFlag } from '../app-side.js';
+import { ioOf } from '../io.js';
 
 export default defineCommand({
   meta: {
@@ -8,9 +9,9 @@ export default defineCommand({
     description: 'Print a valid access token and nothing else, refreshing it first if needed',
   },
   args: { ...storeFlag },
-  run: ({ args }) =>
-    runAppSide(async () => {
-      const session = createSession({ store: openStore(args.store) });
-      process.stdout.write(`${await session.getAccessToken()}\n`);
-    }),
+  async run(context) {
+    const { stdout, env } = ioOf(context);
+    const session = createSession({ store: openStore(context.args.store, env) });
+    stdout.write(`${await session.getAccessToken()}\n`);
+  },
 });

@@ -1,11 +1,63 @@
 /** Checks that talk to Spotify Accounts: reachability, the clock, and whether the credentials work. */
 import type { AppConfig } from '../../server/config/index.js';
 import { tokenRequest, type UpstreamResponse } from '../../server/upstream/token-request.js';
+import { abortKind } from '../../shared/abort.js';
+import { parseTokenResponse, type TokenOutcome } from '../../shared/token-response.js';
 import { type Finding, fail, ok, warn } from './findings.js';
 
 const TIMEOUT_MS = 10_000;
 /** Past this, TLS, token expiry and logs disagree with Spotify. */
 const MAX_CLOCK_SKEW_SECONDS = 30;
+
+/** This machine's clock against the answer's Date header, which has whole seconds. */
+function clockFinding(response: UpstreamResponse, elapsedMs: number, now: number): Finding {
+  const date = Date.parse(response.headers.get('date') ?? '');
+  if (Number.isNaN(date)) {
+    return warn('Clock', 'the Accounts service sent no Date header to compare with', 'Nothing to do');
+  }
+  // The answer took `elapsedMs` to arrive: compare with the middle of that.
+  const skew = Math.round((now - elapsedMs / 2 - date) / 1000);
+  return Math.abs(skew) > MAX_CLOCK_SKEW_SECONDS
+    ? fail(
+        'Clock',
+        `this machine is ${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'} Spotify`,
+        'Synchronize the clock (NTP: timedatectl set-ntp true, or chrony)',
+      )
+    : ok('Clock', `within ${MAX_CLOCK_SKEW_SECONDS} s of Spotify's (${skew >= 0 ? '+' : ''}${skew} s)`);
+}
+
+/** What the answer to a code that cannot exist says about the credentials, read as the service reads it. */
+function credentialsFinding(outcome: TokenOutcome): Finding {
+  if (outcome.kind === 'oauth_error' && outcome.error === 'invalid_grant') {
+    return ok(
+      'Credentials',
+      'accepted by Spotify (the probe code was refused with invalid_grant, as it must be)',
+    );
+  }
+  if (outcome.kind === 'oauth_error' && outcome.error === 'invalid_client') {
+    const { description } = outcome;
+    return fail(
+      'Credentials',
+      `refused by Spotify: invalid_client${description ? ` (${description})` : ''}`,
+      description === 'Invalid client secret'
+        ? 'SPOTIFY_CLIENT_SECRET is wrong: copy it again from the dashboard (View client secret), or rotate it there'
+        : 'SPOTIFY_CLIENT_ID is wrong, or the app was deleted: copy the Client ID from developer.spotify.com/dashboard',
+    );
+  }
+  if (outcome.kind === 'rate_limited') {
+    return warn(
+      'Credentials',
+      'not checked: Spotify rate-limited the probe',
+      'Run the doctor again in a minute',
+    );
+  }
+  const error = outcome.kind === 'oauth_error' ? ` ${outcome.error}` : '';
+  return warn(
+    'Credentials',
+    `unexpected answer to the probe: HTTP ${outcome.status}${error}`,
+    'Check SPOTIFY_ACCOUNTS_URL; run the doctor again later if Spotify is having trouble',
+  );
+}
 
 /**
  * One probe code exchange with a code that cannot exist: Spotify must answer `invalid_grant` (the
@@ -15,6 +67,7 @@ export async function probeAccounts(app: AppConfig, now: () => number = Date.now
   const subject = `Spotify Accounts at ${app.accountsUrl}`;
   const started = now();
   let response: UpstreamResponse;
+  let text: string;
   try {
     // The very request the service makes (Basic auth, form body), with a code that cannot exist.
     response = await tokenRequest(
@@ -26,69 +79,22 @@ export async function probeAccounts(app: AppConfig, now: () => number = Date.now
       },
       { fetch, signal: AbortSignal.timeout(TIMEOUT_MS) },
     );
+    text = await response.text();
   } catch (error) {
-    const timedOut = (error as { name?: string }).name === 'TimeoutError';
     return [
       fail(
         subject,
-        timedOut ? `no answer within ${TIMEOUT_MS / 1000} s` : 'unreachable (connection failed)',
+        abortKind(error) === 'timeout'
+          ? `no answer within ${TIMEOUT_MS / 1000} s`
+          : 'unreachable (connection failed)',
         'Check DNS, the firewall and any outbound proxy: the service must reach this host over HTTPS',
       ),
     ];
   }
   const elapsed = now() - started;
-  const findings: Finding[] = [ok(subject, `reachable (answered in ${elapsed} ms)`)];
-
-  const date = Date.parse(response.headers.get('date') ?? '');
-  if (Number.isNaN(date)) {
-    findings.push(warn('Clock', 'the Accounts service sent no Date header to compare with', 'Nothing to do'));
-  } else {
-    // The Date header has whole seconds, and the answer took `elapsed` to arrive.
-    const skew = Math.round((now() - elapsed / 2 - date) / 1000);
-    findings.push(
-      Math.abs(skew) > MAX_CLOCK_SKEW_SECONDS
-        ? fail(
-            'Clock',
-            `this machine is ${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'} Spotify`,
-            'Synchronize the clock (NTP: timedatectl set-ntp true, or chrony)',
-          )
-        : ok('Clock', `within ${MAX_CLOCK_SKEW_SECONDS} s of Spotify's (${skew >= 0 ? '+' : ''}${skew} s)`),
-    );
-  }
-
-  let body: { error?: unknown; error_description?: unknown } = {};
-  try {
-    body = JSON.parse(await response.text()) as typeof body;
-  } catch {
-    // Judged below by status.
-  }
-  const description = typeof body.error_description === 'string' ? body.error_description : '';
-  if (body.error === 'invalid_grant') {
-    findings.push(
-      ok('Credentials', 'accepted by Spotify (the probe code was refused with invalid_grant, as it must be)'),
-    );
-  } else if (body.error === 'invalid_client') {
-    findings.push(
-      fail(
-        'Credentials',
-        `refused by Spotify: invalid_client${description ? ` (${description})` : ''}`,
-        description === 'Invalid client secret'
-          ? 'SPOTIFY_CLIENT_SECRET is wrong: copy it again from the dashboard (View client secret), or rotate it there'
-          : 'SPOTIFY_CLIENT_ID is wrong, or the app was deleted: copy the Client ID from developer.spotify.com/dashboard',
-      ),
-    );
-  } else if (response.status === 429) {
-    findings.push(
-      warn('Credentials', 'not checked: Spotify rate-limited the probe', 'Run the doctor again in a minute'),
-    );
-  } else {
-    findings.push(
-      warn(
-        'Credentials',
-        `unexpected answer to the probe: HTTP ${response.status}${typeof body.error === 'string' ? ` ${body.error}` : ''}`,
-        'Check SPOTIFY_ACCOUNTS_URL; run the doctor again later if Spotify is having trouble',
-      ),
-    );
-  }
-  return findings;
+  return [
+    ok(subject, `reachable (answered in ${elapsed} ms)`),
+    clockFinding(response, elapsed, now()),
+    credentialsFinding(parseTokenResponse(response, text)),
+  ];
 }

@@ -1,7 +1,7 @@
 /**
  * The loopback redirect catcher (RFC 8252 §7.3): a one-shot HTTP server on 127.0.0.1 that receives
- * the browser's redirect from /authorize, checks `state` in constant time, shows the user a short
- * page, and closes itself.
+ * the browser's redirect from /authorize, checks `state` in constant time, shows the user how the
+ * login ended, and closes itself.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -16,6 +16,11 @@ export interface LoopbackOptions {
   host?: '127.0.0.1' | '::1';
   /** Default `/callback`. */
   callbackPath?: string;
+  /**
+   * How long the browser's page waits for `showResult` after a redirect with a code, before it
+   * says to look in the terminal instead. Default 30 s: a swap, and a profile call, in time.
+   */
+  resultTimeoutMs?: number;
 }
 
 export interface WaitOptions {
@@ -32,11 +37,21 @@ export interface LoopbackCatcher {
   readonly port: number;
   /** Resolves with the code of the first redirect, or rejects with an AuthorizationError. */
   waitForCode(options: WaitOptions): Promise<{ code: string }>;
-  /** Stops listening (also happens by itself after one redirect, a timeout or an abort). */
+  /**
+   * Shows the browser how the login ended, once the code has been swapped (or failed to be).
+   * A redirect with a code is held until then, so the page never says "Logged in" too early; a
+   * refused redirect (state, error) is answered at once. `message` is a sentence, shown as text.
+   */
+  showResult(result: { ok: boolean; message: string }): void;
+  /**
+   * Stops listening (also happens by itself after one redirect, a timeout or an abort). A page still
+   * waiting for `showResult` is told to look in the terminal.
+   */
   close(): Promise<void>;
 }
 
 export const DEFAULT_LOGIN_TIMEOUT_MS = 5 * 60_000;
+export const DEFAULT_RESULT_TIMEOUT_MS = 30_000;
 
 /** Constant-time comparison; hashing first makes the lengths equal and hides the expected one. */
 function safeEqual(a: string, b: string): boolean {
@@ -44,24 +59,56 @@ function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b)) && a.length === b.length;
 }
 
-function page(title: string, message: string, ok: boolean): string {
+type Tone = 'ok' | 'failed' | 'neutral';
+const COLOURS: Record<Tone, string> = { ok: '#1ed760', failed: '#f15e6c', neutral: '#b3b3b3' };
+
+function page(title: string, message: string, tone: Tone): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <style>body{font:16px/1.5 system-ui,sans-serif;display:grid;place-items:center;min-height:90vh;margin:0;background:#121212;color:#eee}
 main{max-width:28rem;padding:2rem;border-radius:12px;background:#1e1e1e;text-align:center}
-h1{font-size:1.3rem;color:${ok ? '#1ed760' : '#f15e6c'}}</style></head>
+h1{font-size:1.3rem;color:${COLOURS[tone]}}</style></head>
 <body><main><h1 id="result">${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></main></body></html>`;
 }
+
+function answer(response: ServerResponse, status: number, body: string, then?: () => void): void {
+  response.writeHead(status, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
+    'Referrer-Policy': 'no-referrer',
+    Connection: 'close',
+  });
+  response.end(body, then);
+}
+
+const NEUTRAL = page(
+  'Finishing in the terminal',
+  'The login continues in your terminal: look there for the result. You can close this window.',
+  'neutral',
+);
 
 type Outcome = { code: string } | AuthorizationError;
 
 export async function startLoopbackCatcher(options: LoopbackOptions = {}): Promise<LoopbackCatcher> {
   const host = options.host ?? '127.0.0.1';
   const callbackPath = options.callbackPath ?? '/callback';
+  const resultTimeoutMs = options.resultTimeoutMs ?? DEFAULT_RESULT_TIMEOUT_MS;
   let outcome: Outcome | undefined;
   let settle: ((outcome: Outcome) => void) | undefined;
   let expectedState: string | undefined;
-  let pending: URL | undefined;
+  /** The first redirect; any later request is not for us. */
+  let received: URL | undefined;
+  /** The browser's answer, held until the outcome is known. */
+  let held: { response: ServerResponse; timer: NodeJS.Timeout } | undefined;
+
+  const release = (status: number, body: string, then?: () => void) => {
+    if (!held) return;
+    const { response, timer } = held;
+    held = undefined;
+    clearTimeout(timer);
+    answer(response, status, body, then);
+  };
 
   const judge = (url: URL): Outcome => {
     const params = url.searchParams;
@@ -90,39 +137,31 @@ export async function startLoopbackCatcher(options: LoopbackOptions = {}): Promi
     return { code };
   };
 
+  /** Ends the wait; a refusal is shown to the browser at once, a code's page waits for showResult. */
   const finish = (result: Outcome) => {
     if (outcome) return;
     outcome = result;
     settle?.(result);
-    void close();
+    if (result instanceof AuthorizationError && held) {
+      const body = page('Login failed', `${result.message}. You can close this window.`, 'failed');
+      // Closed once the page is out, so that the browser is not cut off mid-answer.
+      release(400, body, () => void close());
+    } else {
+      void close();
+    }
   };
 
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', `http://${host === '::1' ? '[::1]' : host}`);
-    if (request.method !== 'GET' || url.pathname !== callbackPath || outcome) {
+    if (request.method !== 'GET' || url.pathname !== callbackPath || received || outcome) {
       response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not found');
       return;
     }
-    if (expectedState === undefined) {
-      // The redirect beat waitForCode(): keep it until the state to check it against is known.
-      pending = url;
-    }
-    const result = expectedState === undefined ? undefined : judge(url);
-    const ok = result !== undefined && !(result instanceof AuthorizationError);
-    const body =
-      result === undefined || ok
-        ? page('Logged in', 'You can close this window and go back to your terminal.', true)
-        : page('Login failed', `${result.message}. You can close this window.`, false);
-    response.writeHead(ok || result === undefined ? 200 : 400, {
-      'Content-Type': 'text/html; charset=utf-8',
-      'Cache-Control': 'no-store',
-      'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
-      'Referrer-Policy': 'no-referrer',
-      Connection: 'close',
-    });
-    response.end(body, () => {
-      if (result) finish(result);
-    });
+    received = url;
+    // Bounded: a caller that never calls showResult still gets the browser an honest page.
+    held = { response, timer: setTimeout(() => release(200, NEUTRAL), resultTimeoutMs) };
+    // The redirect may beat waitForCode(): then it is judged once the state to check is known.
+    if (expectedState !== undefined) finish(judge(url));
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 10_000;
@@ -140,6 +179,7 @@ export async function startLoopbackCatcher(options: LoopbackOptions = {}): Promi
   let closed: Promise<void> | undefined;
   function close(): Promise<void> {
     closed ??= new Promise<void>((resolve) => {
+      // Stops accepting at once; a held page keeps its connection open until it is answered.
       server.close(() => resolve());
       server.closeIdleConnections();
     });
@@ -149,7 +189,18 @@ export async function startLoopbackCatcher(options: LoopbackOptions = {}): Promi
   return {
     redirectUri,
     port,
-    close,
+    showResult({ ok, message }) {
+      release(
+        ok ? 200 : 500,
+        ok
+          ? page('Logged in', `${message} You can close this window and go back to your terminal.`, 'ok')
+          : page('Login failed', `${message} You can close this window.`, 'failed'),
+      );
+    },
+    async close() {
+      release(200, NEUTRAL);
+      await close();
+    },
     waitForCode({ state, timeoutMs = DEFAULT_LOGIN_TIMEOUT_MS, signal }) {
       expectedState = state;
       const result = new Promise<{ code: string }>((resolve, reject) => {
@@ -172,8 +223,8 @@ export async function startLoopbackCatcher(options: LoopbackOptions = {}): Promi
           else resolve(result);
         };
         if (signal?.aborted) onAbort();
-        else if (pending) finish(judge(pending));
         else if (outcome) settle(outcome);
+        else if (received) finish(judge(received));
       });
       // The caller may still be opening the browser when the redirect fails; the rejection must not
       // count as unhandled meanwhile (Node would end the process). Awaiting `result` still throws.

@@ -34,7 +34,10 @@ export interface RunningServer {
   server: Server;
   url: string;
   port: number;
-  /** Stops accepting, lets in-flight requests finish, then resolves. */
+  /**
+   * Stops accepting, lets in-flight requests finish (for up to `graceMs`), then resolves; rejects
+   * when Node cannot close the server. Calling it again returns the same promise.
+   */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -104,54 +107,104 @@ export function startNodeServer(options: NodeServerOptions): Promise<RunningServ
       const port = (server.address() as AddressInfo).port;
       const url = reachableUrl(options.host, port);
       handler = options.handler({ url, port });
+      let closing: Promise<void> | undefined;
       resolve({
         server,
         url,
         port,
+        // Once: a second call (a signal during shutdown, a test's teardown) waits for the same close.
         close: (graceMs = 10_000) =>
-          new Promise<void>((done) => {
+          (closing ??= new Promise<void>((done, fail) => {
             const force = setTimeout(() => server.closeAllConnections(), graceMs);
             // A keep-alive socket turns idle once its in-flight request is answered; close it then
             // rather than after keepAliveTimeout.
             const sweep = setInterval(() => server.closeIdleConnections(), 50);
             force.unref();
             sweep.unref();
-            server.close(() => {
+            server.close((error) => {
               clearTimeout(force);
               clearInterval(sweep);
-              done();
+              if (error) fail(error);
+              else done();
             });
             server.closeIdleConnections();
-          }),
+          })),
       });
     });
   });
 }
 
-/** SIGTERM/SIGINT: stop accepting, finish in-flight requests, exit 0. A second signal exits at once. */
+/** Why a graceful shutdown did not end well: a second signal, or a failing close or cleanup. */
+export class ShutdownError extends Error {
+  override readonly name = 'ShutdownError';
+  readonly code: 'interrupted' | 'failed';
+
+  constructor(code: 'interrupted' | 'failed', message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+export type StopSignal = 'SIGINT' | 'SIGTERM';
+
+/** `process`, or an EventEmitter in tests: where SIGINT and SIGTERM come from. */
+export interface SignalSource {
+  on(signal: StopSignal, listener: (signal: StopSignal) => void): unknown;
+  off(signal: StopSignal, listener: (signal: StopSignal) => void): unknown;
+}
+
+/**
+ * SIGTERM/SIGINT: stop accepting, finish in-flight requests, run `cleanup`, then resolve, so that the
+ * caller exits 0. It rejects with a ShutdownError when closing or the cleanup fails, and at once on
+ * a second signal; it never leaves the caller waiting on a shutdown that went wrong. The caller
+ * exits: this only reports.
+ */
 export function exitGracefullyOnSignals(
   running: RunningServer,
   logger: PinoLogger,
   cleanup?: () => Promise<void> | void,
-): void {
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      process.exit(1);
+  signals: SignalSource = process,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let stopping = false;
+    const settle = (error?: ShutdownError) => {
+      signals.off('SIGTERM', stop);
+      signals.off('SIGINT', stop);
+      logger.flush();
+      if (error) reject(error);
+      else resolve();
+    };
+    function stop(signal: StopSignal) {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: stopping at once');
+        settle(
+          new ShutdownError('interrupted', `${signal} again: stopped without finishing in-flight requests`),
+        );
+        return;
+      }
+      stopping = true;
+      logger.info({ signal }, 'shutting down: finishing in-flight requests');
+      const stopped = (async () => {
+        try {
+          await running.close();
+        } finally {
+          // Released even when closing failed: the process is about to end either way.
+          await cleanup?.();
+        }
+      })();
+      stopped.then(
+        () => {
+          logger.info({}, 'stopped');
+          settle();
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          const reason = error instanceof Error ? error.message : String(error);
+          settle(new ShutdownError('failed', `could not shut down cleanly: ${reason}`, { cause: error }));
+        },
+      );
     }
-    stopping = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight requests');
-    running
-      .close()
-      .then(async () => {
-        await cleanup?.();
-      })
-      .then(() => {
-        logger.info({}, 'stopped');
-        logger.flush();
-        process.exit(0);
-      });
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+    signals.on('SIGTERM', stop);
+    signals.on('SIGINT', stop);
+  });
 }

@@ -1,0 +1,32 @@
+/**
+ * What a command may touch of the world around it: its output streams, its environment and the
+ * signals that stop it. The runner hands commands an `io` through citty's `context.data`, so a test
+ * can run a command in-process and read what it printed.
+ */
+import type { CommandContext } from 'citty';
+import type { SignalSource } from '../runtimes/node/server.js';
+
+export type { SignalSource, StopSignal } from '../runtimes/node/server.js';
+
+export interface Writer {
+  write(text: string): unknown;
+  /** A terminal: only then may output carry colour. */
+  readonly isTTY?: boolean;
+}
+
+export interface CliIo {
+  stdout: Writer;
+  stderr: Writer;
+  env: Readonly<Record<string, string | undefined>>;
+  signals: SignalSource;
+}
+
+export function processIo(): CliIo {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, signals: process };
+}
+
+/** The runner's io, or the process's when a command is run by citty directly. */
+export function ioOf(context: Pick<CommandContext, 'data'>): CliIo {
+  const data = context.data as Partial<CliIo> | undefined;
+  return data?.stdout && data.stderr && data.env && data.signals ? (data as CliIo) : processIo();
+}
