@@ -4,7 +4,7 @@ import type { AppConfig } from '../server/config/index.js';
 import { isLoopbackRedirectUri } from '../shared/redirect-uri.js';
 
 /** A concrete redirect URI for examples: a port-less loopback entry gets port 8888. */
-export function exampleRedirectUri(app: Pick<AppConfig, 'redirectUris'>): string {
+function exampleRedirectUri(app: Pick<AppConfig, 'redirectUris'>): string {
   const first = app.redirectUris[0] ?? 'http://127.0.0.1/callback';
   if (isLoopbackRedirectUri(first) && !/^http:\/\/(127\.0\.0\.1|\[::1\]):\d+/.test(first)) {
     return first.replace(/^(http:\/\/(?:127\.0\.0\.1|\[::1\]))/, '$1:8888');

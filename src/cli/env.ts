@@ -12,7 +12,7 @@ export class EnvFileError extends Error {
 }
 
 /** Reads `path` (default `.env` in the working directory) when it exists; an explicit path must exist. */
-export function readEnvFile(path: string | undefined): Record<string, string> {
+function readEnvFile(path: string | undefined): Record<string, string> {
   const file = path ?? '.env';
   if (!existsSync(file)) {
     if (path !== undefined) {
@@ -116,7 +116,7 @@ export function sandboxBehaviour(
 }
 
 /** The default name of the multi-app configuration file, looked for in the working directory. */
-export const CONFIG_FILE_NAME = 'token-swap.config.json';
+const CONFIG_FILE_NAME = 'token-swap.config.json';
 
 /**
  * Reads the apps file: `--config`, else TOKEN_SWAP_CONFIG, else token-swap.config.json when present.

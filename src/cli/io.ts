@@ -6,7 +6,7 @@
 import type { CommandContext } from 'citty';
 import type { SignalSource } from '../runtimes/node/server.js';
 
-export type { SignalSource, StopSignal } from '../runtimes/node/server.js';
+export type { StopSignal } from '../runtimes/node/server.js';
 
 export interface Writer {
   write(text: string): unknown;

@@ -8,7 +8,7 @@ import { type ArgsDef, type CommandDef, renderUsage } from 'citty';
 import { usageFailure } from './fail.js';
 import type { Writer } from './io.js';
 
-export const HELP_FLAGS = ['--help', '-h'] as const;
+const HELP_FLAGS = ['--help', '-h'] as const;
 
 /** The arguments before `--`: after it, nothing is an option. */
 export function beforeDashDash(rawArgs: readonly string[]): readonly string[] {
@@ -78,7 +78,7 @@ function distance(a: string, b: string): number {
 }
 
 /** The closest candidate, when it is close enough to be what was meant. */
-export function closest(input: string, candidates: Iterable<string>): string | undefined {
+function closest(input: string, candidates: Iterable<string>): string | undefined {
   let best: { candidate: string; distance: number } | undefined;
   for (const candidate of candidates) {
     const d = distance(input.toLowerCase(), candidate.toLowerCase());

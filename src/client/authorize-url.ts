@@ -1,4 +1,4 @@
-/** The URL that sends the user to Spotify's consent page (wire-facts §2). */
+/** The URL that sends the user to Spotify's consent page (docs/spotify-accounts.md §3). */
 import { createPkce, createState } from './pkce.js';
 
 export const SPOTIFY_ACCOUNTS_URL = 'https://accounts.spotify.com';

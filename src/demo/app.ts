@@ -7,7 +7,7 @@ import { contentSecurityPolicy, type PageInput, renderPage } from './page.js';
 
 export const DEMO_PATH = '/demo';
 
-export const DEFAULT_DEMO_SCOPES: readonly string[] = Object.freeze(['user-read-email', 'user-read-private']);
+const DEFAULT_DEMO_SCOPES: readonly string[] = Object.freeze(['user-read-email', 'user-read-private']);
 
 export interface DemoOptions {
   /** Base URL of the swap service, e.g. `http://127.0.0.1:3000` (POST /swap, POST /refresh). */

@@ -1,5 +1,5 @@
 /**
- * GET and POST /authorize (wire-facts §2). Problems that make the redirect URI untrustworthy are shown
+ * GET and POST /authorize (docs/spotify-accounts.md §3). Problems that make the redirect URI untrustworthy are shown
  * as a page; everything found after the redirect URI is validated goes back to the app as `?error=`.
  */
 import { checkRedirectUri, findRedirectUri } from '../shared/redirect-uri.js';
@@ -24,7 +24,7 @@ const AUTHORIZE_PARAMS = [
 /** base64url(SHA-256) without padding is always exactly 43 characters. */
 const CODE_CHALLENGE_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
-export interface AuthorizeRequest {
+interface AuthorizeRequest {
   client: SandboxClient;
   redirectUri: string;
   scopes: string[];
@@ -33,7 +33,7 @@ export interface AuthorizeRequest {
   fields: Array<[string, string]>;
 }
 
-export type AuthorizeCheck =
+type AuthorizeCheck =
   | { kind: 'ok'; request: AuthorizeRequest }
   | { kind: 'page'; message: string }
   | { kind: 'redirect'; location: string };
@@ -85,7 +85,7 @@ function redirectProblem(params: URLSearchParams): { error: string; description?
 }
 
 /** Validates /authorize parameters the way Spotify does; pure apart from reading the registry. */
-export function checkAuthorize(params: URLSearchParams, clients: ClientRegistry): AuthorizeCheck {
+function checkAuthorize(params: URLSearchParams, clients: ClientRegistry): AuthorizeCheck {
   const target = pageProblem(params, clients);
   if ('message' in target) return { kind: 'page', message: target.message };
   const { client, redirectUri, scopes } = target;

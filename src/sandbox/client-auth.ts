@@ -2,13 +2,13 @@
 import { fromUtf8, timingSafeEqual } from '../shared/encoding.js';
 import type { ClientRegistry, SandboxClient } from './clients.js';
 
-export type BasicCredentials =
+type BasicCredentials =
   | { kind: 'none' }
   | { kind: 'malformed' }
   | { kind: 'basic'; clientId: string; clientSecret: string };
 
 /** Parses `Authorization: Basic base64(client_id:client_secret)`; any other Authorization header is malformed. */
-export function parseBasicAuth(header: string | null): BasicCredentials {
+function parseBasicAuth(header: string | null): BasicCredentials {
   if (header === null) {
     return { kind: 'none' };
   }

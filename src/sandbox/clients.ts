@@ -3,7 +3,7 @@
 export interface SandboxClient {
   clientId: string;
   clientSecret: string;
-  /** Exact strings; a loopback URI without a port accepts any port (wire-facts §2). */
+  /** Exact strings; a loopback URI without a port accepts any port (docs/spotify-accounts.md §4). */
   redirectUris: readonly string[];
   /** Shown on the consent page; defaults to the client id. */
   name?: string;

@@ -19,9 +19,9 @@ export interface ControlDeps {
 }
 
 /** Per call, so one request cannot hold the event loop for long or build a response of hundreds of MB. */
-export const MAX_MINT = 500_000;
+const MAX_MINT = 500_000;
 
-export interface MintRequest {
+interface MintRequest {
   client: SandboxClient;
   codes: number;
   refreshTokens: number;
@@ -47,7 +47,7 @@ function count(value: unknown, name: string): number | string {
  * Checks a mint request as /authorize would check the same consent: a registered client, a redirect
  * URI registered for it and valid under Spotify's rules, known scopes. Returns the problem as a sentence.
  */
-export function parseMintRequest(body: unknown, clients: ClientRegistry): MintRequest | string {
+function parseMintRequest(body: unknown, clients: ClientRegistry): MintRequest | string {
   if (!isRecord(body)) {
     return 'body must be a JSON object';
   }
@@ -102,10 +102,7 @@ function mintRedirectUri(
  * several times more per grant. Each grant gets its own consent (a user of its own), as from many
  * users authorizing once each. Codes carry no PKCE challenge, so Basic auth alone exchanges them.
  */
-export function mint(
-  request: MintRequest,
-  store: SandboxStore,
-): { codes: string[]; refreshTokens: string[] } {
+function mint(request: MintRequest, store: SandboxStore): { codes: string[]; refreshTokens: string[] } {
   const { client, scopes, redirectUri } = request;
   const codes: string[] = [];
   // parseMintRequest asks for a redirect URI whenever codes are wanted.

@@ -1,5 +1,5 @@
 /**
- * Fault injection for the token endpoint: the failures a swap service meets in production (wire-facts §1:
+ * Fault injection for the token endpoint: the failures a swap service meets in production (docs/spotify-accounts.md §1:
  * 5xx with plain-text bodies, 429, lost connections), on demand and in order.
  */
 
@@ -44,7 +44,7 @@ export const UPSTREAM_RESET_BODY =
   'upstream connect error or disconnect/reset before headers. reset reason: connection termination';
 
 /** A 200 that promises JSON and breaks off mid-object, as a truncated upstream answer would. */
-export const GARBAGE_BODY = '{"access_token": "BQ';
+const GARBAGE_BODY = '{"access_token": "BQ';
 
 export class FaultError extends TypeError {
   override name = 'FaultError';
@@ -144,7 +144,7 @@ const FAULT_READERS: Record<string, (input: FaultInput) => Fault> = {
   garbage: () => ({ kind: 'garbage' }),
 };
 
-export function parseFault(value: unknown): Fault {
+function parseFault(value: unknown): Fault {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new FaultError('a fault must be a JSON object with a "kind"');
   }

@@ -1,13 +1,13 @@
 /** Small request and response helpers shared by the sandbox's endpoints. */
 
 /** The media type of a Content-Type header, lower-cased, without parameters. */
-export function mediaType(contentType: string | null): string {
+function mediaType(contentType: string | null): string {
   return (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
 /**
  * Reads a form body. Any other media type counts as no parameters at all, which is how Spotify treats
- * a JSON body (wire-facts §1: `grant_type parameter is missing`).
+ * a JSON body (docs/spotify-accounts.md §1: `grant_type parameter is missing`).
  */
 export async function readForm(request: Request): Promise<URLSearchParams> {
   if (mediaType(request.headers.get('content-type')) !== 'application/x-www-form-urlencoded') {
@@ -16,7 +16,7 @@ export async function readForm(request: Request): Promise<URLSearchParams> {
   return new URLSearchParams(await request.text());
 }
 
-/** JSON with the bare `application/json` media type: some clients compare it exactly (wire-facts §3). */
+/** JSON with the bare `application/json` media type: some clients compare it exactly (docs/spotify-accounts.md §5). */
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
     status,

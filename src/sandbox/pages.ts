@@ -24,7 +24,7 @@ const SCOPE_WORDS: Record<string, string> = {
   'user-read-private': 'See your subscription, country and explicit-content settings',
 };
 
-export function describeScope(scope: string): string {
+function describeScope(scope: string): string {
   return SCOPE_WORDS[scope] ?? scope;
 }
 
@@ -52,7 +52,7 @@ function contentSecurityPolicy(extraFormTarget?: string): string {
 }
 
 /** A CSP source matching the redirect URI: its origin, or its scheme where CSP cannot name the host. */
-export function cspSourceFor(redirectUri: string): string | undefined {
+function cspSourceFor(redirectUri: string): string | undefined {
   let url: URL;
   try {
     url = new URL(redirectUri);

@@ -4,14 +4,14 @@
  */
 import { randomBytes, randomToken } from '../shared/encoding.js';
 
-/** RFC 6749 §4.1.2 recommends at most 10 minutes; Spotify's codes are short lived (wire-facts §1). */
-export const CODE_TTL_MS = 10 * 60 * 1000;
+/** RFC 6749 §4.1.2 recommends at most 10 minutes; Spotify's codes are short lived (docs/spotify-accounts.md §1). */
+const CODE_TTL_MS = 10 * 60 * 1000;
 
 /**
  * Refresh tokens die 6 months after the user's original authorization; refreshing does not extend
- * this (wire-facts §1). Calendar months, as the announcement words it.
+ * this (docs/spotify-accounts.md §6). Calendar months, as the announcement words it.
  */
-export function refreshTokenExpiresAt(authorizedAt: number): number {
+function refreshTokenExpiresAt(authorizedAt: number): number {
   const date = new Date(authorizedAt);
   date.setUTCMonth(date.getUTCMonth() + 6);
   return date.getTime();
@@ -25,7 +25,7 @@ const KEEP_REVOKED_REFRESH_MS = 24 * 60 * 60 * 1000;
 const KEEP_EXPIRED_REFRESH_MS = 30 * 24 * 60 * 60 * 1000;
 const PRUNE_EVERY_MS = 60 * 1000;
 
-export interface SandboxUser {
+interface SandboxUser {
   id: string;
   displayName: string;
   email: string;
@@ -99,7 +99,7 @@ export class SandboxStore {
 
   /**
    * Codes are single use: the first call spends the code, whatever the exchange then concludes, so a
-   * blindly retried exchange fails as it does at Spotify (wire-facts §1). Later calls return undefined.
+   * blindly retried exchange fails as it does at Spotify (docs/spotify-accounts.md §1). Later calls return undefined.
    */
   takeCode(code: string): CodeGrant | undefined {
     const grant = this.#codes.get(code);

@@ -1,4 +1,4 @@
-/** POST /api/token (wire-facts §1): the exact error strings and statuses Spotify has been seen to send. */
+/** POST /api/token (docs/spotify-accounts.md §1-2): the exact error strings and statuses Spotify has been seen to send. */
 import { CODE_VERIFIER_PATTERN, pkceChallenge, timingSafeEqual } from '../shared/encoding.js';
 import { authenticateClient, hasBasicScheme } from './client-auth.js';
 import type { ClientRegistry, SandboxClient } from './clients.js';
@@ -15,7 +15,7 @@ export interface TokenDeps {
   rotateRefreshTokens: boolean;
 }
 
-/** Every Accounts error is a 400, even `invalid_client` (wire-facts §1). */
+/** Every Accounts error is a 400, even `invalid_client` (docs/spotify-accounts.md §2). */
 function tokenError(error: string, description?: string): Response {
   return json(description === undefined ? { error } : { error, error_description: description }, 400);
 }
@@ -167,7 +167,7 @@ function refresh(
     // Spotify documents only `invalid_grant` here; the description is ours (its exact text is not published).
     return tokenError('invalid_grant', 'Refresh token expired');
   }
-  // PKCE refreshes always rotate; confidential ones only when the sandbox is told to (wire-facts §1).
+  // PKCE refreshes always rotate; confidential ones only when the sandbox is told to (docs/spotify-accounts.md §6).
   const rotate = !confidential || deps.rotateRefreshTokens;
   const issued = deps.store.issueTokens(grant.consent, rotate);
   if (rotate) {

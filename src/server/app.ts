@@ -72,7 +72,7 @@ interface ServedApp {
   corsOrigins: ReadonlySet<string>;
 }
 
-export interface Variables extends RequestContextVariables {
+interface Variables extends RequestContextVariables {
   served: ServedApp;
 }
 

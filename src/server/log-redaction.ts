@@ -29,7 +29,7 @@ export const CENSORED = '[redacted]';
 /** Deep enough for `req.headers.authorization` and whatever a future call site nests. */
 const MAX_DEPTH = 4;
 
-export function isSecretKey(key: string): boolean {
+function isSecretKey(key: string): boolean {
   return SECRET_KEYS.has(key.toLowerCase());
 }
 

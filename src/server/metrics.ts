@@ -7,7 +7,7 @@ import type { BreakerState } from './upstream/breaker.js';
 import type { UpstreamResult } from './upstream/token-request.js';
 
 /** How a call to Spotify ended: `ok`, `oauth_error`, `rate_limited`, `server_error`, `timeout`, ... */
-export type UpstreamOutcome = UpstreamResult['kind'];
+type UpstreamOutcome = UpstreamResult['kind'];
 
 export interface Metrics {
   request(route: string, method: string, status: number, seconds: number): void;

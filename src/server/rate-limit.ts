@@ -5,7 +5,7 @@
  * of every user of the app (docs/spotify-accounts.md §1).
  */
 
-export interface RateLimitHit {
+interface RateLimitHit {
   /** Hits in the current window, this one included. */
   count: number;
   /** Milliseconds until the window resets. */

@@ -9,7 +9,7 @@
  * - Matching is otherwise exact: case, trailing slash and all.
  */
 
-export type RedirectUriProblem = 'invalid' | 'insecure' | 'localhost';
+type RedirectUriProblem = 'invalid' | 'insecure' | 'localhost';
 
 export interface RedirectUriVerdict {
   ok: boolean;

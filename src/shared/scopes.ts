@@ -1,4 +1,4 @@
-/** The scopes Spotify grants to third-party apps (wire-facts §2). Anything else is an `Illegal scope`. */
+/** The scopes Spotify grants to third-party apps (docs/spotify-accounts.md §3). Anything else is an `Illegal scope`. */
 export const SPOTIFY_SCOPES: ReadonlySet<string> = new Set([
   'ugc-image-upload',
   'user-read-playback-state',

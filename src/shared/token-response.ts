@@ -51,7 +51,7 @@ export interface TokenEndpointAnswer {
 /** A year: no token endpoint hands out an access token for longer, and it keeps every expiry a valid Date. */
 export const MAX_EXPIRES_IN_SECONDS = 366 * 86_400;
 /** Spotify's tokens are a few hundred characters; this is room for any sane token, sealed or not. */
-export const MAX_TOKEN_LENGTH = 4096;
+const MAX_TOKEN_LENGTH = 4096;
 const DEFAULT_RETRY_AFTER_SECONDS = 5;
 const MAX_RETRY_AFTER_SECONDS = 86_400;
 const MAX_DESCRIPTION_LENGTH = 1024;

@@ -3,9 +3,9 @@
  * here by changing the host only: same paths, same fields, same answers, replayed byte for byte.
  *
  * Sourced:
- * - wire-facts §3: they post form `code` to `/api/token` and form `refresh_token` to
+ * - docs/spotify-accounts.md §5: they post form `code` to `/api/token` and form `refresh_token` to
  *   `/api/refresh_token`, and need the same JSON back.
- * - wire-facts §4 and §5.1: the Ruby service sealed with 3DES into Base64 holding `+ / =` and newlines,
+ * - docs/migrating-from-the-ruby-service.md: the Ruby service sealed with 3DES into Base64 holding `+ / =` and newlines,
  *   so its users' top support question was a token pasted into a form body without URL encoding;
  *   docs/migrating-from-the-ruby-service.md promises such tokens keep working.
  * - Spotify's own Ruby example (spotify/ios-sdk DemoProjects/spotify_token_swap.rb) reads `params[:code]`

@@ -1,7 +1,7 @@
 /**
  * One HTTP conformance suite for every runtime entry point (Node, Workers, Deno, Bun): the same
  * requests over a real socket, the same answers expected, byte for byte where clients care
- * (README "HTTP API", wire-facts §3). Each runtime's test file starts its own sandbox with
+ * (README "HTTP API", docs/spotify-accounts.md §5). Each runtime's test file starts its own sandbox with
  * `startConformanceSandbox`, starts the runtime with `conformanceEnv`, and registers this suite.
  */
 import { describe, expect, it } from 'vitest';
@@ -20,7 +20,7 @@ import {
 } from '../helpers/stack.js';
 
 export const ALLOWED_ORIGIN = 'https://app.example.com';
-export const UPSTREAM_TIMEOUT_MS = 1_000;
+const UPSTREAM_TIMEOUT_MS = 1_000;
 
 /** Fields are read when each test runs, so a `beforeAll` may fill in the URLs. */
 export interface ConformanceTarget {

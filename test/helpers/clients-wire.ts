@@ -6,7 +6,7 @@
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
-export type HeaderLines = readonly (readonly [string, string])[];
+type HeaderLines = readonly (readonly [string, string])[];
 
 export interface RawRequest {
   method: string;
@@ -224,7 +224,7 @@ export function send(baseUrl: string, request: RawRequest): Promise<RawResponse>
 }
 
 /** Splits what a client wrote on one connection into its requests. */
-export function parseRequests(data: Buffer): RawRequest[] {
+function parseRequests(data: Buffer): RawRequest[] {
   const requests: RawRequest[] = [];
   let rest = data;
   for (;;) {

@@ -11,7 +11,7 @@ import { REDIRECT_URI } from './stack.js';
 
 export const BODY_LIMIT = MAX_BODY_BYTES;
 export const TOKEN_PATHS = ['/swap', '/api/token', '/refresh', '/api/refresh_token'] as const;
-export const KNOWN_PATHS = ['/', '/healthz', '/readyz', '/metrics', ...TOKEN_PATHS] as const;
+const KNOWN_PATHS = ['/', '/healthz', '/readyz', '/metrics', ...TOKEN_PATHS] as const;
 export const FORM = 'application/x-www-form-urlencoded';
 export const JSON_TYPE = 'application/json';
 /** The one browser origin the fuzzed service allows (CORS_ORIGINS). */
@@ -24,7 +24,7 @@ export const CANARY = 'fuzzCanary7q';
 const SECRET_FIELDS = ['code', 'refresh_token', 'code_verifier'] as const;
 
 /** The methods every path is tried with. */
-export const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'] as const;
+const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'] as const;
 
 export type Body =
   | { kind: 'text'; text: string }
@@ -89,7 +89,7 @@ const VERIFIER_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 const verifierChar = fc.constantFrom(...VERIFIER_ALPHABET);
 const idChar = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-');
 
-export const oddAscii = (maxLength: number) => fc.string({ unit: headerChar, maxLength });
+const oddAscii = (maxLength: number) => fc.string({ unit: headerChar, maxLength });
 
 // Field values -------------------------------------------------------------------------------------
 
@@ -172,7 +172,7 @@ const plausibleFields: fc.Arbitrary<[string, string][]> = fc
   .map(([fields, extras]) => [...fields, ...extras.filter(([name]) => name !== 'redirect_uri')]);
 
 /** One name/value pair; the names the service reads come up often, so repeats are common too. */
-export const field: fc.Arbitrary<[string, string]> = fc.oneof(
+const field: fc.Arbitrary<[string, string]> = fc.oneof(
   { weight: 3, arbitrary: fc.tuple(fc.constantFrom(...SECRET_FIELDS), secretValue) },
   fc.tuple(fc.constant('redirect_uri'), anyValue),
   fc.tuple(otherName, anyValue),
@@ -232,7 +232,7 @@ const badUtf8 = fc
   .map((parts): Body => ({ kind: 'bytes', bytes: parts.flat() }));
 
 /** Sizes around the limit, at it exactly, and well over it. */
-export const hugeSize = fc.oneof(
+const hugeSize = fc.oneof(
   fc.integer({ min: BODY_LIMIT - 40, max: BODY_LIMIT + 40 }),
   fc.constantFrom(BODY_LIMIT, BODY_LIMIT + 1),
   fc.integer({ min: BODY_LIMIT + 1, max: 5 * BODY_LIMIT }),
@@ -456,14 +456,14 @@ export const jsonContentType: fc.Arbitrary<string> = fc.oneof(
   plusJson,
 );
 
-export const requestId = fc.oneof(
+const requestId = fc.oneof(
   fc.string({ unit: idChar, minLength: 1, maxLength: 128 }),
   fc.string({ unit: idChar, minLength: 129, maxLength: 300 }),
   oddAscii(200),
   fc.constantFrom('', ' ', 'abc def', 'a\tb', '../../etc/passwd', '"><script>', 'a'.repeat(129)),
 );
 
-export const origin = fc.oneof(
+const origin = fc.oneof(
   fc.constant(ALLOWED_ORIGIN),
   fc.constantFrom(
     'https://evil.example',

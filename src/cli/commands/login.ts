@@ -14,7 +14,7 @@ import { CliFailure, EXIT, knownFailure, listenError } from '../fail.js';
 import { type CliIo, ioOf } from '../io.js';
 import { openBrowser } from '../open-browser.js';
 
-export const DEFAULT_LOGIN_SCOPES = ['user-read-email', 'user-read-private'];
+const DEFAULT_LOGIN_SCOPES = ['user-read-email', 'user-read-private'];
 
 /** The Web API is at api.spotify.com for Spotify, and beside the fake Accounts for the sandbox. */
 function defaultApiUrl(accountsUrl: string): string {

@@ -10,7 +10,7 @@ import { ConfigError, readVariables } from '../../server/config/index.js';
 import { configFlags, resolveEnv, sandboxBehaviour, sandboxFlags } from '../env.js';
 import { ioOf } from '../io.js';
 
-export const DEFAULT_SANDBOX_PORT = 3001;
+const DEFAULT_SANDBOX_PORT = 3001;
 
 export default defineCommand({
   meta: { name: 'sandbox', description: 'Run the fake Spotify Accounts service on its own' },

@@ -1,6 +1,6 @@
 /** What `token-swap doctor` reports: one finding per check, with the fix when something is wrong. */
 
-export type Severity = 'ok' | 'warn' | 'fail';
+type Severity = 'ok' | 'warn' | 'fail';
 
 export interface Finding {
   severity: Severity;

@@ -51,7 +51,7 @@ export interface LoopbackCatcher {
 }
 
 export const DEFAULT_LOGIN_TIMEOUT_MS = 5 * 60_000;
-export const DEFAULT_RESULT_TIMEOUT_MS = 30_000;
+const DEFAULT_RESULT_TIMEOUT_MS = 30_000;
 
 /** Constant-time comparison; hashing first makes the lengths equal and hides the expected one. */
 function safeEqual(a: string, b: string): boolean {

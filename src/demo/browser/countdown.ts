@@ -1,6 +1,6 @@
 /** The live `mm:ss` until the access token expires. */
 
-export function mmss(ms: number): string {
+function mmss(ms: number): string {
   const seconds = Math.max(0, Math.floor(ms / 1000));
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${pad(Math.floor(seconds / 60))}:${pad(seconds % 60)}`;

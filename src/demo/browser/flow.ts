@@ -29,7 +29,7 @@ export interface Demo {
 }
 
 /** Runs one user action: the buttons wait for it, and what fails is shown rather than thrown. */
-export async function run(demo: Demo, action: () => Promise<void>): Promise<void> {
+async function run(demo: Demo, action: () => Promise<void>): Promise<void> {
   demo.view.clearError();
   demo.view.setBusy(true);
   try {
@@ -42,7 +42,7 @@ export async function run(demo: Demo, action: () => Promise<void>): Promise<void
   }
 }
 
-export async function login(demo: Demo): Promise<void> {
+async function login(demo: Demo): Promise<void> {
   if (!demo.isSecureContext || !globalThis.crypto?.subtle) {
     throw new DemoError(
       'insecure_context',
@@ -61,7 +61,7 @@ export async function login(demo: Demo): Promise<void> {
   demo.location.assign(request.url);
 }
 
-export async function loadProfile(demo: Demo, accessToken: string): Promise<void> {
+async function loadProfile(demo: Demo, accessToken: string): Promise<void> {
   demo.view.showProfileLoading();
   try {
     const response = await profileRequest(demo.config.accountsUrl, accessToken, demo.fetch);
@@ -78,7 +78,7 @@ function signedIn(demo: Demo, tokens: TokenSet): Promise<void> {
   return loadProfile(demo, tokens.accessToken);
 }
 
-export async function handleCallback(demo: Demo, params: URLSearchParams): Promise<void> {
+async function handleCallback(demo: Demo, params: URLSearchParams): Promise<void> {
   const { config } = demo;
   // A code is single use and must not linger: out of the address bar and history before anything else.
   demo.history.replaceState(null, '', config.homePath);
@@ -113,7 +113,7 @@ export async function handleCallback(demo: Demo, params: URLSearchParams): Promi
   await signedIn(demo, tokenSetFromResponse(answer));
 }
 
-export async function refresh(demo: Demo): Promise<void> {
+async function refresh(demo: Demo): Promise<void> {
   const session = demo.storage.loadSession();
   if (!session?.refreshToken) {
     demo.view.showLoggedOut();
@@ -124,7 +124,7 @@ export async function refresh(demo: Demo): Promise<void> {
   await signedIn(demo, tokenSetFromResponse(answer, Date.now(), session));
 }
 
-export function logout(demo: Demo): void {
+function logout(demo: Demo): void {
   demo.storage.clear();
   demo.view.clearError();
   demo.view.showLoggedOut();

@@ -7,7 +7,7 @@ import type { TokenSet } from '../../client/index.js';
 const PENDING_KEY = 'token-swap-demo:pending';
 const SESSION_KEY = 'token-swap-demo:session';
 
-export interface PendingLogin {
+interface PendingLogin {
   state: string;
   codeVerifier: string;
 }

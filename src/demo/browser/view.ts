@@ -4,7 +4,7 @@ import { createCountdown } from './countdown.js';
 import type { ShownError } from './errors.js';
 import type { Profile } from './profile.js';
 
-export function mask(token: string | undefined): string {
+function mask(token: string | undefined): string {
   if (!token) return '(none)';
   if (token.length < 20) return '…';
   return `${token.slice(0, 6)}…${token.slice(-4)}`;

@@ -1,6 +1,6 @@
 /**
  * Opens refresh tokens sealed by the Ruby spotify-token-swap-service, so its users can move here
- * without logging anybody out (wire-facts §4). That service used the encrypted_strings gem:
+ * without logging anybody out (docs/migrating-from-the-ruby-service.md). That service used the encrypted_strings gem:
  * DES-EDE3-CBC, key and IV from the passphrase by OpenSSL's EVP_BytesToKey (MD5, no salt, 2048
  * iterations: Ruby's `pkcs5_keyivgen` defaults), Base64 with a newline every 60 characters.
  *

@@ -79,7 +79,7 @@ const list = (rule: (items: readonly string[]) => string[]) =>
 
 const optionalText = z.preprocess(blankToUndefined, z.string().trim().optional());
 
-export const ENV_SCHEMA = {
+const ENV_SCHEMA = {
   // Required unless a configuration file declares the apps: checked when the apps are assembled.
   SPOTIFY_CLIENT_ID: optionalText,
   SPOTIFY_CLIENT_SECRET: optionalText,
@@ -147,7 +147,7 @@ export type EnvValues = { [K in keyof Schema]: z.output<Schema[K]> };
  * The environment with blanks dropped, `defaults` under it and the old alias folded in: what the
  * schema reads.
  */
-export function mergeEnv(env: Env, defaults: Partial<Record<EnvVariable, string>> = {}): Env {
+function mergeEnv(env: Env, defaults: Partial<Record<EnvVariable, string>> = {}): Env {
   const merged: Record<string, string | undefined> = { ...defaults };
   for (const [key, value] of Object.entries(env)) {
     if (value !== undefined && value.trim() !== '') merged[key] = value;

@@ -10,23 +10,19 @@ import { ConfigError, type ConfigProblem, envProblem } from './problems.js';
 import { legacySecretProblems } from './rules.js';
 
 export type { ConfigFile } from './apps-file.js';
-export type { Env, EnvVariable } from './env.js';
+export type { Env } from './env.js';
 export { ENV, readVariables } from './env.js';
-export type { AppConfig, LogLevel, RateLimitConfig, ResilienceConfig, ServiceConfig } from './model.js';
+export type { AppConfig, LogLevel, ServiceConfig } from './model.js';
 export {
   APP_NAME,
   DEFAULT_ACCOUNTS_URL,
   DEFAULT_APP,
-  DEFAULT_HOST,
-  DEFAULT_PORT,
-  DEFAULT_RATE_LIMITS,
-  DEFAULT_RESILIENCE,
   DEFAULT_UPSTREAM_TIMEOUT_MS,
   LOG_LEVELS,
 } from './model.js';
 export type { ConfigProblem } from './problems.js';
 export { ConfigError, ENVIRONMENT, formatProblem } from './problems.js';
-export { checkAccountsUrl, MIN_SECRET_LENGTH, secretProblems, splitList } from './rules.js';
+export { checkAccountsUrl, secretProblems, splitList } from './rules.js';
 
 export interface LoadConfigOptions {
   /**

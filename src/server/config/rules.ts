@@ -5,7 +5,7 @@
 import { checkRedirectUri } from '../../shared/redirect-uri.js';
 
 /** Sealing secrets are stretched with HKDF, but must carry enough entropy to begin with. */
-export const MIN_SECRET_LENGTH = 32;
+const MIN_SECRET_LENGTH = 32;
 
 /** Splits a comma-separated list, trimming blanks. */
 export function splitList(value: string | undefined): string[] {

@@ -80,7 +80,7 @@ export async function readParams(request: Request): Promise<RawParams> {
 }
 
 /** Returns the single value of a parameter; a repeated one is `invalid_request`. */
-export function single(params: RawParams, name: string): string | undefined {
+function single(params: RawParams, name: string): string | undefined {
   const values = params.get(name);
   if (!values || values.length === 0) {
     return undefined;

@@ -21,7 +21,7 @@ export interface RequestContextOptions {
 }
 
 /** The label of a request nothing but the catch-all middleware matched. */
-export const UNMATCHED_ROUTE = 'unmatched';
+const UNMATCHED_ROUTE = 'unmatched';
 
 /** The longest path a log line shows: the path only, a query string could carry a misplaced code. */
 const MAX_LOGGED_PATH = 200;

@@ -16,10 +16,8 @@ import { headers, responses } from './responses.js';
 import { schemas } from './schemas.js';
 import { errorResponse, FORM_TYPE, JSON_TYPE, type Json, jsonHeaders, jsonOk, ref } from './shared.js';
 
-export type { Json } from './shared.js';
-
 /** The version of this contract, not of the package: bump it when clients would see a change. */
-export const API_VERSION = '1.0.0';
+const API_VERSION = '1.0.0';
 
 export interface OpenApiOptions {
   /** Names of the apps served under `/apps/{app}`: they become the enum of `{app}`. */

@@ -66,7 +66,7 @@ function authorizationFor(app: AppConfig): string {
   return header;
 }
 
-export function tokenEndpoint(app: Pick<AppConfig, 'accountsUrl'>): string {
+function tokenEndpoint(app: Pick<AppConfig, 'accountsUrl'>): string {
   return `${app.accountsUrl}/api/token`;
 }
 

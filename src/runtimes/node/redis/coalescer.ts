@@ -32,7 +32,7 @@ export interface CoalescerTimings extends LeaseTimings {
   pollMs: number;
 }
 
-export const DEFAULT_COALESCER_TIMINGS: CoalescerTimings = { ...DEFAULT_LEASE_TIMINGS, pollMs: 20 };
+const DEFAULT_COALESCER_TIMINGS: CoalescerTimings = { ...DEFAULT_LEASE_TIMINGS, pollMs: 20 };
 
 export interface RedisCoalescerOptions {
   /** Upper bound of one refresh upstream, queue and retry included: the longest a waiter waits. */
