@@ -1,5 +1,5 @@
 /**
- * How `serve` and `sandbox` stop: exitGracefullyOnSignals (src/runtimes/node/server.ts) on a real
+ * How `serve` and `sandbox` stop: stopGracefullyOnSignals (src/runtimes/node/server.ts) on a real
  * server, with signals delivered by an EventEmitter, and what the CLI prints when stopping fails.
  */
 import { EventEmitter } from 'node:events';
@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { knownFailure } from '../src/cli/fail.js';
 import { createNodeLogger } from '../src/runtimes/node/logger.js';
 import {
-  exitGracefullyOnSignals,
+  stopGracefullyOnSignals,
   type RunningServer,
   ShutdownError,
   startNodeServer,
@@ -32,7 +32,7 @@ describe('graceful shutdown', () => {
     const running = await start();
     const signals = new EventEmitter();
     let cleaned = false;
-    const stopped = exitGracefullyOnSignals(
+    const stopped = stopGracefullyOnSignals(
       running,
       logger,
       () => {
@@ -50,7 +50,7 @@ describe('graceful shutdown', () => {
   it('the graceful-shutdown promise rejects when the cleanup fails, instead of leaving the process hanging', async () => {
     const running = await start();
     const signals = new EventEmitter();
-    const stopped = exitGracefullyOnSignals(
+    const stopped = stopGracefullyOnSignals(
       running,
       logger,
       async () => {
@@ -76,7 +76,7 @@ describe('graceful shutdown', () => {
     const failing: RunningServer = { ...running, close: () => Promise.reject(new Error('close failed')) };
     const signals = new EventEmitter();
     let cleaned = false;
-    const stopped = exitGracefullyOnSignals(
+    const stopped = stopGracefullyOnSignals(
       failing,
       logger,
       () => {

@@ -410,7 +410,7 @@ describe('createNodeUpstream().fetch answers as the global fetch does', () => {
 // 2. Aborting
 
 describe('aborting the signal', () => {
-  // What spotify-caller aborts with, and a reason that is not an Error: fetch rejects with either as is.
+  // What the upstream caller aborts with, and a reason that is not an Error: fetch rejects with either as is.
   const reasons = [
     { kind: 'DOMException TimeoutError', make: (): unknown => new DOMException('x', 'TimeoutError') },
     { kind: 'plain object', make: (): unknown => ({ name: 'TimeoutError', note: 'not an Error' }) },
@@ -503,7 +503,7 @@ describe('network errors', () => {
     const ours = await rejection(newUpstream().fetch(url, requestInit()));
     expect(codeOf(ours)).toBe('ECONNRESET');
     expect(failureResult(ours)).toEqual({ kind: 'network_error', requestSent: true });
-    // Not a timeout either: spotify-caller counts it as a network error.
+    // Not a timeout either: the upstream caller counts it as a network error.
     expect((ours as Error).name).not.toMatch(/^(TimeoutError|AbortError)$/);
     expect(failureResult(await rejection(referenceFetch(url, requestInit())))).toEqual({
       kind: 'network_error',

@@ -23,7 +23,7 @@ declare const Deno: {
  * Deno's fetch sends a request a second time by itself when the connection drops before the answer
  * (denoland/deno#35610), so a code exchange that Spotify may already have spent would go out twice.
  * It never replays a streamed body: sent as a stream, each call leaves once and retries stay with
- * the service's own policy (src/server/spotify-caller.ts), as on Node.
+ * the service's own policy (src/server/upstream/policy.ts), as on Node.
  */
 const fetchOnce: typeof fetch = (input, init) => {
   const request = new Request(input, init);

@@ -4,7 +4,6 @@
  * with it (a 500 that names the variable, never its value) instead of crashing the runtime.
  */
 import type { Hono } from 'hono';
-import { jsonResponse } from '../server/answer.js';
 import { type AppOptions, createApp } from '../server/app.js';
 import {
   ConfigError,
@@ -13,6 +12,7 @@ import {
   loadConfig,
   type ServiceConfig,
 } from '../server/config/index.js';
+import { errorResponse, OAuthError } from '../server/errors.js';
 import { createConsoleLogger } from './console-logger.js';
 
 /** Only string values are configuration; platform bindings (KV, rate limiters) are other objects. */
@@ -55,8 +55,11 @@ export function buildApp(variables: Env, extra: (config: ServiceConfig) => AppOp
 /** The answer while the configuration is invalid: which settings to fix, never a value. */
 export function misconfigured(error: ConfigError): Response {
   const where = error.problems.map((p) => (p.source === ENVIRONMENT ? p.variable : p.source));
-  return jsonResponse(500, {
-    error: 'server_error',
-    error_description: `The token swap service is misconfigured: ${[...new Set(where)].join(', ')}`,
-  });
+  return errorResponse(
+    new OAuthError(
+      500,
+      'server_error',
+      `The token swap service is misconfigured: ${[...new Set(where)].join(', ')}`,
+    ),
+  );
 }

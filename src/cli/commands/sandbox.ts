@@ -1,5 +1,5 @@
 import { defineCommand } from 'citty';
-import { createNodeLogger, exitGracefullyOnSignals, startNodeServer } from '../../runtimes/node/index.js';
+import { createNodeLogger, startNodeServer, stopGracefullyOnSignals } from '../../runtimes/node/index.js';
 import {
   createSandbox,
   SANDBOX_CLIENT_ID,
@@ -54,6 +54,6 @@ Point a swap service at it with SPOTIFY_ACCOUNTS_URL=${running.url}
 
 `);
     // Resolves once stopped by a signal: the runner then exits 0.
-    await exitGracefullyOnSignals(running, logger, undefined, io.signals);
+    await stopGracefullyOnSignals(running, logger, undefined, io.signals);
   },
 });

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { serve } from '@hono/node-server';
 import type { Logger as PinoLogger } from 'pino';
+import { invalidRequest } from '../../server/errors.js';
 
 type FetchHandler = (request: Request, env: unknown) => Response | Promise<Response>;
 
@@ -79,7 +80,7 @@ function answerClientErrorsAsJson(server: Server): void {
       return;
     }
     const [status, reason, description] = clientErrorAnswer(error.code);
-    const body = JSON.stringify({ error: 'invalid_request', error_description: description });
+    const body = JSON.stringify(invalidRequest(description).toJSON());
     socket.end(
       `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
@@ -159,7 +160,7 @@ export interface SignalSource {
  * a second signal; it never leaves the caller waiting on a shutdown that went wrong. The caller
  * exits: this only reports.
  */
-export function exitGracefullyOnSignals(
+export function stopGracefullyOnSignals(
   running: RunningServer,
   logger: PinoLogger,
   cleanup?: () => Promise<void> | void,

@@ -6,7 +6,7 @@
  * (docs/benchmarks.md). It behaves as `fetch` does where the service can tell: it resolves when the
  * headers arrive, rejects with the signal's reason when the signal aborts (before or during the
  * body), never follows a redirect, and fails with the same `code`s (ECONNREFUSED, ECONNRESET, ...),
- * so the retry rules in spotify-caller.ts read both alike.
+ * so the retry rules in src/server/upstream/policy.ts read both alike.
  */
 import {
   type ClientRequest,
