@@ -5,7 +5,6 @@ import { abortKind } from '../../shared/abort.js';
 import { parseTokenResponse, type TokenOutcome } from '../../shared/token-response.js';
 import { type Finding, fail, ok, warn } from './findings.js';
 
-const TIMEOUT_MS = 10_000;
 /** Past this, TLS, token expiry and logs disagree with Spotify. */
 const MAX_CLOCK_SKEW_SECONDS = 30;
 
@@ -77,7 +76,8 @@ export async function probeAccounts(app: AppConfig, now: () => number = Date.now
         code: 'token-swap-doctor-probe-not-a-real-code',
         redirect_uri: app.redirectUris[0] ?? '',
       },
-      { fetch, signal: AbortSignal.timeout(TIMEOUT_MS) },
+      // The service's own timeout for this app: what it would wait, the doctor waits.
+      { fetch, signal: AbortSignal.timeout(app.upstreamTimeoutMs) },
     );
     text = await response.text();
   } catch (error) {
@@ -85,7 +85,7 @@ export async function probeAccounts(app: AppConfig, now: () => number = Date.now
       fail(
         subject,
         abortKind(error) === 'timeout'
-          ? `no answer within ${TIMEOUT_MS / 1000} s`
+          ? `no answer within ${app.upstreamTimeoutMs / 1000} s (UPSTREAM_TIMEOUT_MS)`
           : 'unreachable (connection failed)',
         'Check DNS, the firewall and any outbound proxy: the service must reach this host over HTTPS',
       ),

@@ -2,6 +2,9 @@
 import { ALLOW, CORS, GRANTS, MAX_BODY_BYTES, REQUEST_ID_PATTERN } from '../contract.js';
 import { errorResponse, type Json, jsonHeaders, jsonOk, ref, tokenHeaders } from './shared.js';
 
+/** The rate-limit policies are named after the grants. */
+const POLICIES = Object.keys(GRANTS).join('|');
+
 export const responses: Record<string, Json> = {
   SwapTokens: jsonOk(GRANTS.swap.ok, ref('schemas', 'TokenResponse'), tokenHeaders),
   RefreshTokens: jsonOk(GRANTS.refresh.ok, ref('schemas', 'TokenResponse'), tokenHeaders),
@@ -122,12 +125,12 @@ export const headers: Record<string, Json> = {
   RateLimitPolicy: {
     description:
       'The budget of this endpoint per client address and window: `swap;q=30;w=60`. Sent while the rate limit of the endpoint is on.',
-    schema: { type: 'string', pattern: '^(swap|refresh);q=\\d+;w=\\d+$' },
+    schema: { type: 'string', pattern: `^(${POLICIES});q=\\d+;w=\\d+$` },
   },
   RateLimit: {
     description:
       'What is left of the budget: `swap;r=29;t=60` (requests left, seconds until the window resets). Sent while the rate limit of the endpoint is on.',
-    schema: { type: 'string', pattern: '^(swap|refresh);r=\\d+;t=\\d+$' },
+    schema: { type: 'string', pattern: `^(${POLICIES});r=\\d+;t=\\d+$` },
   },
   Allow: {
     required: true,
