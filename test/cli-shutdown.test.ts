@@ -7,10 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { knownFailure } from '../src/cli/fail.js';
 import { createNodeLogger } from '../src/runtimes/node/logger.js';
 import {
-  stopGracefullyOnSignals,
   type RunningServer,
   ShutdownError,
   startNodeServer,
+  stopGracefullyOnSignals,
 } from '../src/runtimes/node/server.js';
 
 const logger = createNodeLogger('silent');

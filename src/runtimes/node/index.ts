@@ -6,6 +6,6 @@ export { createPromMetrics } from './metrics.js';
 export type { CoalescerTimings, RedisOptions, RedisSharedState } from './redis/index.js';
 export { createRedisSharedState } from './redis/index.js';
 export type { NodeServerOptions, RunningServer } from './server.js';
-export { stopGracefullyOnSignals, startNodeServer, VERSION } from './server.js';
+export { startNodeServer, stopGracefullyOnSignals, VERSION } from './server.js';
 export type { NodeService, NodeServiceOptions } from './service.js';
 export { createNodeService } from './service.js';
