@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeIp, resolveClientIp } from '../src/server/client-ip.js';
+import { parseClientAddress, resolveClientIp } from '../src/server/client-ip.js';
 import { createMemoryRateLimitStore } from '../src/server/rate-limit.js';
 import { metric } from './helpers/metrics.js';
 import { tokenCalls } from './helpers/sandbox-control.js';
@@ -64,6 +64,16 @@ describe('rate limiting per client address', () => {
     expect((await swap(proxied, { 'X-Forwarded-For': '198.51.100.2' })).status).toBe(400);
   });
 
+  it('gives IPv4:port entries of X-Forwarded-For one budget, whatever the port (rate-limit bypass)', async () => {
+    const proxied = await start({ RATE_LIMIT_SWAP_PER_MINUTE: '1', TRUST_PROXY: '1' });
+    expect((await swap(proxied, { 'X-Forwarded-For': '203.0.113.7:40001' })).status).toBe(400);
+    for (const port of [40002, 40003, 51234]) {
+      expect((await swap(proxied, { 'X-Forwarded-For': `203.0.113.7:${port}` })).status).toBe(429);
+    }
+    expect((await swap(proxied, { 'X-Forwarded-For': '[2001:db8::1]:5000' })).status).toBe(400);
+    expect((await swap(proxied, { 'X-Forwarded-For': '[2001:db8::2]:5001' })).status).toBe(429);
+  });
+
   it('is off with a budget of 0', async () => {
     const stack = await start({ RATE_LIMIT_SWAP_PER_MINUTE: '0' });
     for (let i = 0; i < 5; i++) {
@@ -85,11 +95,35 @@ describe('client address', () => {
   });
 
   it('unmaps IPv4-mapped IPv6 and groups IPv6 by /64', () => {
-    expect(normalizeIp('::ffff:127.0.0.1')).toBe('127.0.0.1');
-    expect(normalizeIp('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
-    expect(normalizeIp('2001:0db8:0001:0002:bbbb:cccc:dddd:eeee')).toBe('2001:db8:1:2::/64');
-    expect(normalizeIp('[::1]')).toBe('0:0:0:0::/64');
-    expect(normalizeIp('1:2:3:4:5:6:7:8:9::')).toMatch(/\/64$/);
+    expect(parseClientAddress('::ffff:127.0.0.1')).toBe('127.0.0.1');
+    expect(parseClientAddress('::FFFF:7f00:1')).toBe('127.0.0.1');
+    expect(parseClientAddress('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(parseClientAddress('2001:0db8:0001:0002:bbbb:cccc:dddd:eeee')).toBe('2001:db8:1:2::/64');
+    expect(parseClientAddress('[::1]')).toBe('0:0:0:0::/64');
+  });
+
+  it('reads IPv4:port and [IPv6]:port as the address, so a source port gets no budget of its own', () => {
+    expect(parseClientAddress('203.0.113.7:40001')).toBe('203.0.113.7');
+    expect(parseClientAddress('203.0.113.7:40002')).toBe('203.0.113.7');
+    expect(parseClientAddress('[2001:db8:1:2::7]:443')).toBe('2001:db8:1:2::/64');
+    expect(parseClientAddress('[2001:db8:1:2::7]')).toBe('2001:db8:1:2::/64');
+    for (const bad of [
+      '1:2:3:4:5:6:7:8:9::',
+      '203.0.113.7:99999x',
+      '256.1.1.1',
+      'unknown',
+      '',
+      'a.b.c.d:1',
+      '::1::2',
+    ]) {
+      expect(parseClientAddress(bad), bad).toBeUndefined();
+    }
+  });
+
+  it('falls back to the socket address for an entry that is not an address', () => {
+    expect(resolveClientIp('10.0.0.1', 'spoof, garbage', 1)).toBe('10.0.0.1');
+    expect(resolveClientIp('10.0.0.1', '203.0.113.7:40001', 1)).toBe('203.0.113.7');
+    expect(resolveClientIp('::ffff:10.0.0.1', 'x', 1)).toBe('10.0.0.1');
   });
 });
 
