@@ -203,6 +203,35 @@ describe('invalid input is refused without calling Spotify', () => {
     ],
     ['a JSON array body', () => postJson(`${service}/swap`, ['code']), 400, 'invalid_request'],
     [
+      'a code repeated as a duplicate JSON key (JSON as strict as a form)',
+      () =>
+        fetch(`${service}/swap`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: '{"code":"a","code":"b"}',
+        }),
+      400,
+      'invalid_request',
+    ],
+    [
+      'a code that is a JSON object, not a string (never stringified and sent on)',
+      () => postJson(`${service}/swap`, { code: { a: 1 } }),
+      400,
+      'invalid_request',
+    ],
+    [
+      'a code that is a JSON number',
+      () => postJson(`${service}/swap`, { code: 12345 }),
+      400,
+      'invalid_request',
+    ],
+    [
+      'a refresh_token that is a JSON boolean',
+      () => postJson(`${service}/refresh`, { refresh_token: true }),
+      400,
+      'invalid_request',
+    ],
+    [
       'a text/plain body',
       () =>
         fetch(`${service}/swap`, {

@@ -7,8 +7,11 @@ import { CODE_VERIFIER_PATTERN } from '../../shared/encoding.js';
 import { FIELD_LIMITS } from '../contract.js';
 import { invalidRequest, OAuthError } from '../errors.js';
 
-/** Every value given for each parameter name, in order. */
-export type RawParams = Map<string, string[]>;
+/**
+ * Every value given for each parameter name, in order: strings from a form, whatever JSON value a JSON
+ * body had (so that a number or an object is refused, not turned into text and sent on).
+ */
+type RawParams = Map<string, unknown[]>;
 
 const FORM = 'application/x-www-form-urlencoded';
 const JSON_TYPE = 'application/json';
@@ -17,7 +20,7 @@ function mediaType(contentType: string | null): string | undefined {
   return contentType?.split(';', 1)[0]?.trim().toLowerCase() || undefined;
 }
 
-function add(params: RawParams, name: string, value: string) {
+function add(params: RawParams, name: string, value: unknown) {
   const values = params.get(name);
   if (values) {
     values.push(value);
@@ -32,13 +35,38 @@ function formParams(text: string): RawParams {
   return params;
 }
 
-/** A JSON value as parameter text: strings as they are, anything else as its JSON. */
-function jsonParamText(value: unknown): string {
-  return typeof value === 'string'
-    ? value
-    : typeof value === 'object'
-      ? JSON.stringify(value)
-      : String(value);
+/** Skips one JSON string starting at `i` (a quote); returns the index after its closing quote. */
+function skipString(text: string, i: number): number {
+  let at = i + 1;
+  while (text[at] !== '"') at += text[at] === '\\' ? 2 : 1;
+  return at + 1;
+}
+
+/**
+ * The keys of a JSON object as written, duplicates included (JSON.parse keeps only the last of a
+ * repeated key, and the rule is that a parameter must not be repeated). `text` is known to be a valid
+ * JSON object: only strings and nesting need tracking.
+ */
+const NESTING: Readonly<Record<string, number>> = { '{': 1, '[': 1, '}': -1, ']': -1 };
+
+export function keysAsWritten(text: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i] ?? '';
+    if (char === '"') {
+      const end = skipString(text, i);
+      if (expectKey) keys.push(JSON.parse(text.slice(i, end)) as string);
+      expectKey = false;
+      i = end - 1;
+      continue;
+    }
+    depth += NESTING[char] ?? 0;
+    // A key follows the object's `{` or one of its commas, never a comma inside a value.
+    if (depth === 1 && (char === '{' || char === ',')) expectKey = true;
+  }
+  return keys;
 }
 
 function jsonParams(text: string): RawParams {
@@ -51,11 +79,11 @@ function jsonParams(text: string): RawParams {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw invalidRequest('The JSON request body must be an object');
   }
+  const values = body as Record<string, unknown>;
   const params: RawParams = new Map();
-  for (const [name, value] of Object.entries(body)) {
-    if (value === null || value === undefined) continue;
-    // A JSON array is how a naive client repeats a parameter; keep it so that `single` sees it.
-    for (const item of Array.isArray(value) ? value : [value]) add(params, name, jsonParamText(item));
+  for (const name of keysAsWritten(text)) {
+    // null means not given, as an empty form value does.
+    if (values[name] !== null) add(params, name, values[name]);
   }
   return params;
 }
@@ -79,7 +107,7 @@ export async function readParams(request: Request): Promise<RawParams> {
   );
 }
 
-/** Returns the single value of a parameter; a repeated one is `invalid_request`. */
+/** Returns the single value of a parameter; a repeated one, or one that is not a string, is `invalid_request`. */
 function single(params: RawParams, name: string): string | undefined {
   const values = params.get(name);
   if (!values || values.length === 0) {
@@ -88,7 +116,11 @@ function single(params: RawParams, name: string): string | undefined {
   if (values.length > 1) {
     throw invalidRequest(`The ${name} parameter must not be repeated`);
   }
-  return values[0] === '' ? undefined : values[0];
+  const [value] = values;
+  if (typeof value !== 'string') {
+    throw invalidRequest(`The ${name} parameter must be a string`);
+  }
+  return value === '' ? undefined : value;
 }
 
 // Codes and refresh tokens are opaque, but always short runs of visible ASCII.

@@ -6,7 +6,8 @@ import { type Json, ref } from './shared.js';
 export const schemas: Record<string, Json> = {
   SwapParameters: {
     type: 'object',
-    description: 'Each field at most once; an empty value counts as missing; unknown fields are ignored.',
+    description:
+      'Each field at most once (a repeated JSON key counts too) and, in JSON, a string; an empty value or a JSON null counts as missing; unknown fields are ignored.',
     required: ['code'],
     properties: {
       code: {
@@ -32,7 +33,8 @@ export const schemas: Record<string, Json> = {
   },
   RefreshParameters: {
     type: 'object',
-    description: 'Each field at most once; an empty value counts as missing; unknown fields are ignored.',
+    description:
+      'Each field at most once (a repeated JSON key counts too) and, in JSON, a string; an empty value or a JSON null counts as missing; unknown fields are ignored.',
     required: ['refresh_token'],
     properties: {
       refresh_token: {
