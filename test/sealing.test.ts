@@ -122,6 +122,25 @@ describe('the two sealing implementations', () => {
     );
   });
 
+  it('refuse a non-canonical encoding of a valid token: one text per token', async () => {
+    const sealed = await createSealer([SECRET_A], CLIENT).seal(TOKEN);
+    const body = sealed.slice(SEALED_PREFIX.length);
+    // The bits the last character carries beyond the bytes: flipping them decodes to the same bytes.
+    const unused = { 2: 4, 3: 2 }[body.length % 4] ?? 0;
+    expect(unused, 'the token length leaves unused bits').toBeGreaterThan(0);
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(body.at(-1) ?? '');
+    const variants = Array.from({ length: 2 ** unused }, (_, bits) => alphabet[last ^ bits] ?? '')
+      .filter((char) => char !== body.at(-1))
+      .map((char) => `${SEALED_PREFIX}${body.slice(0, -1)}${char}`);
+    expect(variants.length).toBe(2 ** unused - 1);
+    for (const variant of variants) {
+      await expectGenericRefusal(createNodeSealer([SECRET_A], CLIENT).unseal(variant));
+      await expectGenericRefusal(createSealer([SECRET_A], CLIENT).unseal(variant));
+    }
+    expect(await createSealer([SECRET_A], CLIENT).unseal(sealed)).toBe(TOKEN);
+  });
+
   it('refuse the same forgeries alike', async () => {
     const sealed = await createSealer([SECRET_A], CLIENT).seal(TOKEN);
     // Characters Node's lenient base64url decoder would skip over: the format allows none.

@@ -20,7 +20,11 @@ export function base64url(bytes: Uint8Array): string {
   return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-/** Decodes base64url without padding; returns undefined for anything outside the alphabet. */
+/**
+ * Decodes base64url without padding; undefined for anything outside the alphabet, and for a
+ * non-canonical encoding (unused bits set in the last character), so that exactly one text stands for
+ * a given byte string, as jose decodes.
+ */
 export function fromBase64url(text: string): Uint8Array<ArrayBuffer> | undefined {
   if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) {
     return undefined;
@@ -30,7 +34,7 @@ export function fromBase64url(text: string): Uint8Array<ArrayBuffer> | undefined
   for (let i = 0; i < binary.length; i++) {
     bytes[i] = binary.charCodeAt(i);
   }
-  return bytes;
+  return base64url(bytes) === text ? bytes : undefined;
 }
 
 export function randomBytes(length: number): Uint8Array<ArrayBuffer> {
