@@ -93,6 +93,19 @@ describe('loadConfig', () => {
     expect(config.apps[0]?.accountsUrl).toBe('http://127.0.0.1:3001/sandbox');
   });
 
+  it('derives the shutdown grace from the timeouts, so that no request is cut off (README numbers)', () => {
+    expect(loadConfig(base).shutdownGraceMs).toBe(24_250);
+    expect(loadConfig({ ...base, REDIS_URL: 'redis://127.0.0.1:6379' }).shutdownGraceMs).toBe(47_250);
+    // Two attempts of the slowest app, after a queue wait, and the retry pause: more than 10 s.
+    expect(
+      loadConfig({ ...base, UPSTREAM_TIMEOUT_MS: '4000', UPSTREAM_QUEUE_TIMEOUT_MS: '0' }).shutdownGraceMs,
+    ).toBe(10_250);
+    expect(loadConfig({ ...base, SHUTDOWN_GRACE_MS: '5000' }).shutdownGraceMs).toBe(5_000);
+    expect(problems({ ...base, SHUTDOWN_GRACE_MS: 'soon' })).toEqual([
+      'SHUTDOWN_GRACE_MS: must be a whole number',
+    ]);
+  });
+
   it('never echoes the client secret in any message', () => {
     const secret = 'super-secret-client-secret-value';
     const found = problems({ ...base, SPOTIFY_CLIENT_SECRET: secret, PORT: '-1', LOG_LEVEL: secret });

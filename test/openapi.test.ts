@@ -390,15 +390,17 @@ describe('a service whose circuit breaker opens after one failure', () => {
   });
   afterAll(() => stack.close());
 
-  it('502, then 503 with Retry-After without calling Spotify, and /readyz 503', async () => {
+  it('502, then 503 with Retry-After without calling Spotify, and /readyz degraded', async () => {
     await injectFault(stack.accounts.url, { kind: 'status', status: 503 });
     expect((await api.form('/swap', { code: (await authorize(stack.accounts.url)).code })).status).toBe(502);
     const open = await api.form('/refresh', { refresh_token: 'AQunknown' });
     expect(errorOf(open.body)).toBe('temporarily_unavailable');
     expect(Number(open.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect((await api.send('GET', '/readyz')).body).toMatchObject({
-      status: 'not_ready',
-      checks: { upstream: { ok: false } },
+    const ready = await api.send('GET', '/readyz');
+    expect(ready.documentedAs).toBe('GET /readyz 200');
+    expect(ready.body).toMatchObject({
+      status: 'degraded',
+      checks: { upstream: { ok: false, shared: true } },
     });
   });
 });

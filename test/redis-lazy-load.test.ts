@@ -6,8 +6,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { refreshBudgetMs } from '../src/runtimes/node/app-options.js';
-import { loadConfig } from '../src/server/config/index.js';
+import { loadConfig, refreshBudgetMs } from '../src/server/config/index.js';
 import { conformanceEnv } from './conformance/suite.js';
 import { freePort } from './helpers/redis.js';
 

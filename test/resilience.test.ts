@@ -128,7 +128,13 @@ describe('circuit breaker', () => {
     expect(refused.headers.get('retry-after')).toBe('1');
     expect(await refused.json()).toMatchObject({ error: 'temporarily_unavailable' });
     expect(await calls(stack)).toBe(before);
-    expect((await fetch(`${stack.service.url}/readyz`)).status).toBe(503);
+    // Shared by every replica: degraded, not a reason to take this one out (it still answers, with 503s).
+    const degraded = await fetch(`${stack.service.url}/readyz`);
+    expect(degraded.status).toBe(200);
+    expect(await degraded.json()).toEqual({
+      status: 'degraded',
+      checks: { upstream: { ok: false, detail: 'circuit breaker open', shared: true } },
+    });
 
     await halfOpen(stack);
     // Half-open: one probe goes through; it succeeds (an OAuth 4xx is a healthy answer) and closes.
@@ -138,7 +144,7 @@ describe('circuit breaker', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({
       status: 'ready',
-      checks: { upstream: { ok: true, detail: 'circuit breaker closed' } },
+      checks: { upstream: { ok: true, detail: 'circuit breaker closed', shared: true } },
     });
   });
 

@@ -4,6 +4,7 @@ import {
   createNodeLogger,
   createNodeService,
   type NodeService,
+  type RunningServer,
   startNodeServer,
   stopGracefullyOnSignals,
   VERSION,
@@ -97,16 +98,24 @@ export default defineCommand({
     const demoScript = sandboxMode ? readDemoScript() : undefined;
 
     let service: NodeService | undefined;
-    const running = await startNodeServer({
+    let running: RunningServer | undefined;
+    running = await startNodeServer({
       host: config.host,
       port: config.port,
+      graceMs: config.shutdownGraceMs,
+      onProtocolAnswer: (answer) => service?.protocolAnswer(answer),
       handler: ({ url }) => {
         const embedded =
           demoScript === undefined
             ? undefined
             : embeddedSandbox(url, app, sandboxBehaviour(args, env), demoScript);
         const effective: ServiceConfig = embedded ? { ...config, apps: [embedded.app] } : config;
-        service = createNodeService(effective, { logger, version: VERSION, mounts: embedded?.mounts ?? [] });
+        service = createNodeService(effective, {
+          logger,
+          version: VERSION,
+          mounts: embedded?.mounts ?? [],
+          draining: () => running?.draining ?? false,
+        });
         return service.app.fetch;
       },
     });

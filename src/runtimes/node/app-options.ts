@@ -6,7 +6,7 @@
  */
 import type { GetConnInfo } from 'hono/conninfo';
 import type { AppOptions } from '../../server/app.js';
-import type { ServiceConfig } from '../../server/config/index.js';
+import { refreshBudgetMs, type ServiceConfig } from '../../server/config/index.js';
 import type { Logger } from '../../server/logger.js';
 import type { Metrics } from '../../server/metrics.js';
 import type { UpstreamFetch } from '../../server/upstream/token-request.js';
@@ -27,15 +27,6 @@ export interface NodeAppOptions {
   options: AppOptions;
   /** Present when REDIS_URL is set; its owner closes it. */
   shared: RedisSharedState | undefined;
-}
-
-/**
- * The longest one refresh can take upstream, and so the longest a replica waits for another's:
- * a slot in the concurrency queue, two attempts of the slowest app, and the pause between them.
- */
-export function refreshBudgetMs(config: ServiceConfig): number {
-  const upstreamTimeoutMs = Math.max(...config.apps.map((app) => app.upstreamTimeoutMs));
-  return config.resilience.queueTimeoutMs + upstreamTimeoutMs * 2 + 1_000;
 }
 
 export function nodeAppOptions(config: ServiceConfig, input: NodeAppInput): NodeAppOptions {

@@ -1,6 +1,6 @@
 /** The Node.js runtime: server, logger, metrics, Redis shared state, and the assembled service. */
 export type { NodeAppInput, NodeAppOptions } from './app-options.js';
-export { nodeAppOptions, refreshBudgetMs } from './app-options.js';
+export { nodeAppOptions } from './app-options.js';
 export { createNodeLogger } from './logger.js';
 export { createPromMetrics } from './metrics.js';
 export type { CoalescerTimings, RedisOptions, RedisSharedState } from './redis/index.js';

@@ -1,14 +1,23 @@
 /**
- * The Node.js entry point: serves any fetch handler with @hono/node-server, sets the server
- * timeouts Node leaves generous, logs with pino, and shuts down gracefully on SIGTERM/SIGINT.
+ * The Node.js entry point: serves any fetch handler with @hono/node-server's request listener on a
+ * `node:http` server, sets the server timeouts Node leaves generous, answers in JSON what Node and the
+ * adapter would answer before the app (protocol-errors.ts), and drains gracefully (shutdown.ts).
  */
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
-import { serve } from '@hono/node-server';
-import type { Logger as PinoLogger } from 'pino';
-import { invalidRequest } from '../../server/errors.js';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type AddressInfo, Server as NetServer } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import { errorResponse, temporarilyUnavailable } from '../../server/errors.js';
+import {
+  adapterErrorHandler,
+  answerProtocolErrorsAsJson,
+  missingHost,
+  type OnProtocolAnswer,
+} from './protocol-errors.js';
+
+export type { ProtocolAnswer } from './protocol-errors.js';
+export type { SignalSource, StopSignal } from './shutdown.js';
+export { ShutdownError, stopGracefullyOnSignals } from './shutdown.js';
 
 type FetchHandler = (request: Request, env: unknown) => Response | Promise<Response>;
 
@@ -21,6 +30,15 @@ export const VERSION: string = (() => {
   }
 })();
 
+/** When no grace is configured: as long as a request with the default timeouts can take, and a bit. */
+const DEFAULT_GRACE_MS = 30_000;
+/**
+ * How long a draining server keeps idle keep-alive connections open, so that a request a client had
+ * already sent on one gets an answer (with `Connection: close`) instead of a reset. Shorter than the
+ * keep-alive timeout, after which Node would close them anyway.
+ */
+const IDLE_DRAIN_MS = 1_000;
+
 export interface NodeServerOptions {
   host: string;
   port: number;
@@ -29,15 +47,22 @@ export interface NodeServerOptions {
    * (the service calling its embedded sandbox) can have it, even with port 0.
    */
   handler: (address: { url: string; port: number }) => FetchHandler;
+  /** How long a shutdown lets in-flight requests finish (the service's SHUTDOWN_GRACE_MS). */
+  graceMs?: number;
+  /** Told of every answer given before the app ran, so that it is logged and counted. */
+  onProtocolAnswer?: OnProtocolAnswer;
 }
 
 export interface RunningServer {
   server: Server;
   url: string;
   port: number;
+  /** True once close() began: answers say `Connection: close`, and readiness says not ready. */
+  readonly draining: boolean;
   /**
-   * Stops accepting, lets in-flight requests finish (for up to `graceMs`), then resolves; rejects
-   * when Node cannot close the server. Calling it again returns the same promise.
+   * Stops accepting connections, answers what still comes on open ones with `Connection: close`, lets
+   * in-flight requests finish (for up to `graceMs`), then resolves; rejects when Node cannot close the
+   * server. Calling it again returns the same promise.
    */
   close(graceMs?: number): Promise<void>;
 }
@@ -53,159 +78,79 @@ function reachableUrl(host: string, port: number): string {
   return host.includes(':') ? `http://[${host}]:${port}` : `http://${host}:${port}`;
 }
 
-/** What Node's own answer to a request it cannot parse would be, as the JSON every other error is. */
-function clientErrorAnswer(code: string | undefined): [status: number, reason: string, description: string] {
-  switch (code) {
-    case 'HPE_HEADER_OVERFLOW':
-      return [431, 'Request Header Fields Too Large', 'The request headers exceed 16 KiB'];
-    case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return [408, 'Request Timeout', 'The request did not arrive in time'];
-    default:
-      return [400, 'Bad Request', 'The request is not valid HTTP/1.1'];
-  }
-}
-
-/**
- * Node answers a request it cannot parse (a malformed request line, oversized headers, a request too
- * slow to arrive) before any app runs, in plain text. Answer those as JSON too, so a client's error
- * handling sees `{error, error_description}` whatever went wrong.
- */
-function answerClientErrorsAsJson(server: Server): void {
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    // As Node's default handler: nothing for a peer that reset or half-closed, and nothing written into
-    // an answer already on its way on this connection (`_httpMessage` is the response in flight).
-    const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-    if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
-      socket.destroy();
-      return;
-    }
-    const [status, reason, description] = clientErrorAnswer(error.code);
-    const body = JSON.stringify(invalidRequest(description).toJSON());
-    socket.end(
-      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
-  });
-}
-
 export function startNodeServer(options: NodeServerOptions): Promise<RunningServer> {
   let handler: FetchHandler | undefined;
+  let draining = false;
+  // The answers not yet sent: when draining begins, each is told to end its connection.
+  const answering = new Set<ServerResponse>();
+  const report: OnProtocolAnswer = (answer) => options.onProtocolAnswer?.(answer);
+  const listener = getRequestListener(
+    (request, env) => {
+      const { incoming, outgoing } = env as { incoming: IncomingMessage; outgoing: ServerResponse };
+      const refused = missingHost(incoming, report);
+      if (refused) return refused;
+      if (draining) {
+        outgoing.setHeader('Connection', 'close');
+      } else {
+        answering.add(outgoing);
+        outgoing.once('close', () => answering.delete(outgoing));
+      }
+      return handler ? handler(request, env) : errorResponse(temporarilyUnavailable('Starting; retry', 1));
+    },
+    { hostname: options.host, errorHandler: adapterErrorHandler(report) },
+  );
+  const server = createServer({ requireHostHeader: false }, listener);
+  // Slowloris and idle-socket hygiene: bound every phase of a request.
+  server.headersTimeout = 15_000;
+  server.requestTimeout = 30_000;
+  // No maxRequestsPerSocket: past it Node answers a plain-text 503 to every further request on a
+  // connection whose client ignores `Connection: close`.
+  server.keepAliveTimeout = 5_000;
+  answerProtocolErrorsAsJson(server, report);
+
+  let closing: Promise<void> | undefined;
+  const close = (graceMs = options.graceMs ?? DEFAULT_GRACE_MS) =>
+    (closing ??= new Promise<void>((done, fail) => {
+      draining = true;
+      for (const outgoing of answering) if (!outgoing.headersSent) outgoing.setHeader('Connection', 'close');
+      const force = setTimeout(() => server.closeAllConnections(), graceMs);
+      let sweep: ReturnType<typeof setInterval> | undefined;
+      // After the window, what is idle goes (an answer already on its way when draining began may have
+      // left its connection open).
+      const window = setTimeout(() => {
+        server.closeIdleConnections();
+        sweep = setInterval(() => server.closeIdleConnections(), 100);
+        sweep.unref();
+      }, IDLE_DRAIN_MS);
+      force.unref();
+      window.unref();
+      // net.Server's close, not http.Server's (which closes idle connections at once): stop accepting,
+      // and let the connections end as described above.
+      NetServer.prototype.close.call(server, (error?: Error) => {
+        clearTimeout(force);
+        clearTimeout(window);
+        clearInterval(sweep);
+        if (error) fail(error);
+        else done();
+      });
+    }));
+
   return new Promise((resolve, reject) => {
-    const server = serve({
-      fetch: (request, env) => (handler ? handler(request, env) : new Response('starting', { status: 503 })),
-      hostname: options.host,
-      port: options.port,
-    }) as Server;
-    // Slowloris and idle-socket hygiene: bound every phase of a request.
-    server.headersTimeout = 15_000;
-    server.requestTimeout = 30_000;
-    // No maxRequestsPerSocket: past it Node answers a plain-text 503 to every further request on a
-    // connection whose client ignores `Connection: close`.
-    server.keepAliveTimeout = 5_000;
-    answerClientErrorsAsJson(server);
     server.once('error', reject);
-    server.once('listening', () => {
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
       const port = (server.address() as AddressInfo).port;
       const url = reachableUrl(options.host, port);
       handler = options.handler({ url, port });
-      let closing: Promise<void> | undefined;
       resolve({
         server,
         url,
         port,
-        // Once: a second call (a signal during shutdown, a test's teardown) waits for the same close.
-        close: (graceMs = 10_000) =>
-          (closing ??= new Promise<void>((done, fail) => {
-            const force = setTimeout(() => server.closeAllConnections(), graceMs);
-            // A keep-alive socket turns idle once its in-flight request is answered; close it then
-            // rather than after keepAliveTimeout.
-            const sweep = setInterval(() => server.closeIdleConnections(), 50);
-            force.unref();
-            sweep.unref();
-            server.close((error) => {
-              clearTimeout(force);
-              clearInterval(sweep);
-              if (error) fail(error);
-              else done();
-            });
-            server.closeIdleConnections();
-          })),
+        get draining() {
+          return draining;
+        },
+        close,
       });
     });
-  });
-}
-
-/** Why a graceful shutdown did not end well: a second signal, or a failing close or cleanup. */
-export class ShutdownError extends Error {
-  override readonly name = 'ShutdownError';
-  readonly code: 'interrupted' | 'failed';
-
-  constructor(code: 'interrupted' | 'failed', message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-  }
-}
-
-export type StopSignal = 'SIGINT' | 'SIGTERM';
-
-/** `process`, or an EventEmitter in tests: where SIGINT and SIGTERM come from. */
-export interface SignalSource {
-  on(signal: StopSignal, listener: (signal: StopSignal) => void): unknown;
-  off(signal: StopSignal, listener: (signal: StopSignal) => void): unknown;
-}
-
-/**
- * SIGTERM/SIGINT: stop accepting, finish in-flight requests, run `cleanup`, then resolve, so that the
- * caller exits 0. It rejects with a ShutdownError when closing or the cleanup fails, and at once on
- * a second signal; it never leaves the caller waiting on a shutdown that went wrong. The caller
- * exits: this only reports.
- */
-export function stopGracefullyOnSignals(
-  running: RunningServer,
-  logger: PinoLogger,
-  cleanup?: () => Promise<void> | void,
-  signals: SignalSource = process,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let stopping = false;
-    const settle = (error?: ShutdownError) => {
-      signals.off('SIGTERM', stop);
-      signals.off('SIGINT', stop);
-      logger.flush();
-      if (error) reject(error);
-      else resolve();
-    };
-    function stop(signal: StopSignal) {
-      if (stopping) {
-        logger.warn({ signal }, 'second signal: stopping at once');
-        settle(
-          new ShutdownError('interrupted', `${signal} again: stopped without finishing in-flight requests`),
-        );
-        return;
-      }
-      stopping = true;
-      logger.info({ signal }, 'shutting down: finishing in-flight requests');
-      const stopped = (async () => {
-        try {
-          await running.close();
-        } finally {
-          // Released even when closing failed: the process is about to end either way.
-          await cleanup?.();
-        }
-      })();
-      stopped.then(
-        () => {
-          logger.info({}, 'stopped');
-          settle();
-        },
-        (error: unknown) => {
-          logger.error({ err: error }, 'shutdown failed');
-          const reason = error instanceof Error ? error.message : String(error);
-          settle(new ShutdownError('failed', `could not shut down cleanly: ${reason}`, { cause: error }));
-        },
-      );
-    }
-    signals.on('SIGTERM', stop);
-    signals.on('SIGINT', stop);
   });
 }

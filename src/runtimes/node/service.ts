@@ -8,9 +8,11 @@ import { createApp, type Mount } from '../../server/app.js';
 import type { ServiceConfig } from '../../server/config/index.js';
 import type { Logger } from '../../server/logger.js';
 import type { Metrics } from '../../server/metrics.js';
+import type { ReadinessCheck } from '../../server/readiness.js';
 import type { UpstreamFetch } from '../../server/upstream/token-request.js';
 import { nodeAppOptions } from './app-options.js';
 import { createPromMetrics } from './metrics.js';
+import type { ProtocolAnswer } from './protocol-errors.js';
 import type { RedisSharedState } from './redis/index.js';
 import { createNodeUpstream } from './upstream-client.js';
 
@@ -22,14 +24,21 @@ export interface NodeServiceOptions {
   fetch?: UpstreamFetch;
   /** Default: prom-client with Node's process metrics. */
   metrics?: Metrics;
+  /** Whether the server is shutting down: then /readyz says this replica is not ready. */
+  draining?: () => boolean;
 }
 
 export interface NodeService {
   app: Hono;
   metrics: Metrics;
   shared: RedisSharedState | undefined;
+  /** Logs and counts an answer Node or the adapter gave before the app ran (server.ts). */
+  protocolAnswer(answer: ProtocolAnswer): void;
   close(): Promise<void>;
 }
+
+/** The route label of the answers given before any route could match. */
+const PROTOCOL_ROUTE = 'protocol_error';
 
 export function createNodeService(config: ServiceConfig, options: NodeServiceOptions): NodeService {
   const metrics = options.metrics ?? createPromMetrics();
@@ -40,8 +49,20 @@ export function createNodeService(config: ServiceConfig, options: NodeServiceOpt
     getConnInfo,
     fetch: options.fetch ?? upstream?.fetch,
   });
+  const { draining } = options;
+  const readiness = async (): Promise<Record<string, ReadinessCheck>> => ({
+    ...(draining
+      ? {
+          server: draining()
+            ? { ok: false, detail: 'shutting down', shared: false }
+            : { ok: true, detail: 'serving', shared: false },
+        }
+      : {}),
+    ...(await appOptions.readiness?.()),
+  });
   const app = createApp(config, {
     ...appOptions,
+    readiness: draining || appOptions.readiness ? readiness : undefined,
     version: options.version,
     mounts: options.mounts,
   }) as unknown as Hono;
@@ -49,6 +70,10 @@ export function createNodeService(config: ServiceConfig, options: NodeServiceOpt
     app,
     metrics,
     shared,
+    protocolAnswer({ status, reason }) {
+      metrics.request(PROTOCOL_ROUTE, '-', status, 0);
+      options.logger.info({ status, reason }, 'answered before the app: not a valid request');
+    },
     close: async () => {
       upstream?.close();
       await shared?.close();

@@ -39,6 +39,8 @@ export const ENV = {
   BREAKER_FAILURE_THRESHOLD: 'Consecutive upstream failures that open the circuit breaker',
   BREAKER_COOLDOWN_MS: 'How long the open circuit breaker refuses calls before a probe',
   METRICS_TOKEN: 'Bearer token required by GET /metrics (default: open)',
+  SHUTDOWN_GRACE_MS:
+    'How long a shutdown waits for in-flight requests (default: a little more than the longest possible request)',
 } as const;
 
 export type EnvVariable = keyof typeof ENV;
@@ -47,16 +49,15 @@ export type Env = Readonly<Record<string, string | undefined>>;
 const blankToUndefined = (value: unknown) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 
+const wholeNumber = (min: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a whole number' })
+    .int({ error: 'must be a whole number' })
+    .min(min, { error: `must be at least ${min}` })
+    .max(max, { error: `must be at most ${max}` });
+
 const integer = (fallback: number, min: number, max: number) =>
-  z.preprocess(
-    blankToUndefined,
-    z.coerce
-      .number({ error: 'must be a whole number' })
-      .int({ error: 'must be a whole number' })
-      .min(min, { error: `must be at least ${min}` })
-      .max(max, { error: `must be at most ${max}` })
-      .default(fallback),
-  );
+  z.preprocess(blankToUndefined, wholeNumber(min, max).default(fallback));
 
 /** Turns a rule's sentences into zod issues on the current variable. */
 function report(ctx: z.RefinementCtx, problems: readonly string[]) {
@@ -134,6 +135,8 @@ const ENV_SCHEMA = {
   UPSTREAM_QUEUE_TIMEOUT_MS: integer(DEFAULT_RESILIENCE.queueTimeoutMs, 0, 60_000),
   BREAKER_FAILURE_THRESHOLD: integer(DEFAULT_RESILIENCE.breakerThreshold, 1, 1_000),
   BREAKER_COOLDOWN_MS: integer(DEFAULT_RESILIENCE.breakerCooldownMs, 100, 600_000),
+  // Unset: derived from the timeouts once they are known (config/budgets.ts).
+  SHUTDOWN_GRACE_MS: z.preprocess(blankToUndefined, wholeNumber(0, 600_000).optional()),
   METRICS_TOKEN: z.preprocess(
     blankToUndefined,
     z.string().min(16, { error: 'must be at least 16 characters' }).optional(),

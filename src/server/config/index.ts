@@ -4,12 +4,14 @@
  * configuration is), env.ts (the variables), apps-file.ts (the file), rules.ts (the checks both share).
  */
 import { type ConfigFile, type FileApp, readAppsFile } from './apps-file.js';
+import { defaultShutdownGraceMs } from './budgets.js';
 import { type Env, type EnvValues, type EnvVariable, readEnv } from './env.js';
 import { type AppConfig, DEFAULT_APP, type ServiceConfig } from './model.js';
 import { ConfigError, type ConfigProblem, envProblem } from './problems.js';
 import { legacySecretProblems } from './rules.js';
 
 export type { ConfigFile } from './apps-file.js';
+export { longestRequestMs, refreshBudgetMs } from './budgets.js';
 export type { Env } from './env.js';
 export { ENV, readVariables } from './env.js';
 export type { AppConfig, LogLevel, ServiceConfig } from './model.js';
@@ -116,23 +118,28 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): ServiceCo
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
+  const resilience = Object.freeze({
+    maxConcurrency: vars.UPSTREAM_MAX_CONCURRENCY,
+    queueTimeoutMs: vars.UPSTREAM_QUEUE_TIMEOUT_MS,
+    breakerThreshold: vars.BREAKER_FAILURE_THRESHOLD,
+    breakerCooldownMs: vars.BREAKER_COOLDOWN_MS,
+  });
+  const frozenApps = Object.freeze(apps.map((app) => Object.freeze(app)));
   return Object.freeze({
     host: vars.HOST,
     port: vars.PORT,
     logLevel: vars.LOG_LEVEL,
-    apps: Object.freeze(apps.map((app) => Object.freeze(app))),
+    apps: frozenApps,
     trustProxy: vars.TRUST_PROXY,
     redisUrl: vars.REDIS_URL,
     rateLimit: Object.freeze({
       swapPerMinute: vars.RATE_LIMIT_SWAP_PER_MINUTE,
       refreshPerMinute: vars.RATE_LIMIT_REFRESH_PER_MINUTE,
     }),
-    resilience: Object.freeze({
-      maxConcurrency: vars.UPSTREAM_MAX_CONCURRENCY,
-      queueTimeoutMs: vars.UPSTREAM_QUEUE_TIMEOUT_MS,
-      breakerThreshold: vars.BREAKER_FAILURE_THRESHOLD,
-      breakerCooldownMs: vars.BREAKER_COOLDOWN_MS,
-    }),
+    resilience,
     metricsToken: vars.METRICS_TOKEN,
+    shutdownGraceMs:
+      vars.SHUTDOWN_GRACE_MS ??
+      defaultShutdownGraceMs({ apps: frozenApps, resilience, redisUrl: vars.REDIS_URL }),
   });
 }

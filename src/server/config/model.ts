@@ -66,6 +66,8 @@ export interface ServiceConfig {
   readonly resilience: ResilienceConfig;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
   readonly metricsToken: string | undefined;
+  /** How long a graceful shutdown waits for in-flight requests (SHUTDOWN_GRACE_MS). */
+  readonly shutdownGraceMs: number;
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimitConfig = { swapPerMinute: 30, refreshPerMinute: 120 };

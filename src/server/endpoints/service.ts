@@ -16,7 +16,7 @@ import {
 import { errorResponse, notFound, OAuthError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { OpenApiDocument } from '../openapi/index.js';
-import type { ReadinessCheck } from '../readiness.js';
+import { type ReadinessCheck, readinessOf } from '../readiness.js';
 import type { BreakerState, CircuitBreaker } from '../upstream/breaker.js';
 
 export interface ServiceEndpointsOptions {
@@ -75,11 +75,11 @@ export function serviceEndpoints(options: ServiceEndpointsOptions): Record<Servi
     '/readyz': async () => {
       const state = worst(options.breakers().map((breaker) => breaker.state()));
       const checks: Record<string, ReadinessCheck> = {
-        upstream: { ok: state !== 'open', detail: `circuit breaker ${state}` },
+        upstream: { ok: state !== 'open', detail: `circuit breaker ${state}`, shared: true },
         ...(await options.readiness?.()),
       };
-      const ready = Object.values(checks).every((check) => check.ok);
-      return jsonResponse(ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', checks });
+      const status = readinessOf(checks);
+      return jsonResponse(status === 'not_ready' ? 503 : 200, { status, checks });
     },
     '/metrics': async (c) => {
       if (!metrics.render) return errorResponse(notFound('Metrics are not enabled'));

@@ -157,17 +157,17 @@ export function openApiDocument(options: OpenApiOptions = {}): OpenApiDocument {
       additionalProperties: false,
     }),
   });
-  const readiness = (status: string) => ({
+  const readiness = (...statuses: string[]) => ({
     type: 'object',
     $ref: '#/components/schemas/Readiness',
-    properties: { status: { const: status } },
+    properties: { status: { enum: statuses } },
   });
   paths['/readyz'] = getOperation('readiness', SERVICE_ENDPOINTS['/readyz'], {
-    '200': jsonOk('Every check is ok.', readiness('ready')),
-    '503': jsonOk(
-      'A check failed: the circuit breaker is open, or Redis is unreachable. The service still answers.',
-      readiness('not_ready'),
+    '200': jsonOk(
+      'This replica serves: every check is ok (`ready`), or a shared dependency is failing (`degraded`: the circuit breaker is open, or Redis is unreachable).',
+      readiness('ready', 'degraded'),
     ),
+    '503': jsonOk('This replica should get no traffic: it is shutting down.', readiness('not_ready')),
   });
   paths['/metrics'] = getOperation(
     'metrics',

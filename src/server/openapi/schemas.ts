@@ -110,11 +110,16 @@ export const schemas: Record<string, Json> = {
     type: 'object',
     required: ['status', 'checks'],
     properties: {
-      status: { type: 'string', enum: ['ready', 'not_ready'] },
+      status: {
+        type: 'string',
+        enum: ['ready', 'degraded', 'not_ready'],
+        description:
+          '`ready`: every check is ok. `degraded`: a dependency all replicas share is failing; this replica still serves, and taking it out would not help. `not_ready`: this replica should get no traffic (it is shutting down).',
+      },
       checks: {
         type: 'object',
         description:
-          '`upstream`: the circuit breaker to Spotify Accounts; `redis`: the shared store, with `REDIS_URL`.',
+          '`upstream`: the circuit breaker to Spotify Accounts (shared); `redis`: the shared store, with `REDIS_URL` (shared); `server`: this replica, where the runtime reports it (local).',
         required: ['upstream'],
         properties: { upstream: ref('schemas', 'Check') },
         additionalProperties: ref('schemas', 'Check'),
@@ -124,10 +129,14 @@ export const schemas: Record<string, Json> = {
   },
   Check: {
     type: 'object',
-    required: ['ok', 'detail'],
+    required: ['ok', 'detail', 'shared'],
     properties: {
       ok: { type: 'boolean' },
       detail: { type: 'string', examples: ['circuit breaker closed'] },
+      shared: {
+        type: 'boolean',
+        description: 'Shared by every replica: when it fails, the status is `degraded`, not `not_ready`.',
+      },
     },
     additionalProperties: false,
   },

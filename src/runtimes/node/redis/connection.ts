@@ -81,10 +81,10 @@ export function connectRedis(url: string, { logger, metrics }: ConnectionOptions
       try {
         await client.ping();
         report(true);
-        return { redis: { ok: true, detail: 'reachable' } };
+        return { redis: { ok: true, detail: 'reachable', shared: true } };
       } catch (error) {
         report(false, error);
-        return { redis: { ok: false, detail: `unreachable (${client.status})` } };
+        return { redis: { ok: false, detail: `unreachable (${client.status})`, shared: true } };
       }
     },
     ready(timeoutMs) {
