@@ -4,6 +4,7 @@
  * returns the raw Response, and a pure one that validates it (tested on hand-built Responses).
  */
 import { abortKind } from '../shared/abort.js';
+import { BodyTooLargeError, readTextUpTo } from '../shared/body.js';
 import { parseTokenResponse, type TokenResponse } from '../shared/token-response.js';
 import { SwapServiceError, SwapServiceUnreachableError } from './errors.js';
 
@@ -40,6 +41,12 @@ export interface SwapClient {
 
 export const DEFAULT_SWAP_TIMEOUT_MS = 15_000;
 
+/**
+ * The service's answers are under 4 KiB; a swap service that sends more is broken or hostile, and is
+ * not read further (a 300 MB answer would otherwise be held in memory whole).
+ */
+export const MAX_SWAP_RESPONSE_BYTES = 64 * 1024;
+
 /** Sends one form POST to the swap service. Network failures surface as SwapServiceUnreachableError. */
 export async function swapServiceRequest(
   url: string,
@@ -58,6 +65,9 @@ export async function swapServiceRequest(
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
       body,
+      // Never followed: a redirect would re-send the code, the verifier or the refresh token to
+      // wherever it points, and take tokens from there.
+      redirect: 'manual',
       signal: options.signal,
     });
   } catch (cause) {
@@ -75,9 +85,27 @@ function unreachable(cause: unknown, url: string): SwapServiceUnreachableError {
  * success is refused, never half accepted.
  */
 export async function processSwapResponse(response: Response): Promise<SwapTokenResponse> {
-  const outcome = parseTokenResponse(response, await response.text());
   const fail = (error: string, description: string | undefined, retryAfter?: number) =>
     new SwapServiceError(error, description, response.status, retryAfter, response);
+  // A browser's manual redirect is an opaque answer with status 0; elsewhere, a 3xx with a Location.
+  if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {
+    await response.body?.cancel().catch(() => {});
+    throw fail(
+      'invalid_response',
+      'The swap service answered with a redirect; token requests are never sent on to another address',
+    );
+  }
+  let text: string;
+  try {
+    text = await readTextUpTo(response, MAX_SWAP_RESPONSE_BYTES);
+  } catch (error) {
+    if (!(error instanceof BodyTooLargeError)) throw error;
+    throw fail(
+      'invalid_response',
+      `The swap service answered with a body over ${MAX_SWAP_RESPONSE_BYTES} bytes`,
+    );
+  }
+  const outcome = parseTokenResponse(response, text);
   switch (outcome.kind) {
     case 'ok':
       return outcome.tokens;

@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -7,6 +7,7 @@ import {
   SwapServiceError,
   SwapServiceUnreachableError,
 } from '../../src/client/index.js';
+import { MAX_SWAP_RESPONSE_BYTES } from '../../src/client/swap-client.js';
 import { injectFault } from '../helpers/sandbox-control.js';
 import { authorize, REDIRECT_URI, type Stack, startStack } from '../helpers/stack.js';
 
@@ -140,6 +141,98 @@ describe('processSwapResponse', () => {
       expect(await rejection(processSwapResponse(json(200, body)))).toMatchObject({
         error: 'invalid_response',
       });
+    }
+  });
+});
+
+describe('a hostile or broken swap service', () => {
+  /** A raw node:http server on loopback for the duration of one test. */
+  async function server(handle: (request: IncomingMessage, response: ServerResponse) => void) {
+    const s = createServer(handle);
+    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+    return {
+      url: `http://127.0.0.1:${(s.address() as AddressInfo).port}`,
+      close: async () => {
+        s.closeAllConnections();
+        await new Promise((resolve) => s.close(resolve));
+      },
+    };
+  }
+
+  it('stops reading an endless body at the cap, with a clear error (unbounded response bodies)', async () => {
+    let written = 0;
+    const endless = await server((_request, response) => {
+      response.writeHead(200, { 'Content-Type': 'application/json' });
+      const chunk = Buffer.alloc(256 * 1024, 0x61);
+      const write = () => {
+        // Bounded: 64 MiB at most, should the client never stop reading.
+        while (written < 64 * 2 ** 20 && !response.destroyed) {
+          written += chunk.length;
+          if (!response.write(chunk)) return response.once('drain', write);
+        }
+        response.end();
+      };
+      write();
+    });
+    try {
+      const error = await rejection(createSwapClient({ swapUrl: endless.url }).refresh('AQx'));
+      expect(error).toMatchObject({ name: 'SwapServiceError', error: 'invalid_response' });
+      expect((error as SwapServiceError).errorDescription).toContain(`over ${MAX_SWAP_RESPONSE_BYTES} bytes`);
+      // The client hung up long before the server could send what it meant to.
+      expect(written).toBeLessThan(64 * 2 ** 20);
+    } finally {
+      await endless.close();
+    }
+  });
+
+  it('refuses a declared length over the cap without reading it', async () => {
+    const huge = await server((_request, response) => {
+      response.writeHead(200, {
+        'Content-Type': 'application/json',
+        'Content-Length': String(300 * 2 ** 20),
+      });
+      response.write('{"access_token":"');
+    });
+    try {
+      const error = await rejection(createSwapClient({ swapUrl: huge.url }).swap('AQcode'));
+      expect(error).toMatchObject({ error: 'invalid_response' });
+    } finally {
+      await huge.close();
+    }
+  });
+
+  it('never follows a redirect with the secret in the body, nor takes tokens from its target', async () => {
+    const received: string[] = [];
+    const elsewhere = await server((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        received.push(body);
+        response.writeHead(200, { 'Content-Type': 'application/json' });
+        response.end(
+          JSON.stringify({ access_token: 'stolen', token_type: 'Bearer', expires_in: 3600, scope: '' }),
+        );
+      });
+    });
+    const redirecting = await server((_request, response) => {
+      response.writeHead(307, { Location: `${elsewhere.url}/swap` });
+      response.end();
+    });
+    try {
+      for (const status of ['swap', 'refresh'] as const) {
+        const client = createSwapClient({ swapUrl: redirecting.url });
+        const call =
+          status === 'swap'
+            ? client.swap('AQcode', { codeVerifier: 'v'.repeat(43) })
+            : client.refresh('AQrt');
+        const error = await rejection(call);
+        expect(error).toMatchObject({ name: 'SwapServiceError', error: 'invalid_response', status: 307 });
+        expect((error as SwapServiceError).errorDescription).toContain('redirect');
+      }
+      expect(received).toEqual([]);
+    } finally {
+      await redirecting.close();
+      await elsewhere.close();
     }
   });
 });
