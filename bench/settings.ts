@@ -49,7 +49,9 @@ export function readSettings(): Settings {
     warmupSeconds: integerFromEnv('BENCH_WARMUP', 5, 1, 60),
     connections,
     rounds: integerFromEnv('BENCH_ROUNDS', rounds, 1, durationSeconds),
-    refreshTokens: integerFromEnv('BENCH_REFRESH_TOKENS', 5_000, connections, 200_000),
+    // At most 40 000: the sandbox keeps 100 000 refresh tokens (src/sandbox/store.ts), and both targets'
+    // tokens, and those the service's swaps mint, must fit.
+    refreshTokens: integerFromEnv('BENCH_REFRESH_TOKENS', 5_000, connections, 40_000),
     profile: process.env.BENCH_PROFILE === '1',
     baselineClient: baselineClientFromEnv(),
   };

@@ -118,10 +118,10 @@ describe('POST /__sandbox/mint', () => {
     [
       'a negative count',
       { codes: -1, redirectUri: REDIRECT },
-      'codes must be a whole number from 0 to 500000',
+      'codes must be a whole number from 0 to 50000',
     ],
-    ['a fractional count', { refreshTokens: 1.5 }, 'refreshTokens must be a whole number from 0 to 500000'],
-    ['too many', { codes: 500_001, redirectUri: REDIRECT }, 'codes must be a whole number from 0 to 500000'],
+    ['a fractional count', { refreshTokens: 1.5 }, 'refreshTokens must be a whole number from 0 to 50000'],
+    ['too many', { codes: 50_001, redirectUri: REDIRECT }, 'codes must be a whole number from 0 to 50000'],
     ['a count as a string', { codes: '10', redirectUri: REDIRECT }, 'codes must be a whole number'],
     [
       'an unknown client',

@@ -1,9 +1,12 @@
 /** Assembles the fake Spotify Accounts service (plus /v1/me) into one mountable Hono app. */
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { randomToken } from '../shared/encoding.js';
 import { getAuthorize, postAuthorize } from './authorize.js';
 import { createClientRegistry, type SandboxClient } from './clients.js';
 import { mountControl } from './control.js';
 import { DroppedConnection, FaultQueue } from './faults.js';
+import { json } from './http.js';
 import { emptyStats, type SandboxStats } from './stats.js';
 import { SandboxStore } from './store.js';
 import { postToken } from './token.js';
@@ -20,6 +23,24 @@ export interface SandboxOptions {
   now?: () => number;
   /** Default 3600, Spotify's value. */
   accessTokenTtlSeconds?: number;
+  /** How many codes, refresh tokens and access tokens the sandbox keeps of each; default 100 000. */
+  maxRecordsPerKind?: number;
+  /** Lets a remote client use the control endpoints; default: a fresh random one (see `controlToken`). */
+  controlToken?: string;
+  /**
+   * The peer's address, to let local clients use the control endpoints without the token. Default: the
+   * socket's, where the Node adapter passes it (`env.incoming.socket`); elsewhere only the token works.
+   */
+  peerAddress?: (c: Context) => string | undefined;
+}
+
+/** Spotify's answers and the sandbox's own requests are small: the service's own limit, for the same reason. */
+const MAX_BODY_BYTES = 8 * 1024;
+
+function nodePeerAddress(c: Context): string | undefined {
+  const socket = (c.env as { incoming?: { socket?: { remoteAddress?: unknown } } } | undefined)?.incoming
+    ?.socket;
+  return typeof socket?.remoteAddress === 'string' ? socket.remoteAddress : undefined;
 }
 
 export interface Sandbox {
@@ -30,6 +51,8 @@ export interface Sandbox {
   stats(): SandboxStats;
   /** Clears faults and stats; registered clients, codes and tokens stay. */
   reset(): void;
+  /** What a remote client presents to use /__sandbox (`Authorization: Bearer <token>`); print it at start. */
+  readonly controlToken: string;
 }
 
 export function createSandbox(options: SandboxOptions): Sandbox {
@@ -38,15 +61,16 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     throw new TypeError('sandbox: accessTokenTtlSeconds must be a positive integer');
   }
   const clients = createClientRegistry(options.clients);
-  const store = new SandboxStore(options.now ?? Date.now, ttl);
+  const store = new SandboxStore(options.now ?? Date.now, ttl, options.maxRecordsPerKind);
   const faults = new FaultQueue();
   let stats = emptyStats();
 
   const sandbox: Sandbox = {
     app: new Hono(),
+    controlToken: options.controlToken ?? randomToken(24),
     faults,
     // A copy, so a caller holding a snapshot does not see it change under them.
-    stats: () => structuredClone(stats),
+    stats: () => ({ ...structuredClone(stats), evicted: store.evicted }),
     reset: () => {
       faults.clear();
       stats = emptyStats();
@@ -54,6 +78,20 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   };
 
   const { app } = sandbox;
+  // Before anything reads a body: an answer as the token endpoint gives it, with the connection ended.
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () =>
+        json(
+          { error: 'invalid_request', error_description: `The request body exceeds ${MAX_BODY_BYTES} bytes` },
+          413,
+          {
+            Connection: 'close',
+          },
+        ),
+    }),
+  );
   const authorizeDeps = { clients, store, autoApprove: options.autoApprove ?? false };
   app.get('/authorize', (c) => {
     stats.authorizeRequests += 1;
@@ -76,7 +114,15 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     stats.meRequests += 1;
     return getMe(c.req.raw, store);
   });
-  mountControl(app, { faults, stats: sandbox.stats, reset: sandbox.reset, store, clients });
+  mountControl(app, {
+    faults,
+    stats: sandbox.stats,
+    reset: sandbox.reset,
+    store,
+    clients,
+    controlToken: sandbox.controlToken,
+    peerAddress: options.peerAddress ?? nodePeerAddress,
+  });
 
   app.onError((error, c) => {
     if (error instanceof DroppedConnection) {

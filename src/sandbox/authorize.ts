@@ -148,8 +148,24 @@ export function getAuthorize(request: Request, deps: AuthorizeDeps): Response {
   });
 }
 
+/**
+ * Whether a consent POST comes from the sandbox's own page. A browser says where a form came from
+ * (`Origin`, `Sec-Fetch-Site`): a cross-site page that posts `decision=agree` must get no code, as
+ * Spotify ties consent to its own page. A client that is not a browser (curl, in the README) sends
+ * neither, and is the user themselves.
+ */
+function fromOwnPage(request: Request): boolean {
+  const origin = request.headers.get('origin');
+  const site = request.headers.get('sec-fetch-site');
+  if (site !== null && site !== 'same-origin' && site !== 'none') return false;
+  return origin === null || origin === new URL(request.url).origin;
+}
+
 /** POST /authorize: the consent form. Everything is checked again, since the hidden fields came back from a browser. */
 export async function postAuthorize(request: Request, deps: AuthorizeDeps): Promise<Response> {
+  if (!fromOwnPage(request)) {
+    return refusalPage('Consent must be given on this page: a request from another site was refused', 403);
+  }
   const form = await readForm(request);
   const check = checkAuthorize(form, deps.clients);
   if (check.kind !== 'ok') {

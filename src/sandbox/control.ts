@@ -1,8 +1,13 @@
 /**
  * The sandbox's own control endpoints under /__sandbox. Not part of Spotify's API: they let a test that
  * only has a URL (another process, another runtime) inject faults, read counters and mint grants.
+ *
+ * People do expose sandboxes, so these answer only a client on the same machine (a loopback peer that
+ * came through no proxy) or one that presents the control token the sandbox printed at start
+ * (`Authorization: Bearer <token>`); anyone else gets 403.
  */
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
+import { timingSafeEqual } from '../shared/encoding.js';
 import { checkRedirectUri, findRedirectUri } from '../shared/redirect-uri.js';
 import { SPOTIFY_SCOPES } from '../shared/scopes.js';
 import type { ClientRegistry, SandboxClient } from './clients.js';
@@ -16,10 +21,29 @@ export interface ControlDeps {
   reset(): void;
   store: SandboxStore;
   clients: ClientRegistry;
+  /** Lets a remote client in; compared in constant time. */
+  controlToken: string;
+  /** The peer's address as the runtime sees it, when it can tell. */
+  peerAddress(c: Context): string | undefined;
 }
 
-/** Per call, so one request cannot hold the event loop for long or build a response of hundreds of MB. */
-const MAX_MINT = 500_000;
+/** Per call: half of what the store keeps of each kind, so that a call's own grants are not evicted. */
+const mintLimit = (store: SandboxStore) => Math.floor(store.maxRecordsPerKind / 2);
+/** Grants minted between two yields to the event loop, so that other requests keep being answered. */
+const MINT_BATCH = 1_000;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+
+/** A client on this machine that came through no proxy, or one with the control token. */
+async function mayControl(c: Context, deps: ControlDeps): Promise<boolean> {
+  const proxied = c.req.header('x-forwarded-for') !== undefined || c.req.header('forwarded') !== undefined;
+  const peer = deps.peerAddress(c);
+  if (!proxied && peer !== undefined && LOOPBACK.test(peer)) return true;
+  const presented = /^Bearer (.+)$/.exec(c.req.header('authorization') ?? '')?.[1];
+  return presented !== undefined && (await timingSafeEqual(presented, deps.controlToken));
+}
 
 interface MintRequest {
   client: SandboxClient;
@@ -33,12 +57,12 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function count(value: unknown, name: string): number | string {
+function count(value: unknown, name: string, max: number): number | string {
   if (value === undefined) {
     return 0;
   }
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_MINT) {
-    return `${name} must be a whole number from 0 to ${MAX_MINT}`;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
+    return `${name} must be a whole number from 0 to ${max}`;
   }
   return value;
 }
@@ -47,13 +71,13 @@ function count(value: unknown, name: string): number | string {
  * Checks a mint request as /authorize would check the same consent: a registered client, a redirect
  * URI registered for it and valid under Spotify's rules, known scopes. Returns the problem as a sentence.
  */
-function parseMintRequest(body: unknown, clients: ClientRegistry): MintRequest | string {
+function parseMintRequest(body: unknown, clients: ClientRegistry, max: number): MintRequest | string {
   if (!isRecord(body)) {
     return 'body must be a JSON object';
   }
-  const codes = count(body.codes, 'codes');
+  const codes = count(body.codes, 'codes', max);
   if (typeof codes === 'string') return codes;
-  const refreshTokens = count(body.refreshTokens, 'refreshTokens');
+  const refreshTokens = count(body.refreshTokens, 'refreshTokens', max);
   if (typeof refreshTokens === 'string') return refreshTokens;
   const client = mintClient(body.clientId, clients);
   if (typeof client === 'string') return client;
@@ -101,25 +125,45 @@ function mintRedirectUri(
  * Mints straight into the store, skipping the consent page and the token endpoint, which would cost
  * several times more per grant. Each grant gets its own consent (a user of its own), as from many
  * users authorizing once each. Codes carry no PKCE challenge, so Basic auth alone exchanges them.
+ * It yields every MINT_BATCH grants, so that the sandbox (and a service sharing its process) keeps
+ * answering meanwhile.
  */
-function mint(request: MintRequest, store: SandboxStore): { codes: string[]; refreshTokens: string[] } {
+async function mint(
+  request: MintRequest,
+  store: SandboxStore,
+): Promise<{ codes: string[]; refreshTokens: string[]; evicted: number }> {
   const { client, scopes, redirectUri } = request;
+  const evictedBefore = store.evicted;
   const codes: string[] = [];
   // parseMintRequest asks for a redirect URI whenever codes are wanted.
   for (let i = 0; redirectUri !== undefined && i < request.codes; i++) {
+    if (i > 0 && i % MINT_BATCH === 0) await yieldToEventLoop();
     codes.push(store.issueCode(store.consent(client.clientId, scopes), redirectUri, undefined));
   }
   const refreshTokens: string[] = [];
   for (let i = 0; i < request.refreshTokens; i++) {
+    if (i > 0 && i % MINT_BATCH === 0) await yieldToEventLoop();
     const { refreshToken } = store.issueTokens(store.consent(client.clientId, scopes), true);
     if (refreshToken !== undefined) {
       refreshTokens.push(refreshToken);
     }
   }
-  return { codes, refreshTokens };
+  // Said in the answer: older grants that stopped working to make room for these.
+  return { codes, refreshTokens, evicted: store.evicted - evictedBefore };
 }
 
 export function mountControl(app: Hono, deps: ControlDeps): void {
+  app.use('/__sandbox/*', async (c, next) => {
+    if (await mayControl(c, deps)) return next();
+    return json(
+      {
+        error: 'forbidden',
+        error_description:
+          'The sandbox control endpoints answer clients on this machine, or requests with the control token it printed at start (Authorization: Bearer ...)',
+      },
+      403,
+    );
+  });
   app.post('/__sandbox/faults', async (c) => {
     let body: unknown;
     try {
@@ -159,10 +203,10 @@ export function mountControl(app: Hono, deps: ControlDeps): void {
     } catch {
       return json({ error: 'invalid_mint', error_description: 'body must be a JSON object' }, 400);
     }
-    const request = parseMintRequest(body, deps.clients);
+    const request = parseMintRequest(body, deps.clients, mintLimit(deps.store));
     if (typeof request === 'string') {
       return json({ error: 'invalid_mint', error_description: request }, 400);
     }
-    return json(mint(request, deps.store));
+    return json(await mint(request, deps.store));
   });
 }

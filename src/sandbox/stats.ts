@@ -27,6 +27,8 @@ export interface SandboxStats {
   faulted: number;
   authorizeRequests: number;
   meRequests: number;
+  /** Codes and tokens dropped, oldest first, to keep the store within its bound (store.ts). */
+  evicted: number;
   lastTokenRequest?: TokenRequestSummary;
 }
 
@@ -38,6 +40,7 @@ export function emptyStats(): SandboxStats {
     faulted: 0,
     authorizeRequests: 0,
     meRequests: 0,
+    evicted: 0,
   };
 }
 

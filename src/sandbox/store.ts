@@ -25,6 +25,13 @@ const KEEP_REVOKED_REFRESH_MS = 24 * 60 * 60 * 1000;
 const KEEP_EXPIRED_REFRESH_MS = 30 * 24 * 60 * 60 * 1000;
 const PRUNE_EVERY_MS = 60 * 1000;
 
+/**
+ * At most this many codes, refresh tokens and access tokens each (about 250 MB in all, measured), so
+ * that a sandbox left open to a network cannot be grown until it dies. Past it, the oldest go first:
+ * an evicted code or token then answers as an unknown one.
+ */
+export const MAX_RECORDS_PER_KIND = 100_000;
+
 interface SandboxUser {
   id: string;
   displayName: string;
@@ -72,10 +79,14 @@ export class SandboxStore {
   readonly #refresh = new Map<string, RefreshGrant>();
   readonly #access = new Map<string, AccessGrant>();
   #lastPrune = Number.NEGATIVE_INFINITY;
+  #evicted = 0;
 
-  constructor(now: () => number, accessTtlSeconds: number) {
+  readonly maxRecordsPerKind: number;
+
+  constructor(now: () => number, accessTtlSeconds: number, maxRecordsPerKind = MAX_RECORDS_PER_KIND) {
     this.#now = now;
     this.#accessTtlSeconds = accessTtlSeconds;
+    this.maxRecordsPerKind = maxRecordsPerKind;
   }
 
   consent(clientId: string, scopes: readonly string[]): Consent {
@@ -93,7 +104,13 @@ export class SandboxStore {
     this.#prune();
     // Spotify's codes and refresh tokens start with "AQ"; mimic it so length and shape checks are realistic.
     const code = `AQ${randomToken(96)}`;
-    this.#codes.set(code, { consent, redirectUri, challenge, issuedAt: this.#now(), used: false });
+    this.#remember(this.#codes, code, {
+      consent,
+      redirectUri,
+      challenge,
+      issuedAt: this.#now(),
+      used: false,
+    });
     return code;
   }
 
@@ -118,14 +135,14 @@ export class SandboxStore {
     this.#prune();
     // Spotify's access tokens start with "BQ".
     const accessToken = `BQ${randomToken(120)}`;
-    this.#access.set(accessToken, {
+    this.#remember(this.#access, accessToken, {
       consent,
       expiresAt: this.#now() + this.#accessTtlSeconds * 1000,
     });
     const issued: IssuedTokens = { accessToken, expiresIn: this.#accessTtlSeconds };
     if (withRefreshToken && consent) {
       issued.refreshToken = `AQ${randomToken(96)}`;
-      this.#refresh.set(issued.refreshToken, { consent, revokedAt: undefined });
+      this.#remember(this.#refresh, issued.refreshToken, { consent, revokedAt: undefined });
     }
     return issued;
   }
@@ -148,6 +165,22 @@ export class SandboxStore {
 
   accessTokenExpired(grant: AccessGrant): boolean {
     return this.#now() >= grant.expiresAt;
+  }
+
+  /** How many records were evicted to stay within MAX_RECORDS_PER_KIND, since the start. */
+  get evicted(): number {
+    return this.#evicted;
+  }
+
+  /** Adds a record, evicting the oldest of its kind (Maps iterate in insertion order) when full. */
+  #remember<T>(records: Map<string, T>, key: string, value: T): void {
+    while (records.size >= this.maxRecordsPerKind) {
+      const oldest = records.keys().next();
+      if (oldest.done) break;
+      records.delete(oldest.value);
+      this.#evicted += 1;
+    }
+    records.set(key, value);
   }
 
   #prune(): void {
