@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
-import { ConfigError, type ConfigFile, type Env } from '../server/config/index.js';
+import { ConfigError, type ConfigFile, type Env, parseAppsFileText } from '../server/config/index.js';
 
 export class EnvFileError extends Error {
   override readonly name = 'EnvFileError';
@@ -132,11 +132,5 @@ export function readConfigFile(flag: unknown, env: Env): ConfigFile | undefined 
       ]);
     return undefined;
   }
-  try {
-    return { source: path, content: JSON.parse(readFileSync(path, 'utf8')) };
-  } catch (error) {
-    throw new ConfigError([
-      { source: path, variable: '', message: `not valid JSON (${(error as Error).message})` },
-    ]);
-  }
+  return parseAppsFileText(path, readFileSync(path, 'utf8'));
 }

@@ -3,8 +3,9 @@
  * `/apps/{name}/...`. Secrets in it may be written out or read from a variable (`{ "env": "NAME" }`).
  */
 import { z } from 'zod';
+import { findJsonSyntaxError } from './json-syntax.js';
 import { APP_NAME, type AppConfig, DEFAULT_APP } from './model.js';
-import type { ConfigProblem } from './problems.js';
+import { ConfigError, type ConfigProblem } from './problems.js';
 import {
   checkAccountsUrl,
   corsProblems,
@@ -18,6 +19,24 @@ export interface ConfigFile {
   source: string;
   /** The parsed JSON. */
   content: unknown;
+}
+
+/**
+ * The apps file from its text: parsed, or a ConfigError that says where the JSON breaks (line and
+ * column) and what is wrong there, without quoting the file: it holds secrets, and JSON.parse's own
+ * message shows the text around the error. A leading byte order mark, which editors add, is allowed.
+ */
+export function parseAppsFileText(source: string, text: string): ConfigFile {
+  const json = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  try {
+    return { source, content: JSON.parse(json) };
+  } catch {
+    const found = findJsonSyntaxError(json);
+    const where = found
+      ? `line ${found.line}, column ${found.column}: ${found.problem}`
+      : 'it does not parse';
+    throw new ConfigError([{ source, variable: '', message: `not valid JSON (${where})` }]);
+  }
 }
 
 /** A secret in the configuration file: the value itself, or `{ "env": "NAME" }` to read it from there. */

@@ -11,6 +11,7 @@ import { ConfigError, type ConfigProblem, envProblem } from './problems.js';
 import { legacySecretProblems } from './rules.js';
 
 export type { ConfigFile } from './apps-file.js';
+export { parseAppsFileText } from './apps-file.js';
 export { longestRequestMs, refreshBudgetMs } from './budgets.js';
 export type { Env } from './env.js';
 export { ENV, readVariables } from './env.js';
