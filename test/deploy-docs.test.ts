@@ -6,7 +6,7 @@
  * block naming a command that cannot run here (a real deployment, systemd, Docker) without the note.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,6 +113,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await sandbox?.stop();
+  // The copy holds a whole node_modules (about 560 MB).
+  if (session?.cwd) rmSync(session.cwd, { recursive: true, force: true });
 });
 
 describe('docs/deploy, run as written in a fresh copy', () => {
