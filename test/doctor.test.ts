@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,6 +44,18 @@ describe('token-swap doctor', () => {
     expect(out).toMatch(/✓ Clock: within 30 s/);
     expect(out).toContain('No problem found.');
     expect(code).toBe(0);
+  });
+
+  it('ends with where the common failures and their fixes are written down, a file that exists', async () => {
+    // After a clean bill of health and after a failure alike.
+    const envs: Record<string, string>[] = [{}, { SPOTIFY_REDIRECT_URI: 'http://localhost:8888/callback' }];
+    for (const env of envs) {
+      const { code, out } = await doctor(env, ['--offline']);
+      expect(code).toBe(env.SPOTIFY_REDIRECT_URI ? 1 : 0);
+      const last = out.trimEnd().split('\n').at(-1) ?? '';
+      expect(last).toBe('Common failures, with their causes and fixes: docs/troubleshooting.md');
+      expect(existsSync(new URL(`../${last.split(': ')[1]}`, import.meta.url))).toBe(true);
+    }
   });
 
   it('tells a wrong secret from a wrong client id, by what Spotify answered, without printing either', async () => {

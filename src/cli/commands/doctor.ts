@@ -118,6 +118,7 @@ export default defineCommand({
     stdout.write(
       `\n${failures === 0 ? 'No problem found' : `${failures} problem${failures > 1 ? 's' : ''} to fix`}${warnings > 0 ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}.\n`,
     );
+    stdout.write('Common failures, with their causes and fixes: docs/troubleshooting.md\n');
     // Problems found are the doctor's verdict, already printed: an exit code, not a failure.
     return failures === 0 ? EXIT.ok : EXIT.failure;
   },
