@@ -136,7 +136,7 @@ describe('token-swap CLI', () => {
     });
     expect(swap.status).toBe(200);
     const tokens = (await swap.json()) as { access_token: string; refresh_token: string };
-    expect(tokens.refresh_token.startsWith('sts1.')).toBe(true);
+    expect(tokens.refresh_token.startsWith('sts2.')).toBe(true);
     const refresh = await fetch(`${serviceUrl}/refresh`, {
       method: 'POST',
       body: new URLSearchParams({ refresh_token: tokens.refresh_token }),

@@ -169,7 +169,7 @@ describe('demo in a real browser', () => {
     expect([...sent.keys()].sort()).toEqual(['code', 'code_verifier', 'redirect_uri']);
     const tokens = (await swapResponse.json()) as TokenBody;
     const refreshToken = tokens.refresh_token ?? '';
-    expect(refreshToken).toMatch(/^sts1\./);
+    expect(refreshToken).toMatch(/^sts2\./);
     const profile = (await (await profiled).json()) as { id: string; display_name: string };
 
     // Profile, scopes, masked tokens, a clean address bar.

@@ -89,8 +89,8 @@ function expectSwapAndRefresh(output: string) {
     expires_in: 3600,
     scope: 'user-read-email',
   });
-  expect(JSON.parse(swap).refresh_token).toMatch(/^sts1\./);
-  expect(Object.keys(JSON.parse(refresh))).toEqual(['access_token', 'token_type', 'expires_in', 'scope']);
+  expect(JSON.parse(swap).refresh_token).toMatch(/^sts2\./);
+  expect(Object.keys(JSON.parse(refresh))).toEqual(['access_token', 'token_type', 'expires_in', 'scope', 'refresh_token_expires_in']);
 }
 
 let session: Session;

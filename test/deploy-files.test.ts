@@ -86,7 +86,7 @@ async function runLikeThePlatform(platformEnv: Record<string, string>, healthPat
     const { code } = await authorize(accounts.url, { client_id: clientId, redirect_uri: redirectUri });
     const swap = await postForm(`${server.url}/swap`, { code, redirect_uri: redirectUri });
     expect(swap.status).toBe(200);
-    expect(((await swap.json()) as { refresh_token?: string }).refresh_token).toMatch(/^sts1\./);
+    expect(((await swap.json()) as { refresh_token?: string }).refresh_token).toMatch(/^sts2\./);
   } finally {
     expect(await server.stop()).toEqual({ code: 0, signal: null });
   }

@@ -86,7 +86,7 @@ describe('the Docker image runtime stage', () => {
       const { code } = await authorize(accounts.url);
       const swap = await postForm(`http://127.0.0.1:${port}/swap`, { code });
       expect(swap.status).toBe(200);
-      expect(((await swap.json()) as { refresh_token: string }).refresh_token).toMatch(/^sts1\./);
+      expect(((await swap.json()) as { refresh_token: string }).refresh_token).toMatch(/^sts2\./);
     } finally {
       child.kill('SIGTERM');
     }

@@ -10,7 +10,7 @@
 import { connect } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSealer } from '../src/server/sealing.js';
+import { createSealer } from '../src/server/sealing/index.js';
 import {
   ALLOWED_ORIGIN,
   BODY_LIMIT,
@@ -439,17 +439,24 @@ describe('fuzzing the running service', () => {
   it(
     'refuses every tampered sealed refresh token with the one generic error, without calling Spotify',
     async () => {
-      const ours = createSealer([SECRET_A], CLIENT_ID);
-      const otherDeployment = createSealer([SECRET_B], CLIENT_ID);
-      const otherApp = createSealer([SECRET_A], 'another-client-id');
+      const ours = createSealer([SECRET_A], { app: 'default', clientId: CLIENT_ID });
+      const otherDeployment = createSealer([SECRET_B], { app: 'default', clientId: CLIENT_ID });
+      const otherApp = createSealer([SECRET_A], { app: 'default', clientId: 'another-client-id' });
+      const grant = (refreshToken: string) => ({
+        refreshToken,
+        authTime: Math.floor(Date.now() / 1000),
+        familyId: 'fuzz-family',
+        generation: 0,
+        issuedAt: Math.floor(Date.now() / 1000),
+      });
       // `valid`: the one kind of token that may reach Spotify, intact.
       const tokens = [
-        { token: await ours.seal(`${CANARY}-inner-refresh-token`), valid: true },
-        { token: await ours.seal(`${CANARY}-é-${'x'.repeat(900)}`), valid: true },
+        { token: await ours.seal(grant(`${CANARY}-inner-refresh-token`)), valid: true },
+        { token: await ours.seal(grant(`${CANARY}-é-${'x'.repeat(900)}`)), valid: true },
         // Sealed here, but an empty refresh token is no token: refused before Spotify.
-        { token: await ours.seal(''), valid: false },
-        { token: await otherDeployment.seal(`${CANARY}-other-deployment`), valid: false },
-        { token: await otherApp.seal(`${CANARY}-other-app`), valid: false },
+        { token: await ours.seal(grant('')), valid: false },
+        { token: await otherDeployment.seal(grant(`${CANARY}-other-deployment`)), valid: false },
+        { token: await otherApp.seal(grant(`${CANARY}-other-app`)), valid: false },
       ];
       await fc.assert(
         fc.asyncProperty(

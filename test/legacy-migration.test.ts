@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLegacyUnsealer } from '../src/runtimes/node/legacy-sealing.js';
 import { ConfigError, loadConfig } from '../src/server/config/index.js';
-import { SEALED_PREFIX } from '../src/server/sealing.js';
+import { SEALED_PREFIX } from '../src/server/sealing/index.js';
 import { rubySeal } from './helpers/legacy.js';
 import {
   authorize,

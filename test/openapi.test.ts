@@ -204,7 +204,7 @@ describe('a service with sealing, CORS and a metrics token', () => {
     const answer = await api.form('/swap', fields);
     expect(answer.status).toBe(200);
     expect(answer.headers.get('content-type')).toBe('application/json');
-    expect((answer.body as { refresh_token: string }).refresh_token).toMatch(/^sts1\./);
+    expect((answer.body as { refresh_token: string }).refresh_token).toMatch(/^sts2\./);
   });
 
   it('swaps a code sent as JSON on /api/token', async () => {
@@ -495,12 +495,12 @@ describe('a deployment of named apps only, with rotation', () => {
   it('swaps and refreshes with a rotated refresh token on every per-app path', async () => {
     const swapped = await api.form('/apps/ios/swap', { code: await codeFor(IOS) });
     let token = (swapped.body as { refresh_token: string }).refresh_token;
-    expect(token).toMatch(/^sts1\./);
+    expect(token).toMatch(/^sts2\./);
     for (const path of ['/apps/ios/refresh', '/apps/ios/api/refresh_token']) {
       const refreshed = await api.form(path, { refresh_token: token });
       expect(refreshed.status).toBe(200);
       token = (refreshed.body as { refresh_token: string }).refresh_token;
-      expect(token).toMatch(/^sts1\./);
+      expect(token).toMatch(/^sts2\./);
     }
     const unsealed = await api.json('/apps/web/api/token', { code: await codeFor(WEB) });
     expect(unsealed.status).toBe(200);

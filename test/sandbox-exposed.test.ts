@@ -135,7 +135,7 @@ describe('a sandbox exposed to a network', () => {
       });
     const crossSite: Record<string, string>[] = [
       { Origin: 'https://evil.example' },
-      { Origin: 'null' },
+      { Origin: 'null', 'Sec-Fetch-Site': 'cross-site' },
       { 'Sec-Fetch-Site': 'cross-site' },
       { Origin: url, 'Sec-Fetch-Site': 'same-site' },
     ];
@@ -144,7 +144,12 @@ describe('a sandbox exposed to a network', () => {
       expect(refused.status, JSON.stringify(headers)).toBe(403);
       expect(refused.headers.get('location')).toBeNull();
     }
-    const ownPage: Record<string, string>[] = [{ Origin: url, 'Sec-Fetch-Site': 'same-origin' }, {}];
+    // From its own page a browser says same-origin; its Origin is null there (the page's referrer policy).
+    const ownPage: Record<string, string>[] = [
+      { Origin: url, 'Sec-Fetch-Site': 'same-origin' },
+      { Origin: 'null', 'Sec-Fetch-Site': 'same-origin' },
+      {},
+    ];
     for (const headers of ownPage) {
       const agreed = await consent(headers);
       expect(agreed.status).toBe(302);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SEALED_PREFIX } from '../src/server/sealing.js';
+import { SEALED_PREFIX } from '../src/server/sealing/index.js';
 import { tokenCalls } from './helpers/sandbox-control.js';
 import {
   authorize,

@@ -55,7 +55,14 @@ describe('POST /swap', () => {
     expect(response.status).toBe(200);
     await expectTokenHeaders(response);
     const body = (await response.json()) as Record<string, unknown>;
-    expect(Object.keys(body)).toEqual(['access_token', 'token_type', 'expires_in', 'scope', 'refresh_token']);
+    expect(Object.keys(body)).toEqual([
+      'access_token',
+      'token_type',
+      'expires_in',
+      'scope',
+      'refresh_token',
+      'refresh_token_expires_in',
+    ]);
     expect(body.token_type).toBe('Bearer');
     expect(body.expires_in).toBe(3600);
     expect(typeof body.expires_in).toBe('number');
@@ -287,7 +294,7 @@ describe('POST /refresh', () => {
     expect(response.status).toBe(200);
     await expectTokenHeaders(response);
     const body = (await response.json()) as Record<string, unknown>;
-    expect(Object.keys(body)).toEqual(['access_token', 'token_type', 'expires_in', 'scope']);
+    expect(Object.keys(body)).toEqual(['access_token', 'token_type', 'expires_in', 'scope', 'refresh_token_expires_in']);
     expect(body.access_token).not.toBe(tokens.access_token);
     expect(body.expires_in).toBe(3600);
   });

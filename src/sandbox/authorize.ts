@@ -149,15 +149,15 @@ export function getAuthorize(request: Request, deps: AuthorizeDeps): Response {
 }
 
 /**
- * Whether a consent POST comes from the sandbox's own page. A browser says where a form came from
- * (`Origin`, `Sec-Fetch-Site`): a cross-site page that posts `decision=agree` must get no code, as
- * Spotify ties consent to its own page. A client that is not a browser (curl, in the README) sends
- * neither, and is the user themselves.
+ * Whether a consent POST comes from the sandbox's own page. A browser says where a form came from:
+ * `Sec-Fetch-Site`, and `Origin` (which is `null` from the sandbox's own page, whose referrer policy is
+ * no-referrer). A cross-site page that posts `decision=agree` must get no code, as Spotify ties consent
+ * to its own page. A client that is not a browser (curl, in the README) sends neither, and is the user.
  */
 function fromOwnPage(request: Request): boolean {
   const origin = request.headers.get('origin');
   const site = request.headers.get('sec-fetch-site');
-  if (site !== null && site !== 'same-origin' && site !== 'none') return false;
+  if (site !== null) return site === 'same-origin' || site === 'none';
   return origin === null || origin === new URL(request.url).origin;
 }
 

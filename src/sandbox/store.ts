@@ -3,19 +3,13 @@
  * tokens, all judged against an injectable clock so tests can expire them without waiting.
  */
 import { randomBytes, randomToken } from '../shared/encoding.js';
+import { spotifyRefreshTokenEnd } from '../shared/refresh-lifetime.js';
 
 /** RFC 6749 §4.1.2 recommends at most 10 minutes; Spotify's codes are short lived (docs/spotify-accounts.md §1). */
 const CODE_TTL_MS = 10 * 60 * 1000;
 
-/**
- * Refresh tokens die 6 months after the user's original authorization; refreshing does not extend
- * this (docs/spotify-accounts.md §6). Calendar months, as the announcement words it.
- */
-function refreshTokenExpiresAt(authorizedAt: number): number {
-  const date = new Date(authorizedAt);
-  date.setUTCMonth(date.getUTCMonth() + 6);
-  return date.getTime();
-}
+/** Refresh tokens die 6 months after the user's original authorization (docs/spotify-accounts.md §6). */
+const refreshTokenExpiresAt = spotifyRefreshTokenEnd;
 
 // Records are kept for a while after they stop working so that the answer stays the specific one
 // ("expired", "revoked") rather than "invalid", then dropped so a long benchmark cannot grow memory forever.

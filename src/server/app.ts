@@ -31,7 +31,7 @@ import { type RequestContextVariables, requestContext } from './middleware/reque
 import { openApiDocument } from './openapi/index.js';
 import { createMemoryRateLimitStore, type RateLimitStore } from './rate-limit.js';
 import type { ReadinessCheck } from './readiness.js';
-import type { SealerFactory } from './sealing.js';
+import type { SealerFactory } from './sealing/index.js';
 import { createUpstreams, type Upstreams } from './upstream/index.js';
 import type { UpstreamFetch } from './upstream/token-request.js';
 

@@ -15,8 +15,8 @@ export { MAX_BODY_BYTES, TOKEN_ENDPOINTS } from './contract.js';
 export type { ErrorCode, OAuthErrorBody } from './errors.js';
 export { OAuthError } from './errors.js';
 export type { LogFn, Logger } from './logger.js';
-export type { Sealer, SealerFactory } from './sealing.js';
-export { createSealer, SEALED_PREFIX } from './sealing.js';
+export type { Grant, Sealer, SealerFactory } from './sealing/index.js';
+export { createSealer, SEALED_PREFIX } from './sealing/index.js';
 export type {
   TokenGrant,
   UpstreamFetch,

@@ -6,6 +6,9 @@
 import type { BreakerState } from './upstream/breaker.js';
 import type { UpstreamResult } from './upstream/token-request.js';
 
+/** Why the service refused a refresh itself. */
+export type RefreshRefusal = 'expired';
+
 /** How a call to Spotify ended: `ok`, `oauth_error`, `rate_limited`, `server_error`, `timeout`, ... */
 type UpstreamOutcome = UpstreamResult['kind'];
 
@@ -18,6 +21,8 @@ export interface Metrics {
   /** The state of the breaker in front of one upstream (its Accounts base URL: a configured, bounded set). */
   breakerState(upstream: string, state: BreakerState): void;
   rateLimited(policy: string): void;
+  /** A refresh refused by the service itself, before Spotify: the login ended, was revoked, ... */
+  refreshRefused(reason: RefreshRefusal): void;
   capacityRejected(): void;
   /** Whether the shared store (Redis) is usable; absent when none is configured. */
   sharedStoreUp(up: boolean): void;
@@ -34,6 +39,7 @@ export const noopMetrics: Metrics = {
   coalesced: noop,
   breakerState: noop,
   rateLimited: noop,
+  refreshRefused: noop,
   capacityRejected: noop,
   sharedStoreUp: noop,
 };

@@ -22,6 +22,11 @@ export interface TokenResponse {
   scope: string;
   /** Always on a code exchange; on a refresh only when the token was rotated. */
   refresh_token?: string;
+  /**
+   * Whole seconds until the refresh token's life ends (the login's), when the swap service knows it
+   * (docs/sealed-tokens.md). Not Spotify's: its answers never carry it.
+   */
+  refresh_token_expires_in?: number;
 }
 
 /** What a token endpoint answer turned out to be. */
@@ -50,6 +55,8 @@ export interface TokenEndpointAnswer {
 
 /** A year: no token endpoint hands out an access token for longer, and it keeps every expiry a valid Date. */
 export const MAX_EXPIRES_IN_SECONDS = 366 * 86_400;
+/** Ten years: longer than any refresh token's life a swap service could announce. */
+export const MAX_REFRESH_EXPIRES_IN_SECONDS = 10 * 366 * 86_400;
 /** Spotify's tokens are a few hundred characters; this is room for any sane token, sealed or not. */
 const MAX_TOKEN_LENGTH = 4096;
 const DEFAULT_RETRY_AFTER_SECONDS = 5;
@@ -96,12 +103,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** A whole number of seconds in range; Spotify's example shows `"3600"`, so digit strings count too. */
-function lifetime(value: unknown): number | undefined {
+function lifetime(value: unknown, max = MAX_EXPIRES_IN_SECONDS): number | undefined {
   const number = typeof value === 'string' && /^\d{1,12}$/.test(value) ? Number(value) : value;
-  return typeof number === 'number' &&
-    Number.isInteger(number) &&
-    number >= 0 &&
-    number <= MAX_EXPIRES_IN_SECONDS
+  return typeof number === 'number' && Number.isInteger(number) && number >= 0 && number <= max
     ? number
     : undefined;
 }
@@ -123,7 +127,7 @@ function oauthError(body: unknown): { error: string; description: string | undef
 
 function tokensOf(body: unknown): TokenResponse | string {
   if (!isRecord(body)) return 'with a body that is not JSON';
-  const { access_token, token_type, expires_in, scope, refresh_token } = body;
+  const { access_token, token_type, expires_in, scope, refresh_token, refresh_token_expires_in } = body;
   const seconds = lifetime(expires_in);
   if (!isToken(access_token)) return 'with a malformed token response (access_token)';
   if (seconds === undefined) return 'with a malformed token response (expires_in)';
@@ -141,6 +145,11 @@ function tokensOf(body: unknown): TokenResponse | string {
     scope: scope ?? '',
   };
   if (typeof refresh_token === 'string' && refresh_token !== '') tokens.refresh_token = refresh_token;
+  if (refresh_token_expires_in !== undefined) {
+    const left = lifetime(refresh_token_expires_in, MAX_REFRESH_EXPIRES_IN_SECONDS);
+    if (left === undefined) return 'with a malformed token response (refresh_token_expires_in)';
+    tokens.refresh_token_expires_in = left;
+  }
   return tokens;
 }
 

@@ -141,7 +141,7 @@ describe('a browser app on a CORS_ORIGINS origin', () => {
       expires_in: 3600,
       scope: 'user-read-email',
     });
-    expect(result.swapped.refresh_token).toMatch(/^sts1\./);
+    expect(result.swapped.refresh_token).toMatch(/^sts2\./);
     expect(result.refreshed.expires_in).toBe(3600);
     expect(result.refreshed.refresh_token).toBeUndefined();
 

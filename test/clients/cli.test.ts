@@ -98,7 +98,7 @@ describe('token-swap login, refresh', () => {
     ]);
 
     const saved = JSON.parse(readFileSync(store, 'utf8')) as { tokens: { refreshToken: string } };
-    expect(saved.tokens.refreshToken).toMatch(/^sts1\.[A-Za-z0-9_-]+$/);
+    expect(saved.tokens.refreshToken).toMatch(/^sts2\.[A-Za-z0-9_-]+$/);
 
     const refresh = runCli(['refresh', '--store', store]);
     expect((await refresh.exited).code, refresh.stderr()).toBe(0);

@@ -86,7 +86,7 @@ function expectSession(response: RawResponse, swap: boolean): Record<string, unk
   expect(body.scope).toBe('user-read-email user-read-private');
   if (swap) {
     // Sealed, and in an alphabet that needs no escaping however the SDK builds its next form body.
-    expect(body.refresh_token).toMatch(/^sts1\.[A-Za-z0-9_-]+$/);
+    expect(body.refresh_token).toMatch(/^sts2\.[A-Za-z0-9_-]+$/);
   }
   return body;
 }
@@ -187,7 +187,7 @@ describe('iOS SDK tokenRefreshURL', () => {
       ['client_id', CLIENT_ID],
     ]);
     const first = expectSession(await sdkPost(stack.service.url, '/refresh', form, FORM), false);
-    expect(Object.keys(first)).toEqual(['access_token', 'token_type', 'expires_in', 'scope']);
+    expect(Object.keys(first)).toEqual(['access_token', 'token_type', 'expires_in', 'scope', 'refresh_token_expires_in']);
     // The SDK keeps the token it has, and it keeps working.
     const second = expectSession(await sdkPost(stack.service.url, '/refresh', form, FORM), false);
     expect(second.refresh_token).toBeUndefined();
@@ -200,7 +200,7 @@ describe('iOS SDK tokenRefreshURL', () => {
       await sdkPost(rotating.service.url, '/refresh', `refresh_token=${old}&client_id=${CLIENT_ID}`, FORM),
       false,
     );
-    expect(rotated.refresh_token).toMatch(/^sts1\.[A-Za-z0-9_-]+$/);
+    expect(rotated.refresh_token).toMatch(/^sts2\.[A-Za-z0-9_-]+$/);
     expect(rotated.refresh_token).not.toBe(old);
     const next = await sdkPost(
       rotating.service.url,

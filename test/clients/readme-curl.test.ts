@@ -1,7 +1,7 @@
 /**
  * Every curl example in README.md that test/readme.test.ts does not already run: the HTTP API examples
  * against `https://swap.example.com`. Each runs as written, with real curl, with only the host and the
- * placeholders (`AQD...`, `sts1.AbC...`) replaced by a running stack and real values, and its output is
+ * placeholders (`AQD...`, `sts2.AbC...`) replaced by a running stack and real values, and its output is
  * checked against the outcome the README states under it.
  */
 import { execFile } from 'node:child_process';
@@ -111,12 +111,19 @@ describe('README curl examples outside the walk-through', () => {
       string,
       unknown
     >;
-    expect(Object.keys(body)).toEqual(['access_token', 'token_type', 'expires_in', 'scope', 'refresh_token']);
+    expect(Object.keys(body)).toEqual([
+      'access_token',
+      'token_type',
+      'expires_in',
+      'scope',
+      'refresh_token',
+      'refresh_token_expires_in',
+    ]);
     expect(body.token_type).toBe('Bearer');
     expect(body.expires_in).toBe(3600);
     expect(body.scope).toBe('user-read-email user-read-private');
     // "sealed when ENCRYPTION_SECRET is set"
-    expect(body.refresh_token).toMatch(/^sts1\.[A-Za-z0-9_-]+$/);
+    expect(body.refresh_token).toMatch(/^sts2\.[A-Za-z0-9_-]+$/);
   });
 
   it('POST /refresh: 200 with the fields stated, refresh_token only when Spotify rotated it', async () => {
@@ -132,13 +139,13 @@ describe('README curl examples outside the walk-through', () => {
     expect(example.outcome).toContain('`refresh_token` only when Spotify rotated it');
 
     const kept = (await runExample(example.script, stack, {
-      'sts1.AbC...': await sealedRefreshToken(stack),
+      'sts2.AbC...': await sealedRefreshToken(stack),
     })) as Record<string, unknown>;
-    expect(Object.keys(kept)).toEqual(['access_token', 'token_type', 'expires_in', 'scope']);
+    expect(Object.keys(kept)).toEqual(['access_token', 'token_type', 'expires_in', 'scope', 'refresh_token_expires_in']);
     expect(kept.expires_in).toBe(3600);
 
     const old = await sealedRefreshToken(rotating);
-    const rotated = (await runExample(example.script, rotating, { 'sts1.AbC...': old })) as Record<
+    const rotated = (await runExample(example.script, rotating, { 'sts2.AbC...': old })) as Record<
       string,
       unknown
     >;
@@ -149,7 +156,7 @@ describe('README curl examples outside the walk-through', () => {
       'scope',
       'refresh_token',
     ]);
-    expect(rotated.refresh_token).toMatch(/^sts1\.[A-Za-z0-9_-]+$/);
+    expect(rotated.refresh_token).toMatch(/^sts2\.[A-Za-z0-9_-]+$/);
     expect(rotated.refresh_token).not.toBe(old);
   });
 });

@@ -99,7 +99,7 @@ function expectTokenResponse(response: RawResponse, withRefreshToken: boolean) {
   expect(expiresIn).toBeGreaterThan(0);
   expect(expiresIn).toBeLessThanOrEqual(INT32_MAX);
   if (withRefreshToken) {
-    expect(body.refresh_token).toMatch(/^sts1\.[A-Za-z0-9_-]+$/);
+    expect(body.refresh_token).toMatch(/^sts2\.[A-Za-z0-9_-]+$/);
   }
   return body;
 }
@@ -137,7 +137,14 @@ describe('SpotifyAPI-NET TokenSwapTokenRequest', () => {
   it('gets tokens it can deserialize from the one-field form it sends', async () => {
     const response = await tokenSwapTokenRequest(stack, await code());
     const body = expectTokenResponse(response, true);
-    expect(Object.keys(body)).toEqual(['access_token', 'token_type', 'expires_in', 'scope', 'refresh_token']);
+    expect(Object.keys(body)).toEqual([
+      'access_token',
+      'token_type',
+      'expires_in',
+      'scope',
+      'refresh_token',
+      'refresh_token_expires_in',
+    ]);
     expect(response.header('cache-control')).toBe('no-store');
     // The service used its default redirect URI, the one the app authorized with.
     expect(stack.sandbox.stats().lastTokenRequest?.params).toEqual(['grant_type', 'code', 'redirect_uri']);
@@ -193,7 +200,7 @@ describe('SpotifyAPI-NET TokenSwapRefreshRequest', () => {
     const response = await tokenSwapRefreshRequest(stack, swapped.refresh_token as string);
     const body = expectTokenResponse(response, false);
     // AuthorizationCodeRefreshResponse has no RefreshToken; Spotify did not rotate, so nothing is lost.
-    expect(Object.keys(body)).toEqual(['access_token', 'token_type', 'expires_in', 'scope']);
+    expect(Object.keys(body)).toEqual(['access_token', 'token_type', 'expires_in', 'scope', 'refresh_token_expires_in']);
   });
 
   it('refuses the refresh as the library docs once showed it (a TokenSwapTokenRequest to /refresh)', async () => {

@@ -118,7 +118,7 @@ describe('against the sandbox', () => {
       expect(response.header('content-type')).toBe('application/json');
       const session = swiftParse(response);
       expect(session.expiresIn).toBe(3600);
-      expect(session.refreshToken).toMatch(/^sts1\.[A-Za-z0-9_-]+$/);
+      expect(session.refreshToken).toMatch(/^sts2\.[A-Za-z0-9_-]+$/);
     },
   );
 

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createSandbox } from '../../src/sandbox/index.js';
-import { SEALED_PREFIX } from '../../src/server/sealing.js';
+import { SEALED_PREFIX } from '../../src/server/sealing/index.js';
 import { listen } from '../helpers/listen.js';
 import { injectFault, tokenCalls } from '../helpers/sandbox-control.js';
 import {
@@ -63,7 +63,14 @@ export function conformanceEnv(accountsUrl: string): Record<string, string> {
   };
 }
 
-const TOKEN_KEYS = ['access_token', 'token_type', 'expires_in', 'scope', 'refresh_token'];
+const TOKEN_KEYS = [
+  'access_token',
+  'token_type',
+  'expires_in',
+  'scope',
+  'refresh_token',
+  'refresh_token_expires_in',
+];
 
 /** Every JSON answer: the media type exactly (SpotifyAPI-NET), never cached. */
 function expectJsonHeaders(response: Response) {
@@ -158,7 +165,7 @@ export function conformanceSuite(target: ConformanceTarget): void {
         expect(response.status).toBe(200);
         expectJsonHeaders(response);
         const body = (await response.json()) as Record<string, unknown>;
-        expect(Object.keys(body)).toEqual(['access_token', 'token_type', 'expires_in', 'scope']);
+        expect(Object.keys(body)).toEqual(['access_token', 'token_type', 'expires_in', 'scope', 'refresh_token_expires_in']);
         expect(body.expires_in).toBe(3600);
       });
 
@@ -166,7 +173,10 @@ export function conformanceSuite(target: ConformanceTarget): void {
         const refreshToken = await sealedRefreshToken();
         const response = await postJson(service('/api/refresh_token'), { refresh_token: refreshToken });
         expect(response.status).toBe(200);
-        expect(Object.keys((await response.json()) as object)).toEqual(TOKEN_KEYS.slice(0, 4));
+        expect(Object.keys((await response.json()) as object)).toEqual([
+          ...TOKEN_KEYS.slice(0, 4),
+          'refresh_token_expires_in',
+        ]);
       });
     });
 

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { MAX_BODY_BYTES } from '../../src/server/contract.js';
-import { SEALED_PREFIX } from '../../src/server/sealing.js';
+import { SEALED_PREFIX } from '../../src/server/sealing/index.js';
 import { base64url, fromBase64url } from '../../src/shared/encoding.js';
 import { REDIRECT_URI } from './stack.js';
 

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import type { LambdaEvent } from 'hono/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ENV } from '../../src/server/config/index.js';
-import { SEALED_PREFIX } from '../../src/server/sealing.js';
+import { SEALED_PREFIX } from '../../src/server/sealing/index.js';
 import {
   ALLOWED_ORIGIN,
   type ConformanceSandbox,
@@ -114,8 +114,15 @@ async function withoutUpstreamCall(send: () => Promise<LambdaResult>): Promise<L
   return result;
 }
 
-const TOKEN_KEYS = ['access_token', 'token_type', 'expires_in', 'scope', 'refresh_token'];
-const REFRESH_KEYS = TOKEN_KEYS.slice(0, 4);
+const TOKEN_KEYS = [
+  'access_token',
+  'token_type',
+  'expires_in',
+  'scope',
+  'refresh_token',
+  'refresh_token_expires_in',
+];
+const REFRESH_KEYS = [...TOKEN_KEYS.slice(0, 4), 'refresh_token_expires_in'];
 
 beforeAll(async () => {
   const capture = (...parts: unknown[]) => {

@@ -64,6 +64,12 @@ export function createPromMetrics(
     labelNames: ['policy'] as const,
     registers,
   });
+  const refused = new Counter({
+    name: 'token_swap_refresh_refused_total',
+    help: 'Refreshes the service refused itself, before calling Spotify, by reason (expired: the login ended)',
+    labelNames: ['reason'] as const,
+    registers,
+  });
   const capacity = new Counter({
     name: 'token_swap_capacity_rejected_total',
     help: 'Requests refused because too many calls to Spotify were in flight',
@@ -89,6 +95,7 @@ export function createPromMetrics(
     coalesced: (scope) => coalesced.inc({ scope }),
     breakerState: (upstream, state) => breaker.set({ upstream }, BREAKER_VALUE[state]),
     rateLimited: (policy) => rateLimited.inc({ policy }),
+    refreshRefused: (reason) => refused.inc({ reason }),
     capacityRejected: () => capacity.inc(),
     sharedStoreUp: (up) => sharedStore.set(up ? 1 : 0),
     async render() {

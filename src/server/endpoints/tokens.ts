@@ -11,9 +11,25 @@ import type { AppConfig } from '../config/index.js';
 import { OAuthError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { createSealer, SEALED_PREFIX, type Sealer, type SealerFactory } from '../sealing.js';
+import {
+  createSealer,
+  type Grant,
+  isSealedToken,
+  type Sealer,
+  type SealerFactory,
+} from '../sealing/index.js';
 import type { SpotifyCaller } from '../upstream/caller.js';
 import type { TokenGrant } from '../upstream/token-request.js';
+import {
+  asLoginExpired,
+  legacyGrant,
+  loginEnd,
+  loginExpired,
+  loginGrant,
+  nextGrant,
+  type Presented,
+  secondsLeft,
+} from './grants.js';
 import { optionalCodeVerifier, optionalRedirectUri, readParams, requiredToken } from './params.js';
 
 /** Opens a refresh token sealed by an older service; undefined when it cannot. */
@@ -27,6 +43,8 @@ export interface TokenHandlerDeps {
   createSealer?: SealerFactory;
   /** Present when this runtime can open the app's legacy tokens (LEGACY_ENCRYPTION_SECRET). */
   legacyUnseal?: LegacyUnsealer;
+  /** Injectable for tests: the clock of login lifetimes. */
+  now?: () => number;
 }
 
 export interface TokenHandlers {
@@ -34,51 +52,81 @@ export interface TokenHandlers {
   refresh(request: Request, log: Logger): Promise<Response>;
 }
 
-function coalesceKey(app: AppConfig, refreshToken: string, migrating: boolean): CoalesceKey {
-  // A migrating request must not share the answer of a plain one: only its answer carries the
-  // newly sealed token.
-  const local = `${app.name}\n${app.clientId}\n${migrating ? 'legacy' : 'current'}\n${refreshToken}`;
+function coalesceKey(app: AppConfig, presented: Presented): CoalesceKey {
+  // Callers share an answer only for the very same grant: one whose answer carries a re-sealed token
+  // (an old key, an old format, a Ruby token) must not share a plain one's, and the other way round.
+  const { grant } = presented;
+  const kind = presented.legacy ? 'legacy' : `v${presented.version}:${presented.keyIndex}`;
+  const local = [
+    app.name,
+    app.clientId,
+    kind,
+    grant.familyId ?? '',
+    grant.generation,
+    grant.refreshToken,
+  ].join('\n');
   return {
     local,
     // Hashed only when a shared store needs a name it may keep: most refreshes never pay for it.
     digest: async () => base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', utf8(local)))),
-    secret: refreshToken,
+    secret: grant.refreshToken,
   };
 }
 
 export function createTokenHandlers(app: AppConfig, deps: TokenHandlerDeps): TokenHandlers {
   const sealer: Sealer | undefined =
     app.encryptionSecrets.length > 0
-      ? (deps.createSealer ?? createSealer)(app.encryptionSecrets, app.clientId)
+      ? (deps.createSealer ?? createSealer)(app.encryptionSecrets, { app: app.name, clientId: app.clientId })
       : undefined;
   const defaultRedirectUri = app.redirectUris[0];
+  const now = deps.now ?? Date.now;
 
-  async function sealed(tokens: TokenResponse): Promise<TokenResponse> {
-    if (sealer && tokens.refresh_token !== undefined) {
-      return { ...tokens, refresh_token: await sealer.seal(tokens.refresh_token) };
+  /**
+   * The token response the client gets: a refresh token when there is one to hand out (sealed, when
+   * the app seals), and the seconds the login has left, when its authorization time is known.
+   */
+  async function answerWith(tokens: TokenResponse, handOut: Grant | undefined, authTime: number | undefined) {
+    const { refresh_token: _spotify, refresh_token_expires_in: _theirs, ...rest } = tokens;
+    const answer: TokenResponse = rest;
+    if (handOut !== undefined) {
+      answer.refresh_token = sealer ? await sealer.seal(handOut) : handOut.refreshToken;
     }
-    return tokens;
+    const left = secondsLeft(authTime, now());
+    if (left !== undefined) answer.refresh_token_expires_in = left;
+    return jsonAnswer(200, answer);
   }
 
   /** The answer to a refresh as it will go on the wire, so that coalesced callers share it whole. */
-  async function refreshAnswer(refreshToken: string, migrating: boolean, log: Logger): Promise<Answer> {
+  async function refreshAnswer(presented: Presented, log: Logger): Promise<Answer> {
+    const { grant } = presented;
     try {
-      let tokens = await deps.caller.call(
+      const tokens = await deps.caller.call(
         app,
-        { grant_type: 'refresh_token', refresh_token: refreshToken },
+        { grant_type: 'refresh_token', refresh_token: grant.refreshToken },
         log,
       );
-      if (migrating && tokens.refresh_token === undefined) {
-        // Hand the client its refresh token sealed the new way, so it replaces the legacy one.
-        tokens = { ...tokens, refresh_token: refreshToken };
+      // Unsealed, Spotify's own rotated token goes back as it came; sealed, the rules of grants.ts.
+      const next = sealer ? nextGrant(presented, tokens, now()) : undefined;
+      if (presented.legacy) {
         log.info({ app: app.name }, 'migrated a refresh token sealed by the Ruby token swap service');
       }
-      // Rotated tokens are sealed like the first one, or the next refresh would fail (bih's bug).
-      return jsonAnswer(200, await sealed(tokens));
+      const unsealedRotation =
+        !sealer && tokens.refresh_token !== undefined
+          ? { ...grant, refreshToken: tokens.refresh_token }
+          : undefined;
+      return await answerWith(tokens, next ?? unsealedRotation, grant.authTime);
     } catch (error) {
-      if (error instanceof OAuthError) return error.toAnswer();
+      if (error instanceof OAuthError) return asLoginExpired(error, grant, now()).toAnswer();
       throw error;
     }
+  }
+
+  /** What the client presented, opened: a sealed token of either format, a Ruby one, or (unsealed) Spotify's. */
+  async function open(presented: string): Promise<Presented> {
+    if (!sealer) return { grant: legacyGrant(presented), legacy: false, version: 1, kid: '', keyIndex: 0 };
+    const legacy = isSealedToken(presented) ? undefined : deps.legacyUnseal?.(presented);
+    if (legacy !== undefined) return { grant: legacyGrant(legacy), legacy: true };
+    return { ...(await sealer.unseal(presented)), legacy: false };
   }
 
   return {
@@ -103,35 +151,33 @@ export function createTokenHandlers(app: AppConfig, deps: TokenHandlerDeps): Tok
         throw new TypeError(`app ${app.name} has no redirect URI`);
       }
 
-      const grant: TokenGrant = { grant_type: 'authorization_code', code, redirect_uri: redirectUri };
+      const upstream: TokenGrant = { grant_type: 'authorization_code', code, redirect_uri: redirectUri };
       if (codeVerifier !== undefined) {
-        grant.code_verifier = codeVerifier;
+        upstream.code_verifier = codeVerifier;
       }
-      const tokens = await deps.caller.call(app, grant, log);
+      const tokens = await deps.caller.call(app, upstream, log);
       if (tokens.refresh_token === undefined) {
         log.warn({ app: app.name }, 'Spotify returned no refresh token on a code exchange');
       }
-      return respond(jsonAnswer(200, await sealed(tokens)));
+      // A code exchange is the user's authorization: the login's life starts now.
+      const grant = tokens.refresh_token === undefined ? undefined : loginGrant(tokens.refresh_token, now());
+      return respond(await answerWith(tokens, grant, Math.floor(now() / 1000)));
     },
 
     async refresh(request, log) {
       const params = await readParams(request);
-      const presented = requiredToken(params, 'refresh_token', { legacy: deps.legacyUnseal !== undefined });
-      // A token that does not unseal never reaches Spotify: no rate budget spent on forgeries.
-      let refreshToken = presented;
-      let migrating = false;
-      if (sealer) {
-        const legacy = presented.startsWith(SEALED_PREFIX) ? undefined : deps.legacyUnseal?.(presented);
-        if (legacy !== undefined) {
-          refreshToken = legacy;
-          migrating = true;
-        } else {
-          refreshToken = await sealer.unseal(presented);
-        }
+      const value = requiredToken(params, 'refresh_token', { legacy: deps.legacyUnseal !== undefined });
+      // A token that does not unseal, or whose login has ended, never reaches Spotify: no rate budget
+      // spent on forgeries or on tokens Spotify would refuse.
+      const presented = await open(value);
+      const end = loginEnd(presented.grant);
+      if (end !== undefined && now() >= end) {
+        deps.metrics.refreshRefused('expired');
+        return respond(loginExpired(end).toAnswer());
       }
       const answer = await deps.coalescer.run(
-        coalesceKey(app, refreshToken, migrating),
-        () => refreshAnswer(refreshToken, migrating, log),
+        coalesceKey(app, presented),
+        () => refreshAnswer(presented, log),
         (scope) => deps.metrics.coalesced(scope),
       );
       return respond(answer);

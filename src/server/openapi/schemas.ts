@@ -62,8 +62,15 @@ export const schemas: Record<string, Json> = {
       refresh_token: {
         type: 'string',
         description:
-          'The refresh token; from a refresh only when Spotify rotated it. Sealed (`sts1.` and base64url) when the app has sealing secrets.',
+          'The refresh token; from a refresh only when there is a new one to keep (Spotify rotated it, or the service re-sealed it under its current secret). Sealed (`sts2.` and base64url) when the app has sealing secrets.',
         minLength: 1,
+      },
+      refresh_token_expires_in: {
+        type: 'integer',
+        description:
+          "Whole seconds until the login ends: the user's original authorization plus the refresh tokens' lifetime (Spotify's six months). Absent when the authorization time is unknown (a token sealed by an older version, or not sealed).",
+        minimum: 0,
+        examples: [15552000],
       },
     },
     additionalProperties: false,
