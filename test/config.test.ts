@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, formatProblem, loadConfig } from '../src/server/config/index.js';
+import { ConfigError, formatProblem, loadConfig, unsealedWarnings } from '../src/server/config/index.js';
 
 const base = {
   SPOTIFY_CLIENT_ID: 'client-id',
   SPOTIFY_CLIENT_SECRET: 'client-secret-value-1234567890',
   SPOTIFY_REDIRECT_URI: 'http://127.0.0.1:8888/callback',
+  ENCRYPTION_SECRET: 'sealing-secret-0123456789-abcdefghijklmnop',
 };
 
 function problems(env: Record<string, string>): string[] {
@@ -25,7 +26,7 @@ describe('loadConfig', () => {
       name: 'default',
       accountsUrl: 'https://accounts.spotify.com',
       redirectUris: ['http://127.0.0.1:8888/callback'],
-      encryptionSecrets: [],
+      encryptionSecrets: [base.ENCRYPTION_SECRET],
       corsOrigins: [],
       upstreamTimeoutMs: 10_000,
     });
@@ -37,6 +38,30 @@ describe('loadConfig', () => {
       'SPOTIFY_CLIENT_ID',
       'SPOTIFY_CLIENT_SECRET',
       'SPOTIFY_REDIRECT_URI',
+      'ENCRYPTION_SECRET',
+    ]);
+  });
+
+  it('refuses to start without a sealing secret, saying how to get one and how to opt out', () => {
+    const { ENCRYPTION_SECRET: _, ...unsealed } = base;
+    for (const value of [undefined, '', '  ']) {
+      const found = problems(value === undefined ? unsealed : { ...unsealed, ENCRYPTION_SECRET: value });
+      expect(found).toEqual([
+        'ENCRYPTION_SECRET: is required: refresh tokens are sealed by default. Generate a secret with `token-swap secret` (or `openssl rand -base64 48`) and set it here; or, to hand refresh tokens to clients unsealed, opt out with ENCRYPTION_SECRET=none',
+      ]);
+    }
+  });
+
+  it('hands refresh tokens out unsealed only when the operator opts out with ENCRYPTION_SECRET=none', () => {
+    const config = loadConfig({ ...base, ENCRYPTION_SECRET: ' none ' });
+    expect(config.apps[0]?.encryptionSecrets).toEqual([]);
+    expect(unsealedWarnings(config)).toEqual([
+      'ENCRYPTION_SECRET=none: refresh tokens are handed to clients unsealed',
+    ]);
+    expect(unsealedWarnings(loadConfig(base))).toEqual([]);
+    // `none` is not a secret among others: a list with it is a mistake, not an opt-out.
+    expect(problems({ ...base, ENCRYPTION_SECRET: `none,${base.ENCRYPTION_SECRET}` })).toEqual([
+      'ENCRYPTION_SECRET: "none" turns sealing off and stands alone; it cannot be listed with secrets',
     ]);
   });
 

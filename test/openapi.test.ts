@@ -26,6 +26,7 @@ import {
   SECRET_B,
   type Stack,
   startStack,
+  UNSEALED,
 } from './helpers/stack.js';
 
 const COMMITTED = new URL('../docs/openapi.json', import.meta.url);
@@ -385,7 +386,9 @@ describe('a service whose circuit breaker opens after one failure', () => {
   let api: Client;
 
   beforeAll(async () => {
-    stack = await startStack({ env: { BREAKER_FAILURE_THRESHOLD: '1', BREAKER_COOLDOWN_MS: '60000' } });
+    stack = await startStack({
+      env: { BREAKER_FAILURE_THRESHOLD: '1', BREAKER_COOLDOWN_MS: '60000', ...UNSEALED },
+    });
     api = await clientFor(stack.service.url);
   });
   afterAll(() => stack.close());
@@ -468,6 +471,7 @@ describe('a deployment of named apps only, with rotation', () => {
             clientSecret: WEB.clientSecret,
             redirectUris: [WEB.redirectUri],
             corsOrigins: [ORIGIN],
+            encryptionSecrets: [SECRET_A],
           },
         },
       },
@@ -528,6 +532,7 @@ describe('a service with a bug', () => {
       SPOTIFY_CLIENT_ID: CLIENT_ID,
       SPOTIFY_CLIENT_SECRET: CLIENT_SECRET,
       SPOTIFY_REDIRECT_URI: REDIRECT_URI,
+      ENCRYPTION_SECRET: SECRET_A,
     });
     const app = createApp(config, {
       readiness: async () => {

@@ -5,7 +5,14 @@ import { createSandbox } from '../src/sandbox/index.js';
 import { listen } from './helpers/listen.js';
 import { metric } from './helpers/metrics.js';
 import { injectFault, tokenCalls } from './helpers/sandbox-control.js';
-import { authorize, postForm, type Stack, stacksClosedAfterEach } from './helpers/stack.js';
+import {
+  authorize,
+  postForm,
+  SECRET_B,
+  type Stack,
+  stacksClosedAfterEach,
+  UNSEALED,
+} from './helpers/stack.js';
 
 const start = stacksClosedAfterEach();
 
@@ -49,7 +56,7 @@ describe('retries', () => {
   });
 
   it('never retries a refresh on a 4xx, a 500 or a timeout', async () => {
-    const stack = await start();
+    const stack = await start({ env: UNSEALED });
     let before = await calls(stack);
     expect((await refresh(stack, 'AQunknown')).status).toBe(400);
     expect((await calls(stack)) - before).toBe(1);
@@ -97,7 +104,7 @@ describe('retries', () => {
 });
 
 describe('circuit breaker', () => {
-  const env = { BREAKER_FAILURE_THRESHOLD: '3', BREAKER_COOLDOWN_MS: '600' };
+  const env = { BREAKER_FAILURE_THRESHOLD: '3', BREAKER_COOLDOWN_MS: '600', ...UNSEALED };
 
   /** Polls readiness, which moves an open breaker to half-open once its cooldown has passed. */
   async function halfOpen(stack: Stack) {
@@ -181,6 +188,7 @@ describe('circuit breakers of several upstreams', () => {
               clientSecret: 'other-secret',
               redirectUris: ['myapp://cb'],
               accountsUrl: other.url,
+              encryptionSecrets: [SECRET_B],
             },
           },
         },

@@ -9,6 +9,7 @@ import {
   REDIRECT_URI,
   type Stack,
   startStack,
+  UNSEALED,
 } from './helpers/stack.js';
 
 let stack: Stack;
@@ -16,7 +17,8 @@ let service: string;
 let accounts: string;
 
 beforeAll(async () => {
-  stack = await startStack();
+  // Unsealed: most cases send made-up refresh tokens that must reach the fake Accounts.
+  stack = await startStack({ env: UNSEALED });
   service = stack.service.url;
   accounts = stack.accounts.url;
 });
