@@ -15,7 +15,10 @@ const DEFAULT_SANDBOX_PORT = 3001;
 export default defineCommand({
   meta: { name: 'sandbox', description: 'Run the fake Spotify Accounts service on its own' },
   args: {
-    port: { type: 'string', description: `Port to listen on (PORT, default ${DEFAULT_SANDBOX_PORT})` },
+    port: {
+      ...configFlags.port,
+      description: `Port to listen on (PORT, default ${DEFAULT_SANDBOX_PORT}; 0: any free port)`,
+    },
     host: configFlags.host,
     'env-file': configFlags['env-file'],
     ...sandboxFlags,
