@@ -89,6 +89,11 @@ describe('the document', () => {
     }
   });
 
+  it("carries the package's version as info.version (regenerate with `npm run openapi` after a bump)", () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    expect((openApiDocument().info as { version: string }).version).toBe(version);
+  });
+
   it('is committed as docs/openapi.json, up to date (regenerate with `npm run openapi`)', () => {
     expect(JSON.parse(readFileSync(COMMITTED, 'utf8'))).toEqual(openApiDocument());
   });
