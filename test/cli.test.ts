@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { basicAuthorization } from '../src/server/upstream/token-request.js';
 import { type CliRun, emptyDir, runCli } from './helpers/cli.js';
@@ -293,6 +295,40 @@ describe('token-swap CLI', () => {
     expect(response.status).toBe(200);
     run.child.kill('SIGINT');
     expect((await run.exited).code).toBe(0);
+  });
+
+  it('token-swap sandbox prints the serve command that uses it, and it works as printed', async () => {
+    const sandbox = start(['sandbox', '--port', '0']);
+    const [, printed = ''] = await sandbox.waitFor(/Point a swap service at it:\n {2}(.+)\n/);
+    // Only the port is changed, to a free one.
+    const service = spawn('bash', ['-c', printed.replace('--port 3000', '--port 0')], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+      detached: true,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    service.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const closed = new Promise((resolve) => service.on('close', resolve));
+    try {
+      await expect
+        .poll(() => stderr, { timeout: 30_000, interval: 100 })
+        .toMatch(/listening on http:\/\/\S+/);
+      const serviceUrl = /listening on (http:\/\/\S+)/.exec(stderr)?.[1] ?? '';
+      expect(stderr).toMatch(/sealing on, upstream http:\/\/127\.0\.0\.1:\d+\)/);
+      const [, accountsUrl = ''] = (await sandbox.waitFor(/listening on (http:\/\/\S+)/)) ?? [];
+      const redirectUri = 'http://127.0.0.1:8888/callback';
+      const code = await consent(accountsUrl, redirectUri, 'sandbox-client-id');
+      const swap = await fetch(`${serviceUrl}/swap`, {
+        method: 'POST',
+        body: new URLSearchParams({ code, redirect_uri: redirectUri }),
+      });
+      expect(swap.status).toBe(200);
+      expect(((await swap.json()) as { refresh_token: string }).refresh_token).toMatch(/^sts1\./);
+    } finally {
+      if (service.pid !== undefined) process.kill(-service.pid, 'SIGTERM');
+      await closed;
+    }
   });
 
   it('runs the sandbox alone', async () => {
