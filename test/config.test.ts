@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { buildApp, misconfigured } from '../src/runtimes/portable.js';
 import { ConfigError, formatProblem, loadConfig, unsealedWarnings } from '../src/server/config/index.js';
 
 const base = {
@@ -122,5 +123,26 @@ describe('loadConfig', () => {
     const secret = 'super-secret-client-secret-value';
     const found = problems({ ...base, SPOTIFY_CLIENT_SECRET: secret, PORT: '-1', LOG_LEVEL: secret });
     expect(found.join('\n')).not.toContain(secret);
+  });
+});
+
+describe('the sealing rule in the Web-API runtimes (Workers, Deno, Bun, Lambda)', () => {
+  it('refuses the same way: every request answers 500 naming ENCRYPTION_SECRET, never a value', async () => {
+    const { ENCRYPTION_SECRET: _, ...unsealed } = base;
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const built = buildApp(unsealed);
+      if (!('error' in built)) throw new Error('expected a configuration error');
+      expect(logged.mock.calls.join('\n')).toContain('token-swap secret');
+      const answer = misconfigured(built.error);
+      expect(answer.status).toBe(500);
+      expect(await answer.json()).toEqual({
+        error: 'server_error',
+        error_description: 'The token swap service is misconfigured: ENCRYPTION_SECRET',
+      });
+      expect('app' in buildApp({ ...unsealed, ENCRYPTION_SECRET: 'none' })).toBe(true);
+    } finally {
+      logged.mockRestore();
+    }
   });
 });
