@@ -16,6 +16,9 @@ export interface LoginValues {
   accountsUrl?: string | undefined;
   /** Only when given with --store: otherwise the default (or TOKEN_SWAP_STORE) applies again. */
   store?: string | undefined;
+  /** What the login being repeated asked for, when not the defaults. */
+  scope?: string | undefined;
+  port?: number | undefined;
 }
 
 /** A value as one shell word: quoted only when it has to be. */
@@ -32,6 +35,9 @@ export function loginCommand(values: LoginValues): string {
   if (values.accountsUrl && values.accountsUrl !== SPOTIFY_ACCOUNTS_URL) {
     words.push(`--accounts-url ${shellWord(values.accountsUrl)}`);
   }
+  if (values.scope) words.push(`--scope ${shellWord(values.scope)}`);
+  // A fixed port is what the redirect URI was registered with.
+  if (values.port) words.push(`--port ${values.port}`);
   if (values.store) words.push(`--store ${shellWord(values.store)}`);
   return words.join(' ');
 }

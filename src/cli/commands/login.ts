@@ -46,11 +46,17 @@ async function startCatcher(port: number) {
  * What a failed login says, in the terminal and on the browser's page alike: the redirect URI that
  * Spotify refused, or how to run the login again, with the values this one had.
  */
-function loginFailure(error: unknown, options: LoginOptions, redirectUri: string, store: unknown): unknown {
+function loginFailure(
+  error: unknown,
+  options: LoginOptions,
+  redirectUri: string,
+  flags: Record<string, unknown>,
+): unknown {
   const refused = redirectUriFailure(error, redirectUri, options.port);
   if (refused) return refused;
   if (error instanceof AuthorizationError && (error.code === 'state_mismatch' || error.code === 'timeout')) {
-    const again = loginCommand({ ...options, store: typeof store === 'string' ? store : undefined });
+    const given = (name: string) => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
+    const again = loginCommand({ ...options, scope: given('scope'), store: given('store') });
     const why = error.code === 'state_mismatch' ? `${error.message}. Nothing was stored` : error.message;
     return new CliFailure(
       `${why}. Run it again, and finish it in the browser: ${again}`,
@@ -202,7 +208,7 @@ export default defineCommand({
       );
       stdout.write(`Waiting for the redirect to ${catcher.redirectUri} ...\n`);
       const { code } = await waiting.catch((error: unknown) => {
-        throw loginFailure(error, options, catcher.redirectUri, args.store);
+        throw loginFailure(error, options, catcher.redirectUri, args);
       });
 
       // The browser's page waits for this outcome, so that it never says "Logged in" too early.
@@ -221,7 +227,7 @@ export default defineCommand({
         await store.save(login);
         user = describeUser(await fetchProfile(apiUrl, tokens.accessToken));
       } catch (error) {
-        const failure = loginFailure(error, options, authorize.redirectUri, args.store);
+        const failure = loginFailure(error, options, authorize.redirectUri, args);
         catcher.showResult({ ok: false, message: browserMessage(failure) });
         throw failure;
       }
