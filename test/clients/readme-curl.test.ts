@@ -115,7 +115,7 @@ describe('README curl examples outside the walk-through', () => {
     expect(body.token_type).toBe('Bearer');
     expect(body.expires_in).toBe(3600);
     expect(body.scope).toBe('user-read-email user-read-private');
-    // "sealed when ENCRYPTION_SECRET is set"
+    // "sealed, unless the operator opted out with `ENCRYPTION_SECRET=none`"
     expect(body.refresh_token).toMatch(/^sts1\.[A-Za-z0-9_-]+$/);
   });
 
