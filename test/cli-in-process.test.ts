@@ -22,6 +22,18 @@ async function run(args: string[], env: Record<string, string> = {}) {
   return { code, out: io.out(), err: io.err() };
 }
 
+/** Each command's definition, to read its options (vite resolves only literal import paths). */
+const commandModules = {
+  serve: () => import('../src/cli/commands/serve.js'),
+  sandbox: () => import('../src/cli/commands/sandbox.js'),
+  login: () => import('../src/cli/commands/login.js'),
+  token: () => import('../src/cli/commands/token.js'),
+  refresh: () => import('../src/cli/commands/refresh.js'),
+  status: () => import('../src/cli/commands/status.js'),
+  logout: () => import('../src/cli/commands/logout.js'),
+  doctor: () => import('../src/cli/commands/doctor.js'),
+};
+
 /** A stack trace's frame, as Node prints one. */
 const STACK_FRAME = /^\s+at .+:\d+:\d+\)?$/m;
 
@@ -30,7 +42,7 @@ describe('token-swap usage', () => {
     const { code, out, err } = await run([]);
     expect(code).toBe(2);
     expect(out).toBe('');
-    expect(err).toContain('USAGE token-swap serve|sandbox|login|token|refresh|status|logout|doctor');
+    expect(err).toContain('USAGE token-swap serve|sandbox|login|token|refresh|status|logout|doctor|secret');
     expect(err.trimEnd().split('\n').at(-1)).toBe('token-swap: No command given.');
   });
 
@@ -58,6 +70,37 @@ describe('token-swap usage', () => {
       expect(result.err).toContain(`Unknown option --definitely-not-an-option for token-swap ${command}.`);
     }
     expect((await run(['--verison'])).err).toContain('Did you mean --version?');
+  });
+
+  it('--help shows each default, and one placeholder per option across the commands', async () => {
+    const serve = (await run(['serve', '--help'])).out;
+    expect(serve).toMatch(/--port=<port> +Port to listen on \(PORT, default 3000; 0: any free port\)/);
+    expect(serve).toMatch(/--upstream-timeout=<ms> +.*\(UPSTREAM_TIMEOUT_MS, default 10000\)/);
+    expect(serve).toMatch(/--log-level=<level> +.*\(LOG_LEVEL, default info\)/);
+    expect((await run(['sandbox', '--help'])).out).toMatch(
+      /--port=<port> +Port to listen on \(PORT, default 3001;/,
+    );
+    const login = (await run(['login', '--help'])).out;
+    expect(login).toMatch(/--timeout=<seconds> +How long to wait for the browser \(default 300\)/);
+    expect(login).not.toContain('(Default: ');
+
+    const hints = new Map<string, Set<string>>();
+    for (const command of Object.keys(commandModules)) {
+      const { out } = await run([command, '--help']);
+      for (const [, option = '', hint = ''] of out.matchAll(/--([a-z-]+)=<([^>]+)>/g)) {
+        hints.set(option, new Set([...(hints.get(option) ?? []), hint]));
+      }
+      // Without a valueHint, citty makes one of the option's name (`<env_file>`): every value has its own.
+      const { args } = (await commandModules[command as keyof typeof commandModules]()).default as {
+        args: Record<string, { type: string; valueHint?: string }>;
+      };
+      for (const [name, def] of Object.entries(args)) {
+        if (def.type === 'string')
+          expect([command, name, def.valueHint]).toEqual([command, name, expect.any(String)]);
+      }
+    }
+    for (const [option, seen] of hints) expect([option, [...seen]]).toEqual([option, [...seen].slice(0, 1)]);
+    expect(hints.get('port')).toEqual(new Set(['port']));
   });
 
   it('an argument a command does not take is bad usage (exit 2)', async () => {
@@ -98,12 +141,21 @@ describe('token-swap usage', () => {
 });
 
 describe('token-swap app-side commands', () => {
-  it('status without a login exits 3 and says how to log in', async () => {
-    const { code, out, err } = await run(['status', '--store', storeIn()]);
+  it('status without a login exits 3 and says how to log in, with the values it knows', async () => {
+    const store = storeIn();
+    const { code, out, err } = await run(['status', '--store', store]);
     expect(code).toBe(3);
     expect(out).toBe('');
     expect(err).toBe(
-      'token-swap: Not logged in. Run `token-swap login --swap-url URL --client-id ID` first.\n',
+      `token-swap: Not logged in. Run \`token-swap login --swap-url URL --client-id ID --store ${store}\` first.\n`,
+    );
+    const known = await run(['token'], {
+      TOKEN_SWAP_STORE: store,
+      TOKEN_SWAP_URL: 'https://swap.example.com',
+      SPOTIFY_CLIENT_ID: 'my-client-id',
+    });
+    expect(known.err).toBe(
+      'token-swap: Not logged in. Run `token-swap login --swap-url https://swap.example.com --client-id my-client-id` first.\n',
     );
   });
 

@@ -1,4 +1,6 @@
 import { copyFileSync, existsSync, mkdtempSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -138,7 +140,10 @@ describe('token-swap login and friends, end to end against serve --sandbox', () 
     const revoked = await cli(['refresh', '--store', stale]);
     expect(revoked.code).toBe(3);
     expect(revoked.stderr).toContain('Refresh token revoked');
-    expect(revoked.stderr).toContain('log in again');
+    // The whole command, with what the login had: it can be run as it stands.
+    expect(revoked.stderr).toContain(
+      `Run \`token-swap login --swap-url ${rotatingUrl} --client-id sandbox-client-id --accounts-url ${rotatingUrl}/sandbox --store ${stale}\` to log in again.`,
+    );
     expect(existsSync(stale)).toBe(false);
     expect((await cli(['token', '--store', store])).code).toBe(0);
   });
@@ -226,7 +231,29 @@ describe('token-swap login and friends, end to end against serve --sandbox', () 
     await fetch(`${redirectUri}?code=AQforged&state=forged`);
     expect((await run.exited).code).toBe(5);
     expect(run.stderr()).toContain('different state');
+    expect(run.stderr()).toContain(
+      `Nothing was stored. Run it again, and finish it in the browser: token-swap login --swap-url ${serviceUrl} --client-id sandbox-client-id --accounts-url ${serviceUrl}/sandbox --store ${store}\n`,
+    );
     expect(existsSync(store)).toBe(false);
+  });
+
+  it('checks that the swap service answers before sending the user to the consent page (exit 4)', async () => {
+    // Nothing listens there: the browser must not open for a code nobody can swap.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const nobody = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((resolve) => closed.close(resolve));
+    const down = await cli(loginArgs(nobody, storeIn()));
+    expect(down.code).toBe(4);
+    expect(down.stdout).toBe('');
+    expect(down.stderr).toBe(
+      `token-swap: No swap service answers at ${nobody} (ECONNREFUSED); the browser was not opened. Is the service running, and is --swap-url right? To try the flow without one: token-swap serve --sandbox\n`,
+    );
+    // Something answers, but no swap service is there (an app the service does not have).
+    const wrong = await cli(loginArgs(`${serviceUrl}/apps/nope`, storeIn()));
+    expect(wrong.code).toBe(4);
+    expect(wrong.stdout).toBe('');
+    expect(wrong.stderr).toContain(`token-swap: ${serviceUrl}/apps/nope/swap answered HTTP 404`);
   });
 
   it('explains a missing option (exit 2)', async () => {

@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { basicAuthorization } from '../src/server/upstream/token-request.js';
 import { type CliRun, emptyDir, runCli } from './helpers/cli.js';
@@ -80,13 +82,57 @@ describe('token-swap CLI', () => {
     }
   });
 
-  it('exits non-zero naming every missing variable', async () => {
+  it('exits non-zero naming every missing variable, and suggests the sandbox when nothing is configured', async () => {
     const run = start(['serve']);
     expect((await run.exited).code).toBe(1);
     expect(run.stderr()).toContain('SPOTIFY_CLIENT_ID: is required');
     expect(run.stderr()).toContain('SPOTIFY_CLIENT_SECRET: is required');
     expect(run.stderr()).toContain('SPOTIFY_REDIRECT_URI: is required');
+    expect(run.stderr()).toContain('ENCRYPTION_SECRET: is required');
+    expect(run.stderr()).toContain(
+      'No Spotify app is configured. To try the service without one, with a fake Spotify Accounts:\n  token-swap serve --sandbox\n',
+    );
     expect(run.stderr()).not.toMatch(/\bat .*\.js:\d+/);
+  });
+
+  it('refuses to serve a Spotify app without a sealing secret, saying how to get one or opt out', async () => {
+    const app = {
+      SPOTIFY_CLIENT_ID: 'id',
+      SPOTIFY_CLIENT_SECRET: 'cli-test-client-secret-value-0002',
+      SPOTIFY_REDIRECT_URI: 'myapp://callback',
+    };
+    const refused = start(['serve', '--port', '0'], { env: app });
+    expect((await refused.exited).code).toBe(1);
+    expect(refused.stderr()).toBe(
+      'token-swap: Invalid configuration:\n  - ENCRYPTION_SECRET: is required: refresh tokens are sealed by default. Generate a secret with `token-swap secret` (or `openssl rand -base64 48`) and set it here; or, to hand refresh tokens to clients unsealed, opt out with ENCRYPTION_SECRET=none\n',
+    );
+
+    // The secret the message points to is one the service takes.
+    const secret = start(['secret']);
+    expect((await secret.exited).code).toBe(0);
+    const sealed = start(['serve', '--port', '0'], {
+      env: { ...app, ENCRYPTION_SECRET: secret.stdout().trim() },
+    });
+    const [, url] = await sealed.waitFor(/listening on (http:\/\/\S+)/);
+    expect(sealed.stderr()).toMatch(/default\s+POST \S+\/swap, POST \S+\/refresh\s+\(sealing on,/);
+    const root = (await (await fetch(`${url}/`)).json()) as { apps: Record<string, { sealing: string }> };
+    expect(root.apps.default?.sealing).toBe('on');
+    sealed.child.kill('SIGTERM');
+    expect((await sealed.exited).code).toBe(0);
+  });
+
+  it('token-swap secret prints 48 fresh random bytes in base64, alone on stdout', async () => {
+    const runs = [start(['secret']), start(['secret'])];
+    const outputs: string[] = [];
+    for (const run of runs) {
+      expect(await run.exited).toEqual({ code: 0, signal: null });
+      expect(run.stderr()).toBe('');
+      // What `openssl rand -base64 48` prints: 64 characters, no padding, one line.
+      expect(run.stdout()).toMatch(/^[A-Za-z0-9+/]{64}\n$/);
+      expect(Buffer.from(run.stdout().trim(), 'base64')).toHaveLength(48);
+      outputs.push(run.stdout());
+    }
+    expect(outputs[0]).not.toBe(outputs[1]);
   });
 
   it('refuses a short sealing secret and bad values without printing any secret', async () => {
@@ -164,12 +210,53 @@ describe('token-swap CLI', () => {
     }
   });
 
+  it('serve --sandbox seals with a secret of its own for the run, and its banner lists the demo callback', async () => {
+    const first = start(['serve', '--sandbox', '--port', '0']);
+    const [, serviceUrl = ''] = await first.waitFor(/Swap service\s+(http:\/\/\S+)/);
+    expect(first.stderr()).toContain(
+      '  Sealing          on (a secret for this run: refresh tokens of an earlier run are refused)\n',
+    );
+    expect(first.stderr()).toContain(
+      `  Redirect URIs    http://127.0.0.1/callback, http://[::1]/callback, ${serviceUrl}/demo/callback\n`,
+    );
+    const redirectUri = 'http://127.0.0.1:8888/callback';
+    const code = await consent(`${serviceUrl}/sandbox`, redirectUri, 'sandbox-client-id');
+    const swap = await fetch(`${serviceUrl}/swap`, {
+      method: 'POST',
+      body: new URLSearchParams({ code, redirect_uri: redirectUri }),
+    });
+    const { refresh_token: sealed } = (await swap.json()) as { refresh_token: string };
+    expect(sealed).toMatch(/^sts2\./);
+    first.child.kill('SIGTERM');
+    expect((await first.exited).code).toBe(0);
+
+    // The next run has another secret: the old token is refused before any call to Accounts.
+    const second = start(['serve', '--sandbox', '--port', '0']);
+    const [, nextUrl = ''] = await second.waitFor(/Swap service\s+(http:\/\/\S+)/);
+    const before = await tokenCalls(`${nextUrl}/sandbox`);
+    const refresh = await fetch(`${nextUrl}/refresh`, {
+      method: 'POST',
+      body: new URLSearchParams({ refresh_token: sealed }),
+    });
+    expect([refresh.status, await refresh.json()]).toEqual([
+      400,
+      { error: 'invalid_grant', error_description: 'Invalid refresh token' },
+    ]);
+    expect(await tokenCalls(`${nextUrl}/sandbox`)).toBe(before);
+  });
+
   it('finishes an in-flight request on SIGTERM, then exits 0', async () => {
-    const run = start(['serve', '--sandbox', '--port', '0', '--auto-approve']);
+    // Unsealed, so that a made-up refresh token reaches the (slow) Accounts.
+    const run = start(['serve', '--sandbox', '--port', '0', '--auto-approve'], {
+      env: { ENCRYPTION_SECRET: 'none' },
+    });
     const [, serviceUrl] = await run.waitFor(/Swap service\s+(http:\/\/\S+)/);
-    // Without ENCRYPTION_SECRET the start-up warns, once. (stdout is another pipe than the banner's.)
+    expect(run.stderr()).toContain('  Sealing          off (ENCRYPTION_SECRET=none)\n');
+    // The opt-out is warned about, once. (stdout is another pipe than the banner's.)
     await expect.poll(() => run.stdout()).toContain('"msg":"listening"');
-    expect(run.stdout().match(/ENCRYPTION_SECRET is not set/g)).toHaveLength(1);
+    expect(
+      run.stdout().match(/ENCRYPTION_SECRET=none: refresh tokens are handed to clients unsealed/g),
+    ).toHaveLength(1);
     const accountsUrl = `${serviceUrl}/sandbox`;
     await injectFault(accountsUrl, { kind: 'slow', delayMs: 1500 });
     const before = await tokenCalls(accountsUrl);
@@ -198,6 +285,7 @@ describe('token-swap CLI', () => {
         'SPOTIFY_CLIENT_ID=from-dotenv',
         'SPOTIFY_CLIENT_SECRET=dotenv-secret-value-0123456789',
         'SPOTIFY_REDIRECT_URI=myapp://callback',
+        'ENCRYPTION_SECRET=dotenv-sealing-secret-0123456789-abcdefgh',
         'PORT=0',
       ].join('\n'),
     );
@@ -207,6 +295,40 @@ describe('token-swap CLI', () => {
     expect(response.status).toBe(200);
     run.child.kill('SIGINT');
     expect((await run.exited).code).toBe(0);
+  });
+
+  it('token-swap sandbox prints the serve command that uses it, and it works as printed', async () => {
+    const sandbox = start(['sandbox', '--port', '0']);
+    const [, printed = ''] = await sandbox.waitFor(/Point a swap service at it:\n {2}(.+)\n/);
+    // Only the port is changed, to a free one.
+    const service = spawn('bash', ['-c', printed.replace('--port 3000', '--port 0')], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+      detached: true,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    service.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const closed = new Promise((resolve) => service.on('close', resolve));
+    try {
+      await expect
+        .poll(() => stderr, { timeout: 30_000, interval: 100 })
+        .toMatch(/listening on http:\/\/\S+/);
+      const serviceUrl = /listening on (http:\/\/\S+)/.exec(stderr)?.[1] ?? '';
+      expect(stderr).toMatch(/sealing on, upstream http:\/\/127\.0\.0\.1:\d+\)/);
+      const [, accountsUrl = ''] = (await sandbox.waitFor(/listening on (http:\/\/\S+)/)) ?? [];
+      const redirectUri = 'http://127.0.0.1:8888/callback';
+      const code = await consent(accountsUrl, redirectUri, 'sandbox-client-id');
+      const swap = await fetch(`${serviceUrl}/swap`, {
+        method: 'POST',
+        body: new URLSearchParams({ code, redirect_uri: redirectUri }),
+      });
+      expect(swap.status).toBe(200);
+      expect(((await swap.json()) as { refresh_token: string }).refresh_token).toMatch(/^sts2\./);
+    } finally {
+      if (service.pid !== undefined) process.kill(-service.pid, 'SIGTERM');
+      await closed;
+    }
   });
 
   it('runs the sandbox alone', async () => {

@@ -1,10 +1,12 @@
-import { describe, expect, it } from 'vitest';
-import { ConfigError, formatProblem, loadConfig } from '../src/server/config/index.js';
+import { describe, expect, it, vi } from 'vitest';
+import { buildApp, misconfigured } from '../src/runtimes/portable.js';
+import { ConfigError, formatProblem, loadConfig, unsealedWarnings } from '../src/server/config/index.js';
 
 const base = {
   SPOTIFY_CLIENT_ID: 'client-id',
   SPOTIFY_CLIENT_SECRET: 'client-secret-value-1234567890',
   SPOTIFY_REDIRECT_URI: 'http://127.0.0.1:8888/callback',
+  ENCRYPTION_SECRET: 'sealing-secret-0123456789-abcdefghijklmnop',
 };
 
 function problems(env: Record<string, string>): string[] {
@@ -25,7 +27,7 @@ describe('loadConfig', () => {
       name: 'default',
       accountsUrl: 'https://accounts.spotify.com',
       redirectUris: ['http://127.0.0.1:8888/callback'],
-      encryptionSecrets: [],
+      encryptionSecrets: [base.ENCRYPTION_SECRET],
       corsOrigins: [],
       upstreamTimeoutMs: 10_000,
     });
@@ -37,6 +39,30 @@ describe('loadConfig', () => {
       'SPOTIFY_CLIENT_ID',
       'SPOTIFY_CLIENT_SECRET',
       'SPOTIFY_REDIRECT_URI',
+      'ENCRYPTION_SECRET',
+    ]);
+  });
+
+  it('refuses to start without a sealing secret, saying how to get one and how to opt out', () => {
+    const { ENCRYPTION_SECRET: _, ...unsealed } = base;
+    for (const value of [undefined, '', '  ']) {
+      const found = problems(value === undefined ? unsealed : { ...unsealed, ENCRYPTION_SECRET: value });
+      expect(found).toEqual([
+        'ENCRYPTION_SECRET: is required: refresh tokens are sealed by default. Generate a secret with `token-swap secret` (or `openssl rand -base64 48`) and set it here; or, to hand refresh tokens to clients unsealed, opt out with ENCRYPTION_SECRET=none',
+      ]);
+    }
+  });
+
+  it('hands refresh tokens out unsealed only when the operator opts out with ENCRYPTION_SECRET=none', () => {
+    const config = loadConfig({ ...base, ENCRYPTION_SECRET: ' none ' });
+    expect(config.apps[0]?.encryptionSecrets).toEqual([]);
+    expect(unsealedWarnings(config)).toEqual([
+      'ENCRYPTION_SECRET=none: refresh tokens are handed to clients unsealed',
+    ]);
+    expect(unsealedWarnings(loadConfig(base))).toEqual([]);
+    // `none` is not a secret among others: a list with it is a mistake, not an opt-out.
+    expect(problems({ ...base, ENCRYPTION_SECRET: `none,${base.ENCRYPTION_SECRET}` })).toEqual([
+      'ENCRYPTION_SECRET: "none" turns sealing off and stands alone; it cannot be listed with secrets',
     ]);
   });
 
@@ -110,5 +136,26 @@ describe('loadConfig', () => {
     const secret = 'super-secret-client-secret-value';
     const found = problems({ ...base, SPOTIFY_CLIENT_SECRET: secret, PORT: '-1', LOG_LEVEL: secret });
     expect(found.join('\n')).not.toContain(secret);
+  });
+});
+
+describe('the sealing rule in the Web-API runtimes (Workers, Deno, Bun, Lambda)', () => {
+  it('refuses the same way: every request answers 500 naming ENCRYPTION_SECRET, never a value', async () => {
+    const { ENCRYPTION_SECRET: _, ...unsealed } = base;
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const built = buildApp(unsealed);
+      if (!('error' in built)) throw new Error('expected a configuration error');
+      expect(logged.mock.calls.join('\n')).toContain('token-swap secret');
+      const answer = misconfigured(built.error);
+      expect(answer.status).toBe(500);
+      expect(await answer.json()).toEqual({
+        error: 'server_error',
+        error_description: 'The token swap service is misconfigured: ENCRYPTION_SECRET',
+      });
+      expect('app' in buildApp({ ...unsealed, ENCRYPTION_SECRET: 'none' })).toBe(true);
+    } finally {
+      logged.mockRestore();
+    }
   });
 });

@@ -11,7 +11,7 @@ import { createApp } from '../src/server/app.js';
 import { loadConfig } from '../src/server/config/index.js';
 import { launchBrowser } from './helpers/browser.js';
 import { type Listening, listen } from './helpers/listen.js';
-import { CLIENT_ID, CLIENT_SECRET, SECRET_A } from './helpers/stack.js';
+import { CLIENT_ID, CLIENT_SECRET, SECRET_A, SECRET_B } from './helpers/stack.js';
 
 interface TokenBody {
   access_token: string;
@@ -30,14 +30,13 @@ let demoUrl: string;
 let demoScript: string;
 const contexts: BrowserContext[] = [];
 
-beforeAll(async () => {
-  let app: ReturnType<typeof createApp> | undefined;
-  // The app needs its own URL (the sandbox and the redirect URI live under it), known only after listen.
-  server = await listen((request, env) =>
-    app ? app.fetch(request, env) : new Response('starting', { status: 503 }),
-  );
-  browser = await launchBrowser();
-  demoUrl = `${server.url}${DEMO_PATH}`;
+let app: ReturnType<typeof createApp> | undefined;
+
+/**
+ * Builds what `serve --sandbox` serves on the socket: a fresh sandbox (its tokens in memory), the
+ * service sealing with `secret`, and the demo. Called again, it is that command restarted.
+ */
+function startService(secret: string): void {
   const redirectUri = `${demoUrl}/callback`;
   sandbox = createSandbox({
     clients: [
@@ -49,12 +48,10 @@ beforeAll(async () => {
     SPOTIFY_CLIENT_SECRET: CLIENT_SECRET,
     SPOTIFY_REDIRECT_URI: redirectUri,
     SPOTIFY_ACCOUNTS_URL: `${server.url}/sandbox`,
-    ENCRYPTION_SECRET: SECRET_A,
+    ENCRYPTION_SECRET: secret,
     LOG_LEVEL: 'silent',
     UPSTREAM_TIMEOUT_MS: '2000',
   });
-  // The bundle `npm run build` wrote (pretest builds), as `serve --sandbox` serves it.
-  demoScript = readDemoScript();
   const demo = createDemoApp({
     serviceUrl: server.url,
     accountsUrl: `${server.url}/sandbox`,
@@ -68,6 +65,18 @@ beforeAll(async () => {
       { path: DEMO_PATH, app: demo, description: 'Demo' },
     ],
   });
+}
+
+beforeAll(async () => {
+  // The app needs its own URL (the sandbox and the redirect URI live under it), known only after listen.
+  server = await listen((request, env) =>
+    app ? app.fetch(request, env) : new Response('starting', { status: 503 }),
+  );
+  browser = await launchBrowser();
+  demoUrl = `${server.url}${DEMO_PATH}`;
+  // The bundle `npm run build` wrote (pretest builds), as `serve --sandbox` serves it.
+  demoScript = readDemoScript();
+  startService(SECRET_A);
 });
 
 afterAll(async () => {
@@ -217,6 +226,8 @@ describe('demo in a real browser', () => {
     expect(await page.locator('#refresh-token').textContent()).toBe(mask(refreshToken));
     expect(await page.locator('#expires-in').textContent()).toMatch(/^(59:5\d|60:00)$/);
     expect(await page.locator('#error').isHidden()).toBe(true);
+    // The button did something visible, even where little else changed.
+    expect(await page.locator('#refreshed').textContent()).toMatch(/^Refreshed at \d\d:\d\d:\d\d\.$/);
     await expectNoFullToken(page, [renewed.access_token, refreshToken]);
     // Three refresh calls: the failed one and its single retry, then this one.
     expect(sandbox.stats().byGrant.refresh_token).toBe(3);
@@ -226,6 +237,7 @@ describe('demo in a real browser', () => {
     expect(await page.locator('#login').isVisible()).toBe(true);
     expect(await page.locator('#logged-in').isHidden()).toBe(true);
     expect(await page.locator('#access-token').textContent()).toBe('');
+    expect(await page.locator('#refreshed').isHidden()).toBe(true);
     expect(await page.evaluate('Object.keys(sessionStorage)')).toEqual([]);
 
     // Log in again, and cancel on the consent page.
@@ -343,6 +355,42 @@ describe('demo in a real browser', () => {
     expect(await page.locator('#profile').textContent()).toBe('Profile unavailable');
     expect(await page.locator('#logged-in').isVisible()).toBe(true);
     expect(await page.locator('#access-token').textContent()).toBe(mask(tokens.access_token));
+    expect(problems).toEqual([]);
+  });
+
+  it('sends a page opened on localhost to 127.0.0.1 first, where the login comes back, and logs in', async () => {
+    const localhost = demoUrl.replace('//127.0.0.1:', '//localhost:');
+    const answer = await fetch(`${localhost}?from=bookmark`, { redirect: 'manual' });
+    expect([answer.status, answer.headers.get('location')]).toEqual([302, `${demoUrl}?from=bookmark`]);
+
+    const { page, problems } = await openPage();
+    await page.goto(localhost);
+    expect(page.url()).toBe(demoUrl);
+    // The state saved before Accounts is read back on the same origin: no state_mismatch.
+    await logIn(page);
+    expect(await page.locator('#error').isHidden()).toBe(true);
+    expect(problems).toEqual([]);
+  });
+
+  it('after a restart that forgets its tokens, a refused refresh clears the session and says why', async () => {
+    const { page, problems } = await openPage();
+    await page.goto(demoUrl);
+    await logIn(page);
+    // `serve --sandbox` again: a new sandbox, and a new sealing secret for the run.
+    startService(SECRET_B);
+    const refused = page.waitForResponse((response) => isPath('/refresh')(response.url()));
+    await page.locator('#refresh').click();
+    expect((await refused).status()).toBe(400);
+    await expect
+      .poll(() => page.locator('#error').textContent())
+      .toBe(
+        "invalid_grant: Invalid refresh token. This tab's refresh token is no longer accepted (the sandbox forgets its tokens, and its sealing secret, when it restarts; Spotify's expire or are revoked), so the session was cleared. Log in again.",
+      );
+    expect(await page.locator('#login').isVisible()).toBe(true);
+    expect(await page.locator('#logged-in').isHidden()).toBe(true);
+    expect(await page.evaluate('Object.keys(sessionStorage)')).toEqual([]);
+    // And the next login works against the restarted service.
+    await logIn(page);
     expect(problems).toEqual([]);
   });
 });

@@ -90,7 +90,13 @@ function expectSwapAndRefresh(output: string) {
     scope: 'user-read-email',
   });
   expect(JSON.parse(swap).refresh_token).toMatch(/^sts2\./);
-  expect(Object.keys(JSON.parse(refresh))).toEqual(['access_token', 'token_type', 'expires_in', 'scope', 'refresh_token_expires_in']);
+  expect(Object.keys(JSON.parse(refresh))).toEqual([
+    'access_token',
+    'token_type',
+    'expires_in',
+    'scope',
+    'refresh_token_expires_in',
+  ]);
 }
 
 let session: Session;

@@ -90,10 +90,19 @@ describe('token-swap doctor', () => {
     expect(out).toContain('✓ Credentials: accepted by Spotify');
   });
 
-  it('warns about a missing or typed-looking sealing secret, and a credential that is not Spotify-shaped', async () => {
+  it('fails a missing sealing secret, warns about an opt-out, a typed-looking secret and a credential that is not Spotify-shaped', async () => {
+    // The service refuses to start without one: a problem to fix, with how, not a warning.
     const missing = await doctor({ ENCRYPTION_SECRET: '' });
-    expect(missing.out).toContain('! ENCRYPTION_SECRET: not set');
-    expect(missing.code).toBe(0);
+    expect(missing.out).toContain(
+      '✗ ENCRYPTION_SECRET: not set: the service refuses to start without a sealing secret',
+    );
+    expect(missing.out).toContain('Set ENCRYPTION_SECRET=$(token-swap secret)');
+    expect(missing.out).toContain('set ENCRYPTION_SECRET=none');
+    expect(missing.out).not.toContain('See the configuration table');
+    expect(missing.code).toBe(1);
+    const optedOut = await doctor({ ENCRYPTION_SECRET: 'none' });
+    expect(optedOut.out).toContain('! ENCRYPTION_SECRET: none: sealing is off by choice');
+    expect(optedOut.code).toBe(0);
     const typed = await doctor({ ENCRYPTION_SECRET: 'abcabcabcabcabcabcabcabcabcabcabcabc' });
     expect(typed.out).toContain('! ENCRYPTION_SECRET #1: uses only 3 distinct characters');
     expect(typed.out).not.toContain('abcabcabcabc');

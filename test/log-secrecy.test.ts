@@ -16,7 +16,7 @@ import {
 describe('logs hold no secret at debug level', () => {
   it.each([
     ['with sealing', { ENCRYPTION_SECRET: SECRET_A }],
-    ['without sealing', {}],
+    ['without sealing', { ENCRYPTION_SECRET: 'none' }],
   ])('a full run %s', async (_, env) => {
     const stack = await startStack({ env, sandbox: { rotateRefreshTokens: true } });
     const secrets = [CLIENT_SECRET, SECRET_A, basicAuthorization(CLIENT_ID, CLIENT_SECRET).slice(6)];

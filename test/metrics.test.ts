@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { metric } from './helpers/metrics.js';
-import { authorize, postForm, type Stack, startStack } from './helpers/stack.js';
+import { authorize, postForm, type Stack, startStack, UNSEALED } from './helpers/stack.js';
 
 const stacks: Stack[] = [];
 afterEach(async () => {
@@ -9,7 +9,7 @@ afterEach(async () => {
 
 describe('GET /metrics', () => {
   it('exposes requests, latency, upstream outcomes and process metrics in Prometheus text format', async () => {
-    const stack = await startStack();
+    const stack = await startStack({ env: UNSEALED });
     stacks.push(stack);
     const { code } = await authorize(stack.accounts.url);
     await postForm(`${stack.service.url}/swap`, { code });

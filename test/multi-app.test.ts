@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, type Sandbox } from '../src/sandbox/index.js';
-import { ConfigError, formatProblem, loadConfig } from '../src/server/config/index.js';
+import { ConfigError, formatProblem, loadConfig, unsealedWarnings } from '../src/server/config/index.js';
 import { emptyDir, runCli } from './helpers/cli.js';
 import { type Listening, listen } from './helpers/listen.js';
 import {
@@ -163,11 +163,25 @@ describe('the apps file', () => {
 
   it('names the file, the app and the field of every problem, and never prints a secret', () => {
     expect(
-      problems({ apps: { Bad_Name: { clientId: 'x', clientSecret: 'y', redirectUris: ['myapp://cb'] } } }),
+      problems({
+        apps: {
+          Bad_Name: {
+            clientId: 'x',
+            clientSecret: 'y',
+            redirectUris: ['myapp://cb'],
+            encryptionSecrets: 'none',
+          },
+        },
+      }),
     ).toMatch(/^apps\.json: apps\.Bad_Name: .*1 to 63 lowercase letters, digits and dashes/);
     const found = problems({
       apps: {
-        default: { clientId: 'x', clientSecret: 'y', redirectUris: ['myapp://cb'] },
+        default: {
+          clientId: 'x',
+          clientSecret: 'y',
+          redirectUris: ['myapp://cb'],
+          encryptionSecrets: 'none',
+        },
         ios: {
           clientId: 'x',
           clientSecret: { env: 'MISSING_SECRET' },
@@ -183,6 +197,22 @@ describe('the apps file', () => {
     expect(found).toContain('apps.json: apps.ios.encryptionSecrets: secret #1 is shorter than 32 characters');
     expect(found).toContain('apps.json: apps.ios.corsOrigins: "*" is not allowed');
     expect(found).not.toContain('short-secret-value');
+  });
+
+  it('refuses an app without sealing secrets unless it says "none", as ENCRYPTION_SECRET does', () => {
+    const app = { clientId: 'x', clientSecret: 'y', redirectUris: ['myapp://cb'] };
+    for (const sealing of [{}, { encryptionSecrets: [] }]) {
+      expect(problems({ apps: { ios: { ...app, ...sealing } } })).toBe(
+        'apps.json: apps.ios.encryptionSecrets: is required: refresh tokens are sealed by default. Generate a secret with `token-swap secret` (or `openssl rand -base64 48`) and set it here; or, to hand refresh tokens to clients unsealed, opt out with "encryptionSecrets": "none"',
+      );
+    }
+    const config = loadConfig(base, {
+      file: { source: 'apps.json', content: { apps: { ios: { ...app, encryptionSecrets: 'none' } } } },
+    });
+    expect(config.apps[0]?.encryptionSecrets).toEqual([]);
+    expect(unsealedWarnings(config)).toEqual([
+      'app ios has "encryptionSecrets": "none": its refresh tokens are handed to clients unsealed',
+    ]);
   });
 
   it('refuses unknown fields (a typo must not silently drop a setting)', () => {

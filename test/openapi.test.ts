@@ -26,6 +26,7 @@ import {
   SECRET_B,
   type Stack,
   startStack,
+  UNSEALED,
 } from './helpers/stack.js';
 
 const COMMITTED = new URL('../docs/openapi.json', import.meta.url);
@@ -86,6 +87,11 @@ describe('the document', () => {
       expect(result.warnings).toEqual([]);
       expect(createContract(document).compileAll()).toBeGreaterThan(20);
     }
+  });
+
+  it("carries the package's version as info.version (regenerate with `npm run openapi` after a bump)", () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    expect((openApiDocument().info as { version: string }).version).toBe(version);
   });
 
   it('is committed as docs/openapi.json, up to date (regenerate with `npm run openapi`)', () => {
@@ -385,7 +391,9 @@ describe('a service whose circuit breaker opens after one failure', () => {
   let api: Client;
 
   beforeAll(async () => {
-    stack = await startStack({ env: { BREAKER_FAILURE_THRESHOLD: '1', BREAKER_COOLDOWN_MS: '60000' } });
+    stack = await startStack({
+      env: { BREAKER_FAILURE_THRESHOLD: '1', BREAKER_COOLDOWN_MS: '60000', ...UNSEALED },
+    });
     api = await clientFor(stack.service.url);
   });
   afterAll(() => stack.close());
@@ -470,6 +478,7 @@ describe('a deployment of named apps only, with rotation', () => {
             clientSecret: WEB.clientSecret,
             redirectUris: [WEB.redirectUri],
             corsOrigins: [ORIGIN],
+            encryptionSecrets: [SECRET_A],
           },
         },
       },
@@ -530,6 +539,7 @@ describe('a service with a bug', () => {
       SPOTIFY_CLIENT_ID: CLIENT_ID,
       SPOTIFY_CLIENT_SECRET: CLIENT_SECRET,
       SPOTIFY_REDIRECT_URI: REDIRECT_URI,
+      ENCRYPTION_SECRET: SECRET_A,
     });
     const app = createApp(config, {
       readiness: async () => {

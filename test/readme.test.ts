@@ -3,7 +3,7 @@
  * changed, to a free one) and checks each output against the JSON shown after it, so the front
  * door cannot drift from what the service does.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,14 +41,21 @@ function examples(heading: string): Example[] {
 
 /**
  * Checks an output against the JSON shown in the README: the same keys in the same order, and
- * equal values, where `...` inside a string stands for any run of characters.
+ * equal values, where `...` inside a string stands for any run of characters and the login's
+ * `refresh_token_expires_in` for any value that is six months from now.
  */
 function expectMatchesShown(output: string | undefined, shown: string, script: string) {
   const expected = JSON.parse(shown) as Record<string, unknown>;
   const actual = JSON.parse(output ?? '') as Record<string, unknown>;
   expect(Object.keys(actual), script).toEqual(Object.keys(expected));
   for (const [key, value] of Object.entries(expected)) {
-    if (typeof value === 'string' && value.includes('...')) {
+    if (key === 'refresh_token_expires_in') {
+      // Six calendar months from now, in seconds: 181 to 184 days depending on the date.
+      for (const seconds of [actual[key], value]) {
+        expect(seconds, `${key} in: ${script}`).toBeGreaterThanOrEqual(181 * 86_400 - 60);
+        expect(seconds, `${key} in: ${script}`).toBeLessThanOrEqual(184 * 86_400);
+      }
+    } else if (typeof value === 'string' && value.includes('...')) {
       const escaped = value.split('...').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
       expect(actual[key], `${key} in: ${script}`).toMatch(new RegExp(`^${escaped.join('.+')}$`));
     } else {
@@ -144,5 +151,43 @@ describe('README', () => {
         expectMatchesShown(outputs[i], example.expected, example.script);
       }
     });
+  });
+
+  it('the sealing secret command works as written', () => {
+    const command = 'npx token-swap secret';
+    expect(README).toContain(`Generate a sealing secret: \`${command}\``);
+    const secret = execFileSync('bash', ['-euo', 'pipefail', '-c', command], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      encoding: 'utf8',
+      env: newcomerEnvironment(),
+    });
+    expect(secret).toMatch(/^[A-Za-z0-9+/]{64}\n$/);
+  });
+
+  // npx fetches pino-pretty from the registry the first time: allow for a slow download.
+  it('pretty logs for development work as written', { timeout: 90_000 }, async () => {
+    const [example] = examples('Operations');
+    expect(example?.script).toBe('npx token-swap serve --sandbox | npx --yes pino-pretty@13\n');
+    // Its own process group, so that the pipeline can be stopped as a whole, as Ctrl-C does.
+    const pipeline = spawn('bash', ['-c', example?.script ?? ''], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      // Any free port: the command as written takes PORT from the environment.
+      env: { ...newcomerEnvironment(), PORT: '0' },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    pipeline.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const closed = new Promise((resolve) => pipeline.on('close', resolve));
+    try {
+      // pino-pretty's form of the start-up line, not pino's JSON.
+      await expect
+        .poll(() => out, { timeout: 80_000, interval: 200 })
+        .toMatch(/^\[[\d:.]+\] INFO: listening$/m);
+      expect(out).not.toContain('{"level":');
+    } finally {
+      if (pipeline.pid !== undefined) process.kill(-pipeline.pid, 'SIGINT');
+      await closed;
+    }
   });
 });

@@ -107,8 +107,8 @@ describe('refresh-token sealing through the service', () => {
     }
   });
 
-  it('passes tokens through unchanged without ENCRYPTION_SECRET', async () => {
-    const stack = await start({});
+  it('passes tokens through unchanged with ENCRYPTION_SECRET=none', async () => {
+    const stack = await start({ env: { ENCRYPTION_SECRET: 'none' } });
     const tokens = await swap(stack);
     expect(tokens.refresh_token).toMatch(/^AQ/);
     expect((await refresh(stack, tokens.refresh_token ?? '')).status).toBe(200);

@@ -1,15 +1,18 @@
 /**
  * What the app-side commands (login, token, refresh, status, logout) share: where the login is
- * stored, and the Web API profile call. (How their failures become exit codes is in fail.ts.)
+ * stored, the hint that says how to log in again, and the Web API profile call. (How their failures
+ * become exit codes is in fail.ts; how they say when a token expires, in expiry.ts.)
  */
-import type { TokenSet } from '../client/index.js';
+import { LoginRequiredError, type TokenStore } from '../client/index.js';
 import { createFileStore, defaultStorePath } from '../client/node/index.js';
+import { loginRequiredFailure } from './fail.js';
 import type { CliIo } from './io.js';
+import { knownLoginValues, loginCommand } from './login-command.js';
 
 export const storeFlag = {
   store: {
     type: 'string',
-    description: 'Where the login is kept (TOKEN_SWAP_STORE; default: your config directory)',
+    description: 'Where the login is kept (TOKEN_SWAP_STORE, default tokens.json in your config directory)',
     valueHint: 'path',
   },
 } as const;
@@ -22,16 +25,23 @@ export function openStore(flag: unknown, env: CliIo['env']) {
   return createFileStore(storePath(flag, env));
 }
 
-export function describeExpiry(tokens: TokenSet, now = Date.now()): string {
-  const seconds = Math.round((tokens.expiresAt - now) / 1000);
-  const at = new Date(tokens.expiresAt).toLocaleTimeString([], {
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  });
-  if (seconds <= 0) return `expired at ${at}`;
-  const minutes = Math.floor(seconds / 60);
-  return `valid until ${at} (${minutes > 0 ? `${minutes} min` : `${seconds} s`} left)`;
+/**
+ * Runs an app-side command. When it ends in "log in (again)", the failure carries the whole login
+ * command, with what the login said before the command ran (a rejected refresh token clears it).
+ */
+export async function withLoginHint<T>(
+  store: TokenStore,
+  flag: unknown,
+  env: CliIo['env'],
+  action: () => Promise<T>,
+): Promise<T> {
+  const before = await store.load().catch(() => undefined);
+  try {
+    return await action();
+  } catch (error) {
+    if (!(error instanceof LoginRequiredError)) throw error;
+    throw loginRequiredFailure(error, loginCommand(knownLoginValues(before, flag, env)));
+  }
 }
 
 export interface Profile {

@@ -30,8 +30,10 @@ export function sandboxBanner(options: {
   accountsUrl: string;
   app: AppConfig;
   printSecret: boolean;
+  /** How refresh tokens are sealed in this run, e.g. `on (a secret for this run: ...)`. */
+  sealing: string;
 }): string {
-  const { serviceUrl, accountsUrl, app, printSecret } = options;
+  const { serviceUrl, accountsUrl, app, printSecret, sealing } = options;
   const redirectUri = exampleRedirectUri(app);
   const authorize = new URL(`${accountsUrl}/authorize`);
   authorize.search = new URLSearchParams({
@@ -50,7 +52,7 @@ spotify-token-swap is running in SANDBOX mode: a fake Spotify Accounts answers a
   Client ID        ${app.clientId}
   Client secret    ${printSecret ? app.clientSecret : '(from SPOTIFY_CLIENT_SECRET, not shown)'}
   Redirect URIs    ${app.redirectUris.join(', ')}
-  Sealing          ${app.encryptionSecrets.length > 0 ? 'on' : 'off (set ENCRYPTION_SECRET to seal refresh tokens)'}
+  Sealing          ${sealing}
 
 See the whole flow in a browser: ${serviceUrl}/demo
 

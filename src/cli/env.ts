@@ -5,7 +5,17 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
-import { ConfigError, type ConfigFile, type Env, parseAppsFileText } from '../server/config/index.js';
+import {
+  ConfigError,
+  type ConfigFile,
+  DEFAULT_ACCOUNTS_URL,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  DEFAULT_UPSTREAM_TIMEOUT_MS,
+  type Env,
+  LOG_LEVELS,
+  parseAppsFileText,
+} from '../server/config/index.js';
 
 export class EnvFileError extends Error {
   override readonly name = 'EnvFileError';
@@ -24,41 +34,61 @@ function readEnvFile(path: string | undefined): Record<string, string> {
   return Object.fromEntries(Object.entries(parsed).filter((entry): entry is [string, string] => !!entry[1]));
 }
 
-/** Flags that mirror environment variables, as citty arg definitions. */
+/**
+ * Flags that mirror environment variables, as citty arg definitions. Each description ends with its
+ * variable and default, `(PORT, default 3000)`; a placeholder names the kind of value, the same in
+ * every command. No citty `default`: a flag's default would override the variable.
+ */
 export const configFlags = {
-  port: { type: 'string', description: 'Port to listen on (PORT)', valueHint: 'number' },
+  port: {
+    type: 'string',
+    description: `Port to listen on (PORT, default ${DEFAULT_PORT}; 0: any free port)`,
+    valueHint: 'port',
+  },
   host: {
     type: 'string',
-    description: 'Address to listen on (HOST, default 127.0.0.1)',
+    description: `Address to listen on (HOST, default ${DEFAULT_HOST}; 0.0.0.0 in a container)`,
     valueHint: 'address',
   },
-  'client-id': { type: 'string', description: 'Spotify app Client ID (SPOTIFY_CLIENT_ID)', valueHint: 'id' },
+  'client-id': {
+    type: 'string',
+    description: 'Client ID of the Spotify app (SPOTIFY_CLIENT_ID)',
+    valueHint: 'id',
+  },
   'redirect-uri': {
     type: 'string',
-    description: 'Redirect URI allowlist, comma-separated (SPOTIFY_REDIRECT_URI)',
+    description: 'Redirect URI allowlist, comma-separated; the first is the default (SPOTIFY_REDIRECT_URI)',
     valueHint: 'uri,...',
   },
   'accounts-url': {
     type: 'string',
-    description: 'Spotify Accounts base URL (SPOTIFY_ACCOUNTS_URL)',
+    description: `Spotify Accounts base URL (SPOTIFY_ACCOUNTS_URL, default ${DEFAULT_ACCOUNTS_URL})`,
     valueHint: 'url',
   },
   'cors-origins': {
     type: 'string',
-    description: 'Browser origins allowed to call the service (CORS_ORIGINS)',
+    description: 'Browser origins allowed to call the service, comma-separated (CORS_ORIGINS, default none)',
     valueHint: 'origin,...',
   },
   'upstream-timeout': {
     type: 'string',
-    description: 'Timeout of a call to Spotify in ms (UPSTREAM_TIMEOUT_MS)',
+    description: `Timeout of one call to Spotify Accounts (UPSTREAM_TIMEOUT_MS, default ${DEFAULT_UPSTREAM_TIMEOUT_MS})`,
     valueHint: 'ms',
   },
-  'log-level': { type: 'string', description: 'fatal|error|warn|info|debug|trace|silent (LOG_LEVEL)' },
-  'env-file': { type: 'string', description: 'Read variables from this file (default: .env when present)' },
+  'log-level': {
+    type: 'string',
+    description: `${LOG_LEVELS.join(', ')} (LOG_LEVEL, default info)`,
+    valueHint: 'level',
+  },
+  'env-file': {
+    type: 'string',
+    description: 'Read variables from this file (default .env, when present)',
+    valueHint: 'path',
+  },
   config: {
     type: 'string',
     description:
-      'Apps file for several Spotify apps (TOKEN_SWAP_CONFIG; default: token-swap.config.json when present)',
+      'Apps file for several Spotify apps (TOKEN_SWAP_CONFIG, default token-swap.config.json, when present)',
     valueHint: 'path',
   },
 } as const;

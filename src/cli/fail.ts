@@ -13,6 +13,7 @@ import { TokenStoreError } from '../client/node/index.js';
 import { ShutdownError } from '../runtimes/node/server.js';
 import { ConfigError } from '../server/config/index.js';
 import { EnvFileError } from './env.js';
+import { loginCommand } from './login-command.js';
 
 /** Exit codes, so scripts can tell failures apart (README, "Log in from the command line"). */
 export const EXIT = {
@@ -44,17 +45,18 @@ export function usageFailure(message: string): CliFailure {
   return new CliFailure(message, EXIT.usage, { showUsage: true });
 }
 
-const LOGIN_AGAIN = 'Run `token-swap login --swap-url URL --client-id ID` to log in again.';
+/** "Log in (again)", with the command to run: `command` holds what the CLI knows of the login. */
+export function loginRequiredFailure(error: LoginRequiredError, command: string): CliFailure {
+  const message =
+    error.code === 'not_logged_in'
+      ? `Not logged in. Run \`${command}\` first.`
+      : `${error.message}. Run \`${command}\` to log in again.`;
+  return new CliFailure(message, EXIT.loginRequired);
+}
 
 /** What the client kit throws, as a sentence a person can act on and an exit code. */
 function clientKitFailure(error: unknown): CliFailure | undefined {
-  if (error instanceof LoginRequiredError) {
-    const message =
-      error.code === 'not_logged_in'
-        ? 'Not logged in. Run `token-swap login --swap-url URL --client-id ID` first.'
-        : `${error.message}. ${LOGIN_AGAIN}`;
-    return new CliFailure(message, EXIT.loginRequired);
-  }
+  if (error instanceof LoginRequiredError) return loginRequiredFailure(error, loginCommand({}));
   if (error instanceof SwapServiceUnreachableError) {
     return new CliFailure(
       `${error.message}. Is the swap service running, and is the URL right?`,

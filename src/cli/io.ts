@@ -5,8 +5,9 @@
  */
 import type { CommandContext } from 'citty';
 import type { SignalSource } from '../runtimes/node/server.js';
+import { launchedByNpm, withParentEnd } from './npm-parent.js';
 
-export type { StopSignal } from '../runtimes/node/server.js';
+export type { SignalSource, StopSignal } from '../runtimes/node/server.js';
 
 export interface Writer {
   write(text: string): unknown;
@@ -19,14 +20,23 @@ export interface CliIo {
   stderr: Writer;
   env: Readonly<Record<string, string | undefined>>;
   signals: SignalSource;
+  /** The clock of what a command says about time ("59 min left"), so that a test can fix it. */
+  now: () => number;
 }
 
 export function processIo(): CliIo {
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env, signals: process };
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    // npm hands a SIGTERM to its shell only: under npm, the shell's end counts as one (npm-parent.ts).
+    signals: launchedByNpm(process.env) ? withParentEnd(process) : process,
+    now: Date.now,
+  };
 }
 
 /** The runner's io, or the process's when a command is run by citty directly. */
 export function ioOf(context: Pick<CommandContext, 'data'>): CliIo {
   const data = context.data as Partial<CliIo> | undefined;
-  return data?.stdout && data.stderr && data.env && data.signals ? (data as CliIo) : processIo();
+  return data?.stdout && data.stderr && data.env && data.signals && data.now ? (data as CliIo) : processIo();
 }

@@ -21,6 +21,7 @@ const subCommands = {
   status: () => import('./commands/status.js').then((m) => m.default),
   logout: () => import('./commands/logout.js').then((m) => m.default),
   doctor: () => import('./commands/doctor.js').then((m) => m.default),
+  secret: () => import('./commands/secret.js').then((m) => m.default),
 } satisfies SubCommandsDef;
 
 type CommandName = keyof typeof subCommands;

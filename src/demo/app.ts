@@ -82,8 +82,23 @@ export function createDemoApp(options: DemoOptions): Hono {
       },
     });
   };
-  app.get('/', (c) => page(c.req.path));
-  app.get('/callback', (c) => page(c.req.path));
+  // The page keeps the login's state in sessionStorage, which is per origin, and Accounts sends the
+  // browser back to the redirect URI's origin (127.0.0.1): a login begun on localhost would come back
+  // to an origin that never saw it (state_mismatch). So the page is only ever used on its own origin.
+  const onOwnOrigin = (url: string): Response | undefined => {
+    const requested = new URL(url);
+    const own = new URL(serviceUrl);
+    if (requested.hostname !== 'localhost' || requested.origin === own.origin) return undefined;
+    return new Response(null, {
+      status: 302,
+      headers: {
+        Location: `${own.origin}${requested.pathname}${requested.search}`,
+        'Cache-Control': 'no-store',
+      },
+    });
+  };
+  app.get('/', (c) => onOwnOrigin(c.req.url) ?? page(c.req.path));
+  app.get('/callback', (c) => onOwnOrigin(c.req.url) ?? page(c.req.path));
   app.get(
     '/app.js',
     () =>

@@ -128,6 +128,7 @@ export function renderPage(input: PageInput): string {
 <dt>Access token</dt><dd><code id="access-token"></code></dd>
 <dt>Refresh token</dt><dd><code id="refresh-token"></code></dd>
 </dl>
+<p id="refreshed" class="muted" role="status" hidden></p>
 <div class="buttons">
 <button type="button" id="refresh" class="primary">Refresh access token</button>
 <button type="button" id="logout">Log out</button>

@@ -11,6 +11,7 @@ import {
   type Env,
   loadConfig,
   type ServiceConfig,
+  unsealedWarnings,
 } from '../server/config/index.js';
 import { errorResponse, OAuthError } from '../server/errors.js';
 import { createConsoleLogger } from './console-logger.js';
@@ -28,12 +29,7 @@ export function buildApp(variables: Env, extra: (config: ServiceConfig) => AppOp
   try {
     const config = loadConfig(variables);
     const logger = createConsoleLogger(config.logLevel);
-    if (config.apps.every((app) => app.encryptionSecrets.length === 0)) {
-      logger.warn(
-        {},
-        'ENCRYPTION_SECRET is not set: refresh tokens are handed to clients unsealed. Set it in production.',
-      );
-    }
+    for (const warning of unsealedWarnings(config)) logger.warn({}, warning);
     const options = extra(config);
     if (config.redisUrl !== undefined && options.coalescer === undefined) {
       logger.warn(

@@ -9,11 +9,11 @@ import {
 } from '../../src/client/index.js';
 import { MAX_SWAP_RESPONSE_BYTES } from '../../src/client/swap-client.js';
 import { injectFault } from '../helpers/sandbox-control.js';
-import { authorize, REDIRECT_URI, type Stack, startStack } from '../helpers/stack.js';
+import { authorize, REDIRECT_URI, type Stack, startStack, UNSEALED } from '../helpers/stack.js';
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack();
+  stack = await startStack({ env: UNSEALED });
 });
 afterAll(() => stack.close());
 

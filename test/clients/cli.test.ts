@@ -75,9 +75,11 @@ describe('token-swap login, refresh', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/Logged in as Sandbox User/);
 
-    const [swap, ...others] = proxy.requests();
+    // First a probe, before the browser opens: the service answers it without calling Spotify.
+    const [probe, swap, ...others] = proxy.requests();
     expect(others).toEqual([]);
-    if (!swap) throw new Error('the CLI sent nothing');
+    if (!probe || !swap) throw new Error('the CLI sent less than a probe and a swap');
+    expect([probe.method, probe.target, probe.body.length]).toEqual(['GET', '/swap', 0]);
     expect([swap.method, swap.target]).toEqual(['POST', '/swap']);
     expect(header(swap, 'content-type')).toBe('application/x-www-form-urlencoded');
     expect(header(swap, 'accept')).toBe('application/json');
@@ -102,7 +104,7 @@ describe('token-swap login, refresh', () => {
 
     const refresh = runCli(['refresh', '--store', store]);
     expect((await refresh.exited).code, refresh.stderr()).toBe(0);
-    const refreshes = proxy.requests().slice(1);
+    const refreshes = proxy.requests().slice(2);
     expect(refreshes.map((r) => [r.method, r.target])).toEqual([['POST', '/refresh']]);
     const [refreshRequest] = refreshes;
     if (!refreshRequest) throw new Error('no refresh');
@@ -115,13 +117,15 @@ describe('token-swap login, refresh', () => {
 });
 
 describe('token-swap login against a service without the loopback redirect URI', () => {
-  it('fails with the invalid_grant the service passes through, and says so', async () => {
+  it('fails with the invalid_grant the service passes through, naming the redirect URI it used and what to add', async () => {
     const { stack, proxy } = await startFor('myapp://callback');
     try {
       const result = await login(stack, proxy, storeIn());
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain(
-        'The swap service refused the request (invalid_grant: Invalid redirect URI).',
+      const used = result.authorizeUrl.searchParams.get('redirect_uri');
+      expect(used).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+      expect(result.stderr).toBe(
+        `token-swap: Spotify refused the code (invalid_grant: Invalid redirect URI): this login used the redirect URI ${used}, and the swap service exchanged the code with another one, because this one is not on its allowlist. Add http://127.0.0.1/callback (no port: it matches any port) to the service's SPOTIFY_REDIRECT_URI, and register the same URI for the app in the Spotify dashboard.\n`,
       );
     } finally {
       await proxy.close();

@@ -187,7 +187,13 @@ describe('iOS SDK tokenRefreshURL', () => {
       ['client_id', CLIENT_ID],
     ]);
     const first = expectSession(await sdkPost(stack.service.url, '/refresh', form, FORM), false);
-    expect(Object.keys(first)).toEqual(['access_token', 'token_type', 'expires_in', 'scope', 'refresh_token_expires_in']);
+    expect(Object.keys(first)).toEqual([
+      'access_token',
+      'token_type',
+      'expires_in',
+      'scope',
+      'refresh_token_expires_in',
+    ]);
     // The SDK keeps the token it has, and it keeps working.
     const second = expectSession(await sdkPost(stack.service.url, '/refresh', form, FORM), false);
     expect(second.refresh_token).toBeUndefined();

@@ -106,6 +106,7 @@ describe('README curl examples outside the walk-through', () => {
       'expires_in',
       'scope',
       'refresh_token',
+      'refresh_token_expires_in',
     ]);
     const body = (await runExample(example.script, stack, { 'AQD...': await code(stack) })) as Record<
       string,
@@ -122,7 +123,7 @@ describe('README curl examples outside the walk-through', () => {
     expect(body.token_type).toBe('Bearer');
     expect(body.expires_in).toBe(3600);
     expect(body.scope).toBe('user-read-email user-read-private');
-    // "sealed when ENCRYPTION_SECRET is set"
+    // "sealed, unless the operator opted out with `ENCRYPTION_SECRET=none`"
     expect(body.refresh_token).toMatch(/^sts2\.[A-Za-z0-9_-]+$/);
   });
 
@@ -135,13 +136,20 @@ describe('README curl examples outside the walk-through', () => {
       'expires_in',
       'scope',
       'refresh_token',
+      'refresh_token_expires_in',
     ]);
-    expect(example.outcome).toContain('`refresh_token` only when Spotify rotated it');
+    expect(example.outcome).toContain('`refresh_token` only when there is a new one');
 
     const kept = (await runExample(example.script, stack, {
       'sts2.AbC...': await sealedRefreshToken(stack),
     })) as Record<string, unknown>;
-    expect(Object.keys(kept)).toEqual(['access_token', 'token_type', 'expires_in', 'scope', 'refresh_token_expires_in']);
+    expect(Object.keys(kept)).toEqual([
+      'access_token',
+      'token_type',
+      'expires_in',
+      'scope',
+      'refresh_token_expires_in',
+    ]);
     expect(kept.expires_in).toBe(3600);
 
     const old = await sealedRefreshToken(rotating);
@@ -155,6 +163,7 @@ describe('README curl examples outside the walk-through', () => {
       'expires_in',
       'scope',
       'refresh_token',
+      'refresh_token_expires_in',
     ]);
     expect(rotated.refresh_token).toMatch(/^sts2\.[A-Za-z0-9_-]+$/);
     expect(rotated.refresh_token).not.toBe(old);

@@ -200,7 +200,13 @@ describe('SpotifyAPI-NET TokenSwapRefreshRequest', () => {
     const response = await tokenSwapRefreshRequest(stack, swapped.refresh_token as string);
     const body = expectTokenResponse(response, false);
     // AuthorizationCodeRefreshResponse has no RefreshToken; Spotify did not rotate, so nothing is lost.
-    expect(Object.keys(body)).toEqual(['access_token', 'token_type', 'expires_in', 'scope', 'refresh_token_expires_in']);
+    expect(Object.keys(body)).toEqual([
+      'access_token',
+      'token_type',
+      'expires_in',
+      'scope',
+      'refresh_token_expires_in',
+    ]);
   });
 
   it('refuses the refresh as the library docs once showed it (a TokenSwapTokenRequest to /refresh)', async () => {

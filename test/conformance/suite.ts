@@ -165,7 +165,13 @@ export function conformanceSuite(target: ConformanceTarget): void {
         expect(response.status).toBe(200);
         expectJsonHeaders(response);
         const body = (await response.json()) as Record<string, unknown>;
-        expect(Object.keys(body)).toEqual(['access_token', 'token_type', 'expires_in', 'scope', 'refresh_token_expires_in']);
+        expect(Object.keys(body)).toEqual([
+          'access_token',
+          'token_type',
+          'expires_in',
+          'scope',
+          'refresh_token_expires_in',
+        ]);
         expect(body.expires_in).toBe(3600);
       });
 

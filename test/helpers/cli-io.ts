@@ -12,7 +12,8 @@ export interface MemoryIo extends CliIo {
   signal(name: StopSignal): void;
 }
 
-export function memoryIo(env: Record<string, string> = {}): MemoryIo {
+/** `now`: the commands' clock, for what they say about time (default the real one). */
+export function memoryIo(env: Record<string, string> = {}, now: () => number = Date.now): MemoryIo {
   let out = '';
   let err = '';
   const written = new EventEmitter();
@@ -38,6 +39,7 @@ export function memoryIo(env: Record<string, string> = {}): MemoryIo {
     // Logs off: pino writes to the real stdout, not through `io`.
     env: { LOG_LEVEL: 'silent', ...env },
     signals,
+    now,
     out: () => out,
     err: () => err,
     signal: (name) => {

@@ -10,6 +10,11 @@ export const CLIENT_SECRET = 'test-client-secret-fedcba9876543210';
 export const REDIRECT_URI = 'http://127.0.0.1:8888/callback';
 export const SECRET_A = 'sealing-secret-a-0123456789-abcdefghijklmnop';
 export const SECRET_B = 'sealing-secret-b-0123456789-qrstuvwxyzABCDEF';
+/**
+ * The operator's opt-out of sealing, for tests that send made-up or Spotify's own refresh tokens
+ * (`AQ...`) to reach the fake Accounts: a sealed service refuses those before calling it.
+ */
+export const UNSEALED = { ENCRYPTION_SECRET: 'none' } as const;
 
 export interface Stack {
   sandbox: Sandbox;
@@ -56,6 +61,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       SPOTIFY_CLIENT_SECRET: CLIENT_SECRET,
       SPOTIFY_REDIRECT_URI: `${REDIRECT_URI},http://127.0.0.1/any-port,myapp://callback`,
       SPOTIFY_ACCOUNTS_URL: accounts.url,
+      // Sealing on, as the service requires outside the sandbox; a test of the opt-out sets `none`.
+      ENCRYPTION_SECRET: SECRET_A,
       LOG_LEVEL: 'debug',
       UPSTREAM_TIMEOUT_MS: '1000',
       // Tests send many requests from one address; the rate-limit tests set their own budgets.

@@ -10,6 +10,9 @@ import {
   ENVIRONMENT,
   type Env,
   loadConfig,
+  NO_SEALING,
+  parseSealingSecrets,
+  type SealingSecrets,
   splitList,
 } from '../../server/config/index.js';
 import { type Finding, fail, formatFinding, warn } from '../doctor/findings.js';
@@ -27,7 +30,8 @@ const CHECKED_PER_APP = new Set(['SPOTIFY_REDIRECT_URI', 'ENCRYPTION_SECRET']);
  * load can still be checked piece by piece. Its Accounts URL is kept only when it passed the
  * service's own rule: credentials are never sent where the service itself would refuse to send them.
  */
-function bestEffortApp(env: Env): { app: AppConfig; probe: boolean } {
+function bestEffortApp(env: Env): { app: AppConfig; sealing: SealingSecrets; probe: boolean } {
+  const sealing = parseSealingSecrets(env.ENCRYPTION_SECRET);
   const accounts = checkAccountsUrl(env.SPOTIFY_ACCOUNTS_URL || DEFAULT_ACCOUNTS_URL);
   const app: AppConfig = {
     name: DEFAULT_APP,
@@ -35,12 +39,12 @@ function bestEffortApp(env: Env): { app: AppConfig; probe: boolean } {
     clientSecret: env.SPOTIFY_CLIENT_SECRET?.trim() ?? '',
     redirectUris: splitList(env.SPOTIFY_REDIRECT_URI ?? env.SPOTIFY_CLIENT_CALLBACK_URL),
     accountsUrl: accounts.href ?? DEFAULT_ACCOUNTS_URL,
-    encryptionSecrets: splitList(env.ENCRYPTION_SECRET),
+    encryptionSecrets: sealing === NO_SEALING ? [] : sealing,
     legacyEncryptionSecrets: [],
     corsOrigins: [],
     upstreamTimeoutMs: DEFAULT_UPSTREAM_TIMEOUT_MS,
   };
-  return { app, probe: accounts.problems.length === 0 };
+  return { app, sealing, probe: accounts.problems.length === 0 };
 }
 
 function configFinding(problem: ConfigProblem): Finding {
@@ -81,10 +85,14 @@ export default defineCommand({
     const { stdout, env: processEnv } = ioOf(context);
     const env = resolveEnv(args, processEnv);
     const findings: Finding[] = [];
-    let apps: readonly AppConfig[] = [];
+    let apps: readonly { app: AppConfig; sealing: SealingSecrets }[] = [];
     let probe = true;
     try {
-      apps = loadConfig(env, { file: readConfigFile(args.config, env) }).apps;
+      // A loaded app without secrets is one whose operator opted out: loading refuses any other.
+      apps = loadConfig(env, { file: readConfigFile(args.config, env) }).apps.map((app) => ({
+        app,
+        sealing: app.encryptionSecrets.length === 0 ? NO_SEALING : app.encryptionSecrets,
+      }));
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       findings.push(
@@ -93,7 +101,7 @@ export default defineCommand({
           .map(configFinding),
       );
       const fallback = bestEffortApp(env);
-      apps = [fallback.app];
+      apps = [fallback];
       probe = fallback.probe;
     }
     const print = (heading: string, list: Finding[]) => {
@@ -103,11 +111,11 @@ export default defineCommand({
     };
     if (findings.length > 0) print('Configuration', findings);
 
-    for (const app of apps) {
+    for (const { app, sealing } of apps) {
       const appFindings = [
         ...checkRedirectUris(app.redirectUris),
         ...checkCredentialShape(app),
-        ...checkSealingSecrets(app.encryptionSecrets),
+        ...checkSealingSecrets(sealing),
         ...(await networkFindings(app, { offline: args.offline === true, probe })),
       ];
       findings.push(...appFindings);

@@ -1,17 +1,20 @@
 import { defineCommand } from 'citty';
 import {
+  AuthorizationError,
   createAuthorizeUrl,
   createSwapClient,
   SPOTIFY_ACCOUNTS_URL,
-  type StoredLogin,
   type TokenSet,
   tokenSetFromResponse,
 } from '../../client/index.js';
 import { DEFAULT_LOGIN_TIMEOUT_MS, startLoopbackCatcher } from '../../client/node/index.js';
 import { parseScopes, SPOTIFY_SCOPES } from '../../shared/scopes.js';
-import { describeExpiry, describeUser, fetchProfile, openStore, storeFlag, storePath } from '../app-side.js';
+import { describeUser, fetchProfile, openStore, storeFlag, storePath } from '../app-side.js';
+import { describeExpiry } from '../expiry.js';
 import { CliFailure, EXIT, knownFailure, listenError } from '../fail.js';
 import { type CliIo, ioOf } from '../io.js';
+import { checkSwapService, redirectUriFailure, warnIfInsecure } from '../login-checks.js';
+import { type CliLogin, loginCommand } from '../login-command.js';
 import { openBrowser } from '../open-browser.js';
 
 const DEFAULT_LOGIN_SCOPES = ['user-read-email', 'user-read-private'];
@@ -37,6 +40,30 @@ async function startCatcher(port: number) {
       `cannot listen on ${listen.address}:${listen.port} for the redirect (${listen.code}); choose another --port, or leave it out for any free port`,
     );
   }
+}
+
+/**
+ * What a failed login says, in the terminal and on the browser's page alike: the redirect URI that
+ * Spotify refused, or how to run the login again, with the values this one had.
+ */
+function loginFailure(
+  error: unknown,
+  options: LoginOptions,
+  redirectUri: string,
+  flags: Record<string, unknown>,
+): unknown {
+  const refused = redirectUriFailure(error, redirectUri, options.port);
+  if (refused) return refused;
+  if (error instanceof AuthorizationError && (error.code === 'state_mismatch' || error.code === 'timeout')) {
+    const given = (name: string) => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
+    const again = loginCommand({ ...options, scope: given('scope'), store: given('store') });
+    const why = error.code === 'state_mismatch' ? `${error.message}. Nothing was stored` : error.message;
+    return new CliFailure(
+      `${why}. Run it again, and finish it in the browser: ${again}`,
+      EXIT.authorizationFailed,
+    );
+  }
+  return error;
 }
 
 /** What the browser's page says when the swap failed: the sentence the terminal prints, no more. */
@@ -111,40 +138,44 @@ export default defineCommand({
     },
     scope: {
       type: 'string',
-      description: `Scopes, space- or comma-separated (default: ${DEFAULT_LOGIN_SCOPES.join(' ')})`,
+      description: `Scopes, space- or comma-separated (default ${DEFAULT_LOGIN_SCOPES.join(' ')})`,
       valueHint: 'scopes',
     },
     port: {
       type: 'string',
-      description: 'Loopback port for the redirect (default: any free port)',
-      valueHint: 'n',
+      description: 'Loopback port for the redirect (default 0: any free port)',
+      valueHint: 'port',
     },
     open: {
       type: 'boolean',
-      default: true,
-      description: 'Open the system browser',
+      description: 'Open the system browser (the default)',
       negativeDescription: 'Print the URL instead of opening a browser',
     },
     'show-dialog': { type: 'boolean', description: 'Ask for consent again even if already given' },
     'accounts-url': {
       type: 'string',
-      description: `Spotify Accounts base URL (SPOTIFY_ACCOUNTS_URL, default ${SPOTIFY_ACCOUNTS_URL}; the sandbox's to test)`,
+      description: `Spotify Accounts base URL; a sandbox's to test (SPOTIFY_ACCOUNTS_URL, default ${SPOTIFY_ACCOUNTS_URL})`,
       valueHint: 'url',
     },
     'api-url': {
       type: 'string',
       description:
-        'Spotify Web API base URL (default https://api.spotify.com, or --accounts-url for a sandbox)',
+        'Spotify Web API base URL (default https://api.spotify.com, or the --accounts-url of a sandbox)',
       valueHint: 'url',
     },
-    timeout: { type: 'string', description: 'Seconds to wait for the browser (default 300)', valueHint: 's' },
+    timeout: {
+      type: 'string',
+      description: `How long to wait for the browser (default ${DEFAULT_LOGIN_TIMEOUT_MS / 1000})`,
+      valueHint: 'seconds',
+    },
     ...storeFlag,
   },
   async run(context) {
     const { args } = context;
-    const { stdout, env, signals } = ioOf(context);
+    const { stdout, stderr, env, signals, now } = ioOf(context);
     const options = loginOptions(args, env);
     const store = openStore(args.store, env);
+    warnIfInsecure(options.swapUrl, stderr);
 
     const catcher = await startCatcher(options.port);
     const abort = new AbortController();
@@ -155,6 +186,8 @@ export default defineCommand({
     };
     signals.on('SIGINT', onSignal);
     try {
+      // Before the browser: a consent given while nothing can swap the code is lost.
+      await checkSwapService(options.swapUrl);
       const authorize = await createAuthorizeUrl({
         clientId: options.clientId,
         redirectUri: catcher.redirectUri,
@@ -174,7 +207,9 @@ export default defineCommand({
           : `Open this URL in your browser to log in:\n  ${authorize.url}\n`,
       );
       stdout.write(`Waiting for the redirect to ${catcher.redirectUri} ...\n`);
-      const { code } = await waiting;
+      const { code } = await waiting.catch((error: unknown) => {
+        throw loginFailure(error, options, catcher.redirectUri, args);
+      });
 
       // The browser's page waits for this outcome, so that it never says "Logged in" too early.
       let user: string;
@@ -186,20 +221,22 @@ export default defineCommand({
           codeVerifier: authorize.codeVerifier,
           signal: abort.signal,
         });
-        tokens = tokenSetFromResponse(response);
-        const { swapUrl, clientId, apiUrl } = options;
-        await store.save({ swapUrl, clientId, apiUrl, tokens } satisfies StoredLogin);
+        tokens = tokenSetFromResponse(response, now());
+        const { swapUrl, clientId, apiUrl, accountsUrl } = options;
+        const login: CliLogin = { swapUrl, clientId, apiUrl, accountsUrl, tokens };
+        await store.save(login);
         user = describeUser(await fetchProfile(apiUrl, tokens.accessToken));
       } catch (error) {
-        catcher.showResult({ ok: false, message: browserMessage(error) });
-        throw error;
+        const failure = loginFailure(error, options, authorize.redirectUri, args);
+        catcher.showResult({ ok: false, message: browserMessage(failure) });
+        throw failure;
       }
       catcher.showResult({ ok: true, message: `Logged in as ${user}.` });
       stdout.write(
         [
           `Logged in as ${user}.`,
           `  Scopes:        ${tokens.scopes.join(' ') || '(none)'}`,
-          `  Access token:  ${describeExpiry(tokens)}; \`token-swap token\` refreshes it when needed`,
+          `  Access token:  ${describeExpiry(tokens.expiresAt, now())}; \`token-swap token\` refreshes it when needed`,
           `  Refresh token: ${tokens.refreshToken ? 'stored' : 'none (log in again when the access token expires)'}`,
           `  Saved to:      ${storePath(args.store, env)}`,
           '',

@@ -12,10 +12,33 @@ import { ioOf } from '../io.js';
 
 const DEFAULT_SANDBOX_PORT = 3001;
 
+/**
+ * The `serve` command that uses this sandbox, with the values it knows: the client secret only when it
+ * is the sandbox's own (a real one stays in the variable it came from).
+ */
+function serviceCommand(
+  url: string,
+  client: { clientId: string; clientSecret: string; redirectUris: string[] },
+) {
+  const secret =
+    client.clientSecret === SANDBOX_CLIENT_SECRET ? client.clientSecret : '"$SPOTIFY_CLIENT_SECRET"';
+  return [
+    `SPOTIFY_ACCOUNTS_URL=${url}`,
+    `SPOTIFY_CLIENT_ID=${client.clientId}`,
+    `SPOTIFY_CLIENT_SECRET=${secret}`,
+    `SPOTIFY_REDIRECT_URI=${client.redirectUris.join(',')}`,
+    'ENCRYPTION_SECRET=$(npx token-swap secret)',
+    'npx token-swap serve --port 3000',
+  ].join(' ');
+}
+
 export default defineCommand({
   meta: { name: 'sandbox', description: 'Run the fake Spotify Accounts service on its own' },
   args: {
-    port: { type: 'string', description: `Port to listen on (PORT, default ${DEFAULT_SANDBOX_PORT})` },
+    port: {
+      ...configFlags.port,
+      description: `Port to listen on (PORT, default ${DEFAULT_SANDBOX_PORT}; 0: any free port)`,
+    },
     host: configFlags.host,
     'env-file': configFlags['env-file'],
     ...sandboxFlags,
@@ -50,7 +73,8 @@ Fake Spotify Accounts (sandbox) is listening on ${running.url}
   Client ID      ${client.clientId}
   Client secret  ${client.clientSecret === SANDBOX_CLIENT_SECRET ? client.clientSecret : '(from SPOTIFY_CLIENT_SECRET, not shown)'}
   Redirect URIs  ${client.redirectUris.join(', ')}
-Point a swap service at it with SPOTIFY_ACCOUNTS_URL=${running.url}
+Point a swap service at it:
+  ${serviceCommand(running.url, client)}
 
 `);
     // Resolves once stopped by a signal: the runner then exits 0.

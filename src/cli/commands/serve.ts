@@ -16,18 +16,66 @@ import {
   SANDBOX_DEFAULT_REDIRECT_URIS,
 } from '../../sandbox/index.js';
 import type { Mount } from '../../server/app.js';
-import { type AppConfig, DEFAULT_APP, loadConfig, type ServiceConfig } from '../../server/config/index.js';
+import {
+  type AppConfig,
+  ConfigError,
+  type Env,
+  loadConfig,
+  NO_SEALING,
+  type ServiceConfig,
+  unsealedWarnings,
+} from '../../server/config/index.js';
 import { sandboxBanner, serviceBanner } from '../banner.js';
 import { readDemoScript } from '../demo-script.js';
 import { configFlags, readConfigFile, resolveEnv, sandboxBehaviour, sandboxFlags } from '../env.js';
+import { CliFailure } from '../fail.js';
 import { ioOf } from '../io.js';
+import { generateSecret } from '../sealing-secret.js';
 
-/** What `--sandbox` fills in: the sandbox's own app. */
-const SANDBOX_DEFAULTS = {
-  SPOTIFY_CLIENT_ID: SANDBOX_CLIENT_ID,
-  SPOTIFY_CLIENT_SECRET: SANDBOX_CLIENT_SECRET,
-  SPOTIFY_REDIRECT_URI: SANDBOX_DEFAULT_REDIRECT_URIS.join(','),
-};
+/**
+ * What `--sandbox` fills in where the environment says nothing: the sandbox's own app, and a sealing
+ * secret for this process only. The sandbox forgets its tokens when it stops, so a secret that dies
+ * with it costs nothing, and sealing stays on as it is in production.
+ */
+function sandboxDefaults(): Record<string, string> {
+  return {
+    SPOTIFY_CLIENT_ID: SANDBOX_CLIENT_ID,
+    SPOTIFY_CLIENT_SECRET: SANDBOX_CLIENT_SECRET,
+    SPOTIFY_REDIRECT_URI: SANDBOX_DEFAULT_REDIRECT_URIS.join(','),
+    ENCRYPTION_SECRET: generateSecret(),
+  };
+}
+
+/** The banner's word on sealing in sandbox mode. */
+function sandboxSealing(env: Env): string {
+  if (env.ENCRYPTION_SECRET?.trim() === NO_SEALING) return `off (ENCRYPTION_SECRET=${NO_SEALING})`;
+  if (env.ENCRYPTION_SECRET?.trim()) return 'on (ENCRYPTION_SECRET)';
+  return 'on (a secret for this run: refresh tokens of an earlier run are refused)';
+}
+
+const APP_VARIABLES = [
+  'SPOTIFY_CLIENT_ID',
+  'SPOTIFY_CLIENT_SECRET',
+  'SPOTIFY_REDIRECT_URI',
+  'SPOTIFY_CLIENT_CALLBACK_URL',
+];
+
+/**
+ * The configuration of `serve`. When nothing at all describes an app, the newcomer most likely wants
+ * to try the service first: the failure says how.
+ */
+function serviceConfig(args: Record<string, unknown>, env: Env): ServiceConfig {
+  const file = readConfigFile(args.config, env);
+  try {
+    return loadConfig(env, { file });
+  } catch (error) {
+    const unconfigured = !file && APP_VARIABLES.every((name) => !env[name]?.trim());
+    if (!(error instanceof ConfigError) || !unconfigured) throw error;
+    throw new CliFailure(
+      `${error.message}\nNo Spotify app is configured. To try the service without one, with a fake Spotify Accounts:\n  token-swap serve --sandbox`,
+    );
+  }
+}
 
 /**
  * `serve --sandbox`: the fake Accounts under /sandbox and the browser demo under /demo, both on the
@@ -88,16 +136,14 @@ export default defineCommand({
     const io = ioOf(context);
     const env = resolveEnv(args, io.env);
     const sandboxMode = args.sandbox === true;
-    const config = loadConfig(
-      env,
-      sandboxMode ? { defaults: SANDBOX_DEFAULTS } : { file: readConfigFile(args.config, env) },
-    );
+    const config = sandboxMode ? loadConfig(env, { defaults: sandboxDefaults() }) : serviceConfig(args, env);
     const logger = createNodeLogger(config.logLevel);
     const [app] = config.apps as [AppConfig];
     // Read before listening: a missing bundle is a clear failure now, not an error inside a callback.
     const demoScript = sandboxMode ? readDemoScript() : undefined;
 
     let service: NodeService | undefined;
+    let served = app;
     let running: RunningServer | undefined;
     running = await startNodeServer({
       host: config.host,
@@ -109,6 +155,7 @@ export default defineCommand({
           demoScript === undefined
             ? undefined
             : embeddedSandbox(url, app, sandboxBehaviour(args, env), demoScript);
+        if (embedded) served = embedded.app;
         const effective: ServiceConfig = embedded ? { ...config, apps: [embedded.app] } : config;
         service = createNodeService(effective, {
           logger,
@@ -122,14 +169,7 @@ export default defineCommand({
     if (service?.shared && !(await service.shared.ready(2_000))) {
       logger.warn({}, 'Redis is not reachable yet: serving with per-process limits until it is');
     }
-    for (const unsealed of config.apps.filter((a) => a.encryptionSecrets.length === 0)) {
-      logger.warn(
-        { app: unsealed.name },
-        unsealed.name === DEFAULT_APP
-          ? 'ENCRYPTION_SECRET is not set: refresh tokens are handed to clients unsealed. Set it in production.'
-          : `app ${unsealed.name} has no encryptionSecrets: its refresh tokens are handed to clients unsealed`,
-      );
-    }
+    for (const warning of unsealedWarnings(config)) logger.warn({}, warning);
     if (sandboxMode && env.SPOTIFY_ACCOUNTS_URL) {
       logger.warn({}, 'SPOTIFY_ACCOUNTS_URL is ignored with --sandbox');
     }
@@ -139,8 +179,10 @@ export default defineCommand({
         ? sandboxBanner({
             serviceUrl: running.url,
             accountsUrl: `${running.url}/sandbox`,
-            app,
+            // The app as served: its redirect URIs include the demo's callback.
+            app: served,
             printSecret: app.clientSecret === SANDBOX_CLIENT_SECRET,
+            sealing: sandboxSealing(env),
           })
         : serviceBanner({ serviceUrl: running.url, apps: config.apps }),
     );

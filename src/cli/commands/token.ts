@@ -1,6 +1,6 @@
 import { defineCommand } from 'citty';
 import { createSession } from '../../client/index.js';
-import { openStore, storeFlag } from '../app-side.js';
+import { openStore, storeFlag, withLoginHint } from '../app-side.js';
 import { ioOf } from '../io.js';
 
 export default defineCommand({
@@ -10,8 +10,9 @@ export default defineCommand({
   },
   args: { ...storeFlag },
   async run(context) {
-    const { stdout, env } = ioOf(context);
-    const session = createSession({ store: openStore(context.args.store, env) });
-    stdout.write(`${await session.getAccessToken()}\n`);
+    const { stdout, env, now } = ioOf(context);
+    const store = openStore(context.args.store, env);
+    const session = createSession({ store, now });
+    stdout.write(`${await withLoginHint(store, context.args.store, env, () => session.getAccessToken())}\n`);
   },
 });

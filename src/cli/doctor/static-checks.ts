@@ -1,5 +1,11 @@
 /** Checks that need no network: redirect URIs, credentials' shape, sealing secrets. */
-import { type AppConfig, secretProblems } from '../../server/config/index.js';
+import {
+  type AppConfig,
+  GENERATE_SECRET,
+  NO_SEALING,
+  type SealingSecrets,
+  secretProblems,
+} from '../../server/config/index.js';
 import { checkRedirectUri, isLoopbackRedirectUri } from '../../shared/redirect-uri.js';
 import { type Finding, fail, ok, warn } from './findings.js';
 
@@ -90,13 +96,22 @@ function distinctCharacters(secret: string): number {
   return new Set(secret).size;
 }
 
-export function checkSealingSecrets(secrets: readonly string[]): Finding[] {
-  if (secrets.length === 0) {
+export function checkSealingSecrets(secrets: SealingSecrets): Finding[] {
+  if (secrets === NO_SEALING) {
     return [
       warn(
         'ENCRYPTION_SECRET',
-        'not set: refresh tokens are handed to clients unsealed',
-        'Set ENCRYPTION_SECRET=$(openssl rand -base64 48), and keep a copy: tokens sealed with it need it',
+        `${NO_SEALING}: sealing is off by choice, so refresh tokens are handed to clients unsealed`,
+        `Seal them: set ENCRYPTION_SECRET to a secret from ${GENERATE_SECRET}, and keep a copy (tokens sealed with it need it)`,
+      ),
+    ];
+  }
+  if (secrets.length === 0) {
+    return [
+      fail(
+        'ENCRYPTION_SECRET',
+        'not set: the service refuses to start without a sealing secret',
+        `Set ENCRYPTION_SECRET=$(token-swap secret) (or $(openssl rand -base64 48)) and keep a copy: tokens sealed with it need it. To hand refresh tokens out unsealed instead, set ENCRYPTION_SECRET=${NO_SEALING}`,
       ),
     ];
   }
@@ -108,7 +123,7 @@ export function checkSealingSecrets(secrets: readonly string[]): Finding[] {
       return fail(
         subject,
         problem.replace(/^secret #1 /, '').split(';')[0] ?? problem,
-        'Generate one with: openssl rand -base64 48',
+        `Generate one with ${GENERATE_SECRET}`,
       );
     }
     // A long secret made of few symbols ("aaaa…", "1234123412…") is long but guessable.
@@ -116,7 +131,7 @@ export function checkSealingSecrets(secrets: readonly string[]): Finding[] {
       return warn(
         subject,
         `uses only ${distinctCharacters(secret)} distinct characters; it looks typed, not random`,
-        'Generate one with: openssl rand -base64 48 (keep the old one after it to rotate: ENCRYPTION_SECRET=new,old)',
+        `Generate one with ${GENERATE_SECRET}; keep the old one after it to rotate: ENCRYPTION_SECRET=new,old`,
       );
     }
     return ok(subject, `${secret.length} characters, looks random`);

@@ -4,7 +4,12 @@
  */
 import { AuthorizationError, SwapServiceError, SwapServiceUnreachableError } from '../../client/index.js';
 
-export type DemoErrorCode = 'insecure_context' | 'not_logged_in' | 'network_error' | 'profile_error';
+export type DemoErrorCode =
+  | 'insecure_context'
+  | 'not_logged_in'
+  | 'network_error'
+  | 'profile_error'
+  | 'invalid_grant';
 
 export class DemoError extends Error {
   override readonly name = 'DemoError';

@@ -6,6 +6,7 @@ import {
   AuthorizationError,
   createAuthorizeUrl,
   type SwapClient,
+  SwapServiceError,
   type TokenSet,
   tokenSetFromResponse,
 } from '../../client/index.js';
@@ -120,8 +121,23 @@ async function refresh(demo: Demo): Promise<void> {
     throw new DemoError('not_logged_in', 'There is no refresh token in this tab. Log in again.');
   }
   demo.view.setStatus(`Refreshing at ${demo.config.serviceUrl}/refresh…`);
-  const answer = await demo.client.refresh(session.refreshToken);
+  let answer: Awaited<ReturnType<SwapClient['refresh']>>;
+  try {
+    answer = await demo.client.refresh(session.refreshToken);
+  } catch (error) {
+    if (error instanceof SwapServiceError && error.error === 'invalid_grant') {
+      // A refresh token that is refused stays refused (docs/spotify-accounts.md §6): keeping the
+      // session would only show a countdown for tokens nobody accepts.
+      logout(demo);
+      throw new DemoError(
+        'invalid_grant',
+        `${error.errorDescription ?? 'The refresh token was refused'}. This tab's refresh token is no longer accepted (the sandbox forgets its tokens, and its sealing secret, when it restarts; Spotify's expire or are revoked), so the session was cleared. Log in again.`,
+      );
+    }
+    throw error;
+  }
   await signedIn(demo, tokenSetFromResponse(answer, Date.now(), session));
+  demo.view.showRefreshed(Date.now());
 }
 
 function logout(demo: Demo): void {

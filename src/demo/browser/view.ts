@@ -20,6 +20,8 @@ export interface View {
   showProfileLoading(): void;
   showProfileUnavailable(): void;
   showProfile(profile: Profile): void;
+  /** "Refreshed at 14:05:12": that the Refresh button did something, even when little changed. */
+  showRefreshed(at: number): void;
   onLogin(listener: () => void): void;
   onRefresh(listener: () => void): void;
   onLogout(listener: () => void): void;
@@ -41,6 +43,7 @@ export function createView(document: Document): View {
   const scopes = element('scopes', HTMLElement);
   const accessToken = element('access-token', HTMLElement);
   const refreshToken = element('refresh-token', HTMLElement);
+  const refreshed = element('refreshed', HTMLElement);
   const buttons = {
     login: element('login', HTMLButtonElement),
     refresh: element('refresh', HTMLButtonElement),
@@ -98,6 +101,8 @@ export function createView(document: Document): View {
       profile.replaceChildren();
       accessToken.textContent = '';
       refreshToken.textContent = '';
+      refreshed.textContent = '';
+      refreshed.hidden = true;
     },
     showProfileLoading() {
       profile.replaceChildren('Loading your profile…');
@@ -124,6 +129,10 @@ export function createView(document: Document): View {
         text.append(detail);
       }
       profile.replaceChildren(avatar, text);
+    },
+    showRefreshed(at) {
+      refreshed.textContent = `Refreshed at ${new Date(at).toLocaleTimeString([], { hourCycle: 'h23' })}.`;
+      refreshed.hidden = false;
     },
     onLogin(listener) {
       buttons.login.addEventListener('click', listener);

@@ -10,7 +10,11 @@ import {
   checkAccountsUrl,
   corsProblems,
   legacySecretProblems,
+  NO_SEALING,
   redirectUriProblems,
+  type SealingSecrets,
+  sealingRequiredProblems,
+  sealingSecretsOf,
   secretProblems,
 } from './rules.js';
 
@@ -52,7 +56,8 @@ const FileAppSchema = z
     clientId: z.string().trim().min(1),
     clientSecret: secretReference,
     redirectUris: z.array(z.string()).min(1),
-    encryptionSecrets: z.array(secretReference).default([]),
+    // Required, as ENCRYPTION_SECRET is: a list of secrets, or "none" to opt out of sealing.
+    encryptionSecrets: z.union([z.literal(NO_SEALING), z.array(secretReference)]).optional(),
     legacyEncryptionSecrets: z.array(secretReference).default([]),
     corsOrigins: z.array(z.string()).default([]),
     accountsUrl: z.string().optional(),
@@ -95,14 +100,24 @@ function readApp(
   if (name === DEFAULT_APP) {
     at(field(''), `"${DEFAULT_APP}" is the app of the environment variables; choose another name`);
   }
-  const encryptionSecrets = app.encryptionSecrets.map((ref, i) => resolve(`encryptionSecrets.${i}`, ref));
+  const sealing: SealingSecrets =
+    app.encryptionSecrets === NO_SEALING
+      ? NO_SEALING
+      : (app.encryptionSecrets ?? []).map((ref, i) => resolve(`encryptionSecrets.${i}`, ref));
+  const encryptionSecrets = sealingSecretsOf(sealing);
   const legacyEncryptionSecrets = app.legacyEncryptionSecrets.map((ref, i) =>
     resolve(`legacyEncryptionSecrets.${i}`, ref),
   );
   const accounts = app.accountsUrl === undefined ? undefined : checkAccountsUrl(app.accountsUrl);
   const checks: [string, string[]][] = [
     ['redirectUris', redirectUriProblems(app.redirectUris)],
-    ['encryptionSecrets', secretProblems(encryptionSecrets)],
+    [
+      'encryptionSecrets',
+      [
+        ...secretProblems(encryptionSecrets),
+        ...sealingRequiredProblems(sealing, `"encryptionSecrets": "${NO_SEALING}"`),
+      ],
+    ],
     ['corsOrigins', corsProblems(app.corsOrigins)],
     [
       'legacyEncryptionSecrets',
@@ -116,7 +131,7 @@ function readApp(
     clientId: app.clientId,
     clientSecret: resolve('clientSecret', app.clientSecret),
     redirectUris: Object.freeze([...app.redirectUris]),
-    encryptionSecrets: Object.freeze(encryptionSecrets),
+    encryptionSecrets: Object.freeze([...encryptionSecrets]),
     legacyEncryptionSecrets: Object.freeze(legacyEncryptionSecrets),
     corsOrigins: Object.freeze([...app.corsOrigins]),
     accountsUrl: accounts?.href,

@@ -14,7 +14,16 @@ import {
   LOG_LEVELS,
 } from './model.js';
 import { type ConfigProblem, envProblem } from './problems.js';
-import { checkAccountsUrl, corsProblems, redirectUriProblems, secretProblems, splitList } from './rules.js';
+import {
+  checkAccountsUrl,
+  corsProblems,
+  NO_SEALING,
+  parseSealingSecrets,
+  redirectUriProblems,
+  type SealingSecrets,
+  secretProblems,
+  splitList,
+} from './rules.js';
 
 /** The environment variables the service reads, and what each is for. */
 export const ENV = {
@@ -23,7 +32,8 @@ export const ENV = {
   SPOTIFY_REDIRECT_URI: 'Redirect URI allowlist, comma-separated; the first is the default',
   SPOTIFY_CLIENT_CALLBACK_URL: 'Alias of SPOTIFY_REDIRECT_URI',
   SPOTIFY_ACCOUNTS_URL: 'Spotify Accounts base URL',
-  ENCRYPTION_SECRET: 'Refresh-token sealing secrets, comma-separated; the first seals, all unseal',
+  ENCRYPTION_SECRET:
+    'Refresh-token sealing secrets, comma-separated; the first seals, all unseal (`none`: no sealing)',
   LEGACY_ENCRYPTION_SECRET: 'ENCRYPTION_SECRET of the Ruby token swap service, to migrate its tokens',
   CORS_ORIGINS: 'Browser origins allowed to call the service, comma-separated',
   PORT: 'TCP port to listen on',
@@ -107,7 +117,18 @@ const ENV_SCHEMA = {
         return href ?? value;
       }),
   ),
-  ENCRYPTION_SECRET: list(secretProblems),
+  // Required (unless `none`) when the environment defines an app: checked when the apps are assembled.
+  ENCRYPTION_SECRET: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .optional()
+      .transform((value, ctx): SealingSecrets => {
+        const secrets = parseSealingSecrets(value);
+        if (secrets !== NO_SEALING) report(ctx, secretProblems(secrets));
+        return secrets;
+      }),
+  ),
   // Old passphrases had no length rule; the commas split several of them.
   LEGACY_ENCRYPTION_SECRET: list(() => []),
   CORS_ORIGINS: list(corsProblems),

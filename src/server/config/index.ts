@@ -8,7 +8,7 @@ import { defaultShutdownGraceMs } from './budgets.js';
 import { type Env, type EnvValues, type EnvVariable, readEnv } from './env.js';
 import { type AppConfig, DEFAULT_APP, type ServiceConfig } from './model.js';
 import { ConfigError, type ConfigProblem, envProblem } from './problems.js';
-import { legacySecretProblems } from './rules.js';
+import { legacySecretProblems, NO_SEALING, sealingRequiredProblems, sealingSecretsOf } from './rules.js';
 
 export type { ConfigFile } from './apps-file.js';
 export { parseAppsFileText } from './apps-file.js';
@@ -20,12 +20,22 @@ export {
   APP_NAME,
   DEFAULT_ACCOUNTS_URL,
   DEFAULT_APP,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
   DEFAULT_UPSTREAM_TIMEOUT_MS,
   LOG_LEVELS,
 } from './model.js';
 export type { ConfigProblem } from './problems.js';
 export { ConfigError, ENVIRONMENT, formatProblem } from './problems.js';
-export { checkAccountsUrl, secretProblems, splitList } from './rules.js';
+export type { SealingSecrets } from './rules.js';
+export {
+  checkAccountsUrl,
+  GENERATE_SECRET,
+  NO_SEALING,
+  parseSealingSecrets,
+  secretProblems,
+  splitList,
+} from './rules.js';
 
 export interface LoadConfigOptions {
   /**
@@ -57,9 +67,13 @@ function environmentApp(vars: EnvValues, problems: ConfigProblem[]): AppConfig |
   for (const [name, message] of REQUIRED) {
     if (vars[name] === undefined) problems.push(envProblem(name, message));
   }
+  const encryptionSecrets = sealingSecretsOf(vars.ENCRYPTION_SECRET);
+  for (const message of sealingRequiredProblems(vars.ENCRYPTION_SECRET, `ENCRYPTION_SECRET=${NO_SEALING}`)) {
+    problems.push(envProblem('ENCRYPTION_SECRET', message));
+  }
   for (const message of legacySecretProblems(
     vars.LEGACY_ENCRYPTION_SECRET,
-    vars.ENCRYPTION_SECRET,
+    encryptionSecrets,
     'ENCRYPTION_SECRET',
   )) {
     problems.push(envProblem('LEGACY_ENCRYPTION_SECRET', message));
@@ -76,7 +90,7 @@ function environmentApp(vars: EnvValues, problems: ConfigProblem[]): AppConfig |
     clientSecret,
     redirectUris: Object.freeze(uris),
     accountsUrl: vars.SPOTIFY_ACCOUNTS_URL,
-    encryptionSecrets: Object.freeze(vars.ENCRYPTION_SECRET),
+    encryptionSecrets: Object.freeze([...encryptionSecrets]),
     legacyEncryptionSecrets: Object.freeze(vars.LEGACY_ENCRYPTION_SECRET),
     corsOrigins: Object.freeze(vars.CORS_ORIGINS),
     upstreamTimeoutMs: vars.UPSTREAM_TIMEOUT_MS,
@@ -143,4 +157,18 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): ServiceCo
       vars.SHUTDOWN_GRACE_MS ??
       defaultShutdownGraceMs({ apps: frozenApps, resilience, redisUrl: vars.REDIS_URL }),
   });
+}
+
+/**
+ * One warning per app whose operator opted out of sealing, for every runtime to log at start-up: the
+ * configuration loads only when each app seals or says `none`.
+ */
+export function unsealedWarnings(config: Pick<ServiceConfig, 'apps'>): string[] {
+  return config.apps
+    .filter((app) => app.encryptionSecrets.length === 0)
+    .map((app) =>
+      app.name === DEFAULT_APP
+        ? `ENCRYPTION_SECRET=${NO_SEALING}: refresh tokens are handed to clients unsealed`
+        : `app ${app.name} has "encryptionSecrets": "${NO_SEALING}": its refresh tokens are handed to clients unsealed`,
+    );
 }

@@ -25,7 +25,10 @@ export interface AppConfig {
   readonly redirectUris: readonly string[];
   /** Spotify Accounts base URL, without a trailing slash. */
   readonly accountsUrl: string;
-  /** Sealing secrets: the first seals, all unseal. Empty: refresh tokens pass through unsealed. */
+  /**
+   * Sealing secrets: the first seals, all unseal. Empty only when the operator opted out
+   * (`ENCRYPTION_SECRET=none`, or `"encryptionSecrets": "none"`): refresh tokens pass through unsealed.
+   */
   readonly encryptionSecrets: readonly string[];
   /**
    * Passphrases of the Ruby spotify-token-swap-service: its 3DES-sealed refresh tokens are accepted

@@ -7,6 +7,24 @@ import { checkRedirectUri } from '../../shared/redirect-uri.js';
 /** Sealing secrets are stretched with HKDF, but must carry enough entropy to begin with. */
 const MIN_SECRET_LENGTH = 32;
 
+/**
+ * The operator's explicit opt-out of refresh-token sealing, as the value of ENCRYPTION_SECRET (or of
+ * an app's `encryptionSecrets` in the apps file). Without a secret and without it, the service does
+ * not start: refresh tokens are sealed by default.
+ */
+export const NO_SEALING = 'none';
+
+/** Sealing secrets as configured: the list, or the explicit opt-out. */
+export type SealingSecrets = readonly string[] | typeof NO_SEALING;
+
+/** A comma-separated list of secrets, or the opt-out. */
+export function parseSealingSecrets(value: string | undefined): SealingSecrets {
+  return value?.trim() === NO_SEALING ? NO_SEALING : splitList(value);
+}
+
+/** What to run to get a secret, for every message that asks for one. */
+export const GENERATE_SECRET = '`token-swap secret` (or `openssl rand -base64 48`)';
+
 /** Splits a comma-separated list, trimming blanks. */
 export function splitList(value: string | undefined): string[] {
   return (value ?? '')
@@ -46,13 +64,32 @@ export function checkAccountsUrl(value: string): { href: string | undefined; pro
 }
 
 export function secretProblems(secrets: readonly string[]): string[] {
+  if (secrets.length > 1 && secrets.includes(NO_SEALING)) {
+    return [`"${NO_SEALING}" turns sealing off and stands alone; it cannot be listed with secrets`];
+  }
   return secrets.flatMap((secret, index) =>
     secret.length < MIN_SECRET_LENGTH
       ? [
-          `secret #${index + 1} is shorter than ${MIN_SECRET_LENGTH} characters; generate one with: openssl rand -base64 48`,
+          `secret #${index + 1} is shorter than ${MIN_SECRET_LENGTH} characters; generate one with ${GENERATE_SECRET}`,
         ]
       : [],
   );
+}
+
+/**
+ * Sealing is on unless the operator opted out: no secret at all is a problem that says how to get one
+ * and how to opt out. `optOut` is how the opt-out is written where the secrets are missing.
+ */
+export function sealingRequiredProblems(secrets: SealingSecrets, optOut: string): string[] {
+  if (secrets === NO_SEALING || secrets.length > 0) return [];
+  return [
+    `is required: refresh tokens are sealed by default. Generate a secret with ${GENERATE_SECRET} and set it here; or, to hand refresh tokens to clients unsealed, opt out with ${optOut}`,
+  ];
+}
+
+/** The secrets that seal: none when the operator opted out. */
+export function sealingSecretsOf(secrets: SealingSecrets): readonly string[] {
+  return secrets === NO_SEALING ? [] : secrets;
 }
 
 /** Migrated Ruby tokens are handed out sealed the new way, so the legacy secrets need current ones. */

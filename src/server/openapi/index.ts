@@ -15,9 +15,7 @@ import {
 import { headers, responses } from './responses.js';
 import { schemas } from './schemas.js';
 import { errorResponse, FORM_TYPE, JSON_TYPE, type Json, jsonHeaders, jsonOk, ref } from './shared.js';
-
-/** The version of this contract, not of the package: bump it when clients would see a change. */
-const API_VERSION = '1.0.0';
+import { PACKAGE_VERSION } from './version.js';
 
 export interface OpenApiOptions {
   /** Names of the apps served under `/apps/{app}`: they become the enum of `{app}`. */
@@ -199,7 +197,7 @@ export function openApiDocument(options: OpenApiOptions = {}): OpenApiDocument {
     openapi: '3.1.0',
     info: {
       title: 'Spotify token swap',
-      version: API_VERSION,
+      version: PACKAGE_VERSION,
       summary: 'Exchanges authorization codes and refreshes tokens so the client secret stays on the server.',
       description:
         'Every response is JSON with `Content-Type: application/json` exactly, but for `GET /metrics` and CORS preflights. Errors are `{"error", "error_description"}`.',
