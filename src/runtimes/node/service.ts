@@ -1,6 +1,7 @@
 /**
  * The service as Node runs it: the portable app plus what only Node has here: prom-client metrics,
- * Redis-backed shared state when REDIS_URL is set, and the socket's peer address for rate limits.
+ * Redis-backed shared state when REDIS_URL is set, OpenTelemetry traces when the OTEL_* variables ask
+ * for them, and the socket's peer address for rate limits.
  */
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Hono } from 'hono';
@@ -12,6 +13,7 @@ import type { UpstreamFetch } from '../../server/upstream/token-request.js';
 import { nodeAppOptions } from './app-options.js';
 import { createPromMetrics } from './metrics.js';
 import type { RedisSharedState } from './redis/index.js';
+import { createNodeTracing, type NodeTracing } from './tracing.js';
 import { createNodeUpstream } from './upstream-client.js';
 
 export interface NodeServiceOptions {
@@ -28,11 +30,17 @@ export interface NodeService {
   app: Hono;
   metrics: Metrics;
   shared: RedisSharedState | undefined;
+  /** Present when the configuration traces (`config.tracing`). */
+  tracing: NodeTracing | undefined;
+  /** Releases the upstream connections and Redis, and exports the spans still buffered. */
   close(): Promise<void>;
 }
 
 export function createNodeService(config: ServiceConfig, options: NodeServiceOptions): NodeService {
-  const metrics = options.metrics ?? createPromMetrics();
+  const metrics = options.metrics ?? createPromMetrics({ version: options.version });
+  const tracing = config.tracing
+    ? createNodeTracing(config.tracing, { logger: options.logger, version: options.version ?? '0.0.0' })
+    : undefined;
   const upstream = options.fetch ? undefined : createNodeUpstream();
   const { options: appOptions, shared } = nodeAppOptions(config, {
     logger: options.logger,
@@ -44,14 +52,18 @@ export function createNodeService(config: ServiceConfig, options: NodeServiceOpt
     ...appOptions,
     version: options.version,
     mounts: options.mounts,
+    tracing,
   }) as unknown as Hono;
   return {
     app,
     metrics,
     shared,
+    tracing,
     close: async () => {
       upstream?.close();
       await shared?.close();
+      // Last: the requests that finished during the shutdown have their spans in the buffer.
+      await tracing?.shutdown();
     },
   };
 }

@@ -15,6 +15,7 @@ import {
 } from './model.js';
 import { type ConfigProblem, envProblem } from './problems.js';
 import { checkAccountsUrl, corsProblems, redirectUriProblems, secretProblems, splitList } from './rules.js';
+import { TRACING_ENV, TRACING_ENV_SCHEMA } from './tracing.js';
 
 /** The environment variables the service reads, and what each is for. */
 export const ENV = {
@@ -39,6 +40,8 @@ export const ENV = {
   BREAKER_FAILURE_THRESHOLD: 'Consecutive upstream failures that open the circuit breaker',
   BREAKER_COOLDOWN_MS: 'How long the open circuit breaker refuses calls before a probe',
   METRICS_TOKEN: 'Bearer token required by GET /metrics (default: open)',
+  // OpenTelemetry's own variables, as its specification defines them (tracing.ts).
+  ...TRACING_ENV,
 } as const;
 
 export type EnvVariable = keyof typeof ENV;
@@ -138,6 +141,7 @@ const ENV_SCHEMA = {
     blankToUndefined,
     z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
   ),
+  ...TRACING_ENV_SCHEMA,
 } satisfies Partial<Record<EnvVariable, z.ZodType>>;
 
 type Schema = typeof ENV_SCHEMA;

@@ -8,11 +8,12 @@ import { type Env, type EnvValues, type EnvVariable, readEnv } from './env.js';
 import { type AppConfig, DEFAULT_APP, type ServiceConfig } from './model.js';
 import { ConfigError, type ConfigProblem, envProblem } from './problems.js';
 import { legacySecretProblems } from './rules.js';
+import { tracingConfig } from './tracing.js';
 
 export type { ConfigFile } from './apps-file.js';
 export type { Env } from './env.js';
 export { ENV, readVariables } from './env.js';
-export type { AppConfig, LogLevel, ServiceConfig } from './model.js';
+export type { AppConfig, LogLevel, ServiceConfig, TracingConfig } from './model.js';
 export {
   APP_NAME,
   DEFAULT_ACCOUNTS_URL,
@@ -134,5 +135,6 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): ServiceCo
       breakerCooldownMs: vars.BREAKER_COOLDOWN_MS,
     }),
     metricsToken: vars.METRICS_TOKEN,
+    tracing: tracingConfig(vars),
   });
 }

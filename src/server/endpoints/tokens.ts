@@ -12,6 +12,7 @@ import { OAuthError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { createSealer, SEALED_PREFIX, type Sealer, type SealerFactory } from '../sealing.js';
+import { ATTR, type RequestSpan } from '../tracing.js';
 import type { SpotifyCaller } from '../upstream/caller.js';
 import type { TokenGrant } from '../upstream/token-request.js';
 import { optionalCodeVerifier, optionalRedirectUri, readParams, requiredToken } from './params.js';
@@ -29,9 +30,10 @@ export interface TokenHandlerDeps {
   legacyUnseal?: LegacyUnsealer;
 }
 
+/** `span`: the request's server span when tracing is on, the parent of the upstream calls' spans. */
 export interface TokenHandlers {
-  swap(request: Request, log: Logger): Promise<Response>;
-  refresh(request: Request, log: Logger): Promise<Response>;
+  swap(request: Request, log: Logger, span?: RequestSpan): Promise<Response>;
+  refresh(request: Request, log: Logger, span?: RequestSpan): Promise<Response>;
 }
 
 function coalesceKey(app: AppConfig, refreshToken: string, migrating: boolean): CoalesceKey {
@@ -61,12 +63,18 @@ export function createTokenHandlers(app: AppConfig, deps: TokenHandlerDeps): Tok
   }
 
   /** The answer to a refresh as it will go on the wire, so that coalesced callers share it whole. */
-  async function refreshAnswer(refreshToken: string, migrating: boolean, log: Logger): Promise<Answer> {
+  async function refreshAnswer(
+    refreshToken: string,
+    migrating: boolean,
+    log: Logger,
+    span: RequestSpan | undefined,
+  ): Promise<Answer> {
     try {
       let tokens = await deps.caller.call(
         app,
         { grant_type: 'refresh_token', refresh_token: refreshToken },
         log,
+        span,
       );
       if (migrating && tokens.refresh_token === undefined) {
         // Hand the client its refresh token sealed the new way, so it replaces the legacy one.
@@ -82,7 +90,7 @@ export function createTokenHandlers(app: AppConfig, deps: TokenHandlerDeps): Tok
   }
 
   return {
-    async swap(request, log) {
+    async swap(request, log, span) {
       const params = await readParams(request);
       const code = requiredToken(params, 'code');
       const codeVerifier = optionalCodeVerifier(params);
@@ -107,14 +115,14 @@ export function createTokenHandlers(app: AppConfig, deps: TokenHandlerDeps): Tok
       if (codeVerifier !== undefined) {
         grant.code_verifier = codeVerifier;
       }
-      const tokens = await deps.caller.call(app, grant, log);
+      const tokens = await deps.caller.call(app, grant, log, span);
       if (tokens.refresh_token === undefined) {
         log.warn({ app: app.name }, 'Spotify returned no refresh token on a code exchange');
       }
       return respond(jsonAnswer(200, await sealed(tokens)));
     },
 
-    async refresh(request, log) {
+    async refresh(request, log, span) {
       const params = await readParams(request);
       const presented = requiredToken(params, 'refresh_token', { legacy: deps.legacyUnseal !== undefined });
       // A token that does not unseal never reaches Spotify: no rate budget spent on forgeries.
@@ -131,8 +139,12 @@ export function createTokenHandlers(app: AppConfig, deps: TokenHandlerDeps): Tok
       }
       const answer = await deps.coalescer.run(
         coalesceKey(app, refreshToken, migrating),
-        () => refreshAnswer(refreshToken, migrating, log),
-        (scope) => deps.metrics.coalesced(scope),
+        () => refreshAnswer(refreshToken, migrating, log, span),
+        (scope) => {
+          deps.metrics.coalesced(scope);
+          // This request's span has no upstream child: another request's call answered it.
+          span?.setAttributes({ [ATTR.coalesced]: scope });
+        },
       );
       return respond(answer);
     },
