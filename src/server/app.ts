@@ -129,7 +129,7 @@ function mountTokenEndpoints(
     store: RateLimitStore;
     metrics: Metrics;
     clientAddress: AppOptions['clientAddress'];
-    tracing: Tracing | undefined;
+    tracing: { tracing: Tracing; logger: Logger } | undefined;
   },
 ): void {
   const budget = (name: Grant, limit: number) =>
@@ -180,7 +180,7 @@ function mountTokenEndpoints(
       const path = `${base}${endpoint.path}`;
       // Traced once the app is known: a path under /apps/ that names no app is no token request.
       const trace = options.tracing
-        ? [traceRequest({ tracing: options.tracing, route: path, grant: endpoint.grant, appName })]
+        ? [traceRequest({ ...options.tracing, route: path, grant: endpoint.grant, appName })]
         : [];
       app.use(path, selectApp, ...trace, cors);
       app.post(path, budgets[endpoint.grant], limitBody, (c) =>
@@ -211,7 +211,7 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
     store: options.rateLimitStore ?? createMemoryRateLimitStore(),
     metrics,
     clientAddress: options.clientAddress,
-    tracing: options.tracing,
+    tracing: options.tracing && { tracing: options.tracing, logger },
   });
 
   // The read-only endpoints: GET (and HEAD, which Hono answers with the GET route), 405 otherwise.

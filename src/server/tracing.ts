@@ -122,19 +122,30 @@ export function endRequestSpan(span: Span, status: number): void {
   span.end(failed);
 }
 
+type UpstreamApp = Pick<AppConfig, 'name' | 'accountsUrl'>;
+
+// Apps are frozen for the life of the process: their upstream's attributes are worked out once.
+const upstreamAttributes = new WeakMap<UpstreamApp, SpanAttributes>();
+function upstreamOf(app: UpstreamApp): SpanAttributes {
+  let attributes = upstreamAttributes.get(app);
+  if (attributes === undefined) {
+    // The configuration refuses an Accounts URL with a query or credentials (config/rules.ts).
+    const url = tokenEndpoint(app);
+    attributes = { [ATTR.httpRequestMethod]: 'POST', [ATTR.urlFull]: url, ...serverOf(new URL(url)) };
+    upstreamAttributes.set(app, attributes);
+  }
+  return attributes;
+}
+
 /** A client span around one attempt at the app's token endpoint, under `parent` when there is one. */
 export function startUpstreamSpan(
   parent: RequestSpan | undefined,
-  app: Pick<AppConfig, 'name' | 'accountsUrl'>,
+  app: UpstreamApp,
   call: { grantType: string; attempt: number },
 ): Span | undefined {
   if (!parent) return undefined;
-  // The configuration refuses an Accounts URL with a query or credentials (config/rules.ts).
-  const url = tokenEndpoint(app);
   return parent.startChild('POST', {
-    [ATTR.httpRequestMethod]: 'POST',
-    [ATTR.urlFull]: url,
-    ...serverOf(new URL(url)),
+    ...upstreamOf(app),
     // The conventions count resends: none on the first attempt.
     [ATTR.httpRequestResendCount]: call.attempt > 1 ? call.attempt - 1 : undefined,
     [ATTR.upstreamAttempt]: call.attempt,

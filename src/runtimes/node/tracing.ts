@@ -116,31 +116,44 @@ function defined(attributes: SpanAttributes): Record<string, string | number | b
   return result;
 }
 
-function wrap(span: OtelSpan, sdk: Sdk): Span {
-  return {
-    setAttributes: (attributes) => {
-      span.setAttributes(defined(attributes));
-    },
-    end: (failed) => {
-      if (failed) span.setStatus({ code: sdk.api.SpanStatusCode.ERROR });
-      span.end();
-    },
-  };
+/** One span of the SDK behind the seam's `Span`. A class: its methods are shared, not made per request. */
+class SdkSpan implements Span {
+  constructor(
+    protected readonly span: OtelSpan,
+    protected readonly sdk: Sdk,
+  ) {}
+
+  setAttributes(attributes: SpanAttributes): void {
+    // The SDK skips undefined values here (unlike at startSpan).
+    this.span.setAttributes(attributes as Record<string, string | number | boolean>);
+  }
+
+  end(failed: boolean): void {
+    if (failed) this.span.setStatus({ code: this.sdk.api.SpanStatusCode.ERROR });
+    this.span.end();
+  }
 }
 
-function requestSpan(span: OtelSpan, tracer: Tracer, sdk: Sdk): RequestSpan {
-  const { traceId, spanId } = span.spanContext();
-  let parent: Context | undefined;
-  return {
-    ...wrap(span, sdk),
-    traceId,
-    spanId,
-    startChild(name, attributes) {
-      parent ??= sdk.api.trace.setSpan(sdk.api.ROOT_CONTEXT, span);
-      const options = { kind: sdk.api.SpanKind.CLIENT, attributes: defined(attributes) };
-      return wrap(tracer.startSpan(name, options, parent), sdk);
-    },
-  };
+class SdkRequestSpan extends SdkSpan implements RequestSpan {
+  readonly traceId: string;
+  readonly spanId: string;
+  private parent: Context | undefined;
+
+  constructor(
+    span: OtelSpan,
+    sdk: Sdk,
+    private readonly tracer: Tracer,
+  ) {
+    super(span, sdk);
+    ({ traceId: this.traceId, spanId: this.spanId } = span.spanContext());
+  }
+
+  startChild(name: string, attributes: SpanAttributes): Span {
+    const { api } = this.sdk;
+    this.parent ??= api.trace.setSpan(api.ROOT_CONTEXT, this.span);
+    const options = { kind: api.SpanKind.CLIENT, attributes: defined(attributes) };
+    return new SdkSpan(this.tracer.startSpan(name, options, this.parent), this.sdk);
+  }
 }
 
 export function createNodeTracing(config: TracingConfig, options: NodeTracingOptions): NodeTracing {
@@ -179,7 +192,7 @@ export function createNodeTracing(config: TracingConfig, options: NodeTracingOpt
         { kind: api.SpanKind.SERVER, attributes: defined(attributes) },
         parent,
       );
-      return requestSpan(span, tracer, sdk);
+      return new SdkRequestSpan(span, sdk, tracer);
     },
     flush: () => provider.forceFlush().catch(() => {}),
     shutdown() {

@@ -10,12 +10,15 @@ import { childLogger, type Logger } from '../logger.js';
 import { endRequestSpan, type RequestSpan, requestSpanStart, type Tracing } from '../tracing.js';
 
 export interface TraceRequestVariables {
+  requestId: string;
   log: Logger;
   span: RequestSpan | undefined;
 }
 
 export interface TraceRequestOptions {
   tracing: Tracing;
+  /** The service's logger, whose request child (request-context.ts) this replaces. */
+  logger: Logger;
   /** The route pattern, e.g. `/apps/:app/swap`: the span's name and `http.route`. */
   route: string;
   grant: Grant;
@@ -26,7 +29,7 @@ export interface TraceRequestOptions {
 export function traceRequest(
   options: TraceRequestOptions,
 ): MiddlewareHandler<{ Variables: TraceRequestVariables }> {
-  const { tracing, route, grant, appName } = options;
+  const { tracing, logger, route, grant, appName } = options;
   return async function traceRequest(c, next) {
     const { name, attributes } = requestSpanStart(c.req.raw, route, { grant, name: appName(c) });
     const span = tracing.startRequest(name, attributes, {
@@ -34,7 +37,10 @@ export function traceRequest(
       tracestate: c.req.header('tracestate'),
     });
     c.set('span', span);
-    c.set('log', childLogger(c.var.log, { trace_id: span.traceId, span_id: span.spanId }));
+    // A child of the service's logger, not of the request's: pino makes a child of a child at ten
+    // times the cost.
+    const bindings = { reqId: c.var.requestId, trace_id: span.traceId, span_id: span.spanId };
+    c.set('log', childLogger(logger, bindings));
     try {
       await next();
     } finally {
