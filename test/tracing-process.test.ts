@@ -88,11 +88,14 @@ const { silentLogger } = await import('${DIST}server/logger.js');
 await createNodeService(loadConfig(process.env), { logger: silentLogger }).close();`,
 };
 
-/** Which OpenTelemetry SDK packages a fresh process running `entry` has in its CommonJS cache. */
-async function sdkPackagesLoaded(
+/**
+ * Which OpenTelemetry SDK packages a fresh process running `entry` has in its CommonJS cache, and
+ * what the process logged.
+ */
+async function runEntry(
   entry: keyof typeof ENTRIES,
   env: Record<string, string>,
-): Promise<string[]> {
+): Promise<{ loaded: string[]; logged: string }> {
   const code = `import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 ${ENTRIES[entry]}
@@ -105,7 +108,8 @@ process.exit(0);`;
     env: { PATH: process.env.PATH ?? '', ...env },
     timeout: 15_000,
   });
-  return JSON.parse(stdout.split('\n').at(-1) ?? '') as string[];
+  const lines = stdout.split('\n');
+  return { loaded: JSON.parse(lines.pop() ?? '') as string[], logged: lines.join('\n') };
 }
 
 describe('the OpenTelemetry SDK', () => {
@@ -114,16 +118,19 @@ describe('the OpenTelemetry SDK', () => {
   const traced = { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' };
 
   it('is not loaded by the Node entry without the OTEL_* variables', async () => {
-    expect(await sdkPackagesLoaded('node', env)).toEqual([]);
+    expect((await runEntry('node', env)).loaded).toEqual([]);
   });
 
   it('is loaded by the Node entry when tracing is configured, with the one exporter it uses', async () => {
-    const loaded = await sdkPackagesLoaded('node', traced);
+    const { loaded } = await runEntry('node', traced);
     expect(loaded).toEqual(expect.arrayContaining(['sdk-trace', 'exporter-trace-otlp-proto', 'resources']));
     expect(loaded).not.toContain('exporter-trace-otlp-http');
   });
 
-  it('is not loaded by the Lambda entry, which does not trace (docs/observability.md)', async () => {
-    expect(await sdkPackagesLoaded('lambda', traced)).toEqual([]);
+  it('is not loaded by the Lambda entry, which does not trace and says so (docs/observability.md)', async () => {
+    const { loaded, logged } = await runEntry('lambda', traced);
+    expect(loaded).toEqual([]);
+    expect(logged).toContain('OTEL_* variables ask for traces, but only the Node server traces');
+    expect((await runEntry('lambda', env)).logged).not.toContain('OTEL_');
   });
 });
