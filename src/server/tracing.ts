@@ -2,13 +2,14 @@
  * The tracing seam. The core opens a server span around each token request
  * (middleware/trace-request.ts) and a client span around each attempt at Spotify's token endpoint
  * (upstream/caller.ts) through this interface. The Node entry backs it with the OpenTelemetry SDK
- * (src/runtimes/node/tracing/) when tracing is configured; otherwise no tracing is given to the app and
- * no span is made at all.
+ * (src/runtimes/node/tracing.ts) when tracing is configured; otherwise no tracing is given to the app
+ * and no span is made at all.
  *
- * Attribute names are OpenTelemetry's HTTP semantic conventions, plus the service's own under
- * `token_swap.`. Every value is chosen here from a bounded set or from the configuration: never a
- * token, a code, a verifier, a secret, a query string or the value of a header (but the request URL's
- * host and port, which the conventions make `server.address` and `server.port`).
+ * Attribute names are OpenTelemetry's HTTP semantic conventions (docs/observability.md, "What a
+ * trace holds"), plus the service's own under `token_swap.`. Every value is chosen here from a
+ * bounded set or from the configuration: never a token, a code, a verifier, a secret, a query string
+ * or the value of a header (but the request URL's host and port, which the conventions make
+ * `server.address` and `server.port`).
  */
 import type { AppConfig } from './config/index.js';
 import type { Grant } from './contract.js';

@@ -1,9 +1,9 @@
 /**
- * The OpenTelemetry variables the service honours, read with the meaning the OpenTelemetry
- * specification gives them (its "Environment Variable Specification" and "OTLP Exporter
- * Configuration"), and the tracing configuration they come to. Tracing is opt-in: it is on when an
- * OTLP endpoint is set or `OTEL_TRACES_EXPORTER=otlp`, unless `OTEL_SDK_DISABLED=true` or
- * `OTEL_TRACES_EXPORTER=none`. Export headers often hold an API key: no message echoes a value.
+ * The OpenTelemetry variables the service honours, each with the meaning OpenTelemetry gives it
+ * (docs/observability.md, "Turning it on", lists them), and the tracing configuration they come to.
+ * Tracing is opt-in: it is on when an OTLP endpoint is set or `OTEL_TRACES_EXPORTER=otlp`, unless
+ * `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none`. Export headers often hold an API key: no
+ * message echoes a value.
  */
 import { z } from 'zod';
 
