@@ -4,12 +4,13 @@
  * SDK is loaded only when tracing is configured (src/runtimes/node/tracing.ts).
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox } from '../src/sandbox/index.js';
 import { conformanceEnv } from './conformance/suite.js';
-import { runCli } from './helpers/cli.js';
+import { emptyDir, runCli } from './helpers/cli.js';
 import { type Listening, listen } from './helpers/listen.js';
 import { startReceiver } from './helpers/otlp-receiver.js';
 import { authorize, CLIENT_ID, CLIENT_SECRET, postForm, REDIRECT_URI, SECRET_A } from './helpers/stack.js';
@@ -36,15 +37,20 @@ describe('token-swap serve with tracing', () => {
   it('exports the buffered spans when SIGTERM stops it, and still exits 0', async () => {
     const receiver = await startReceiver();
     try {
+      // From the .env file, which the OpenTelemetry SDK would not read by itself.
+      const cwd = emptyDir();
+      writeFileSync(
+        join(cwd, '.env'),
+        `OTEL_EXPORTER_OTLP_ENDPOINT=${receiver.url}\nOTEL_EXPORTER_OTLP_PROTOCOL=http/json\n`,
+      );
       const run = runCli(['serve', '--port', '0'], {
+        cwd,
         env: {
           SPOTIFY_CLIENT_ID: CLIENT_ID,
           SPOTIFY_CLIENT_SECRET: CLIENT_SECRET,
           SPOTIFY_REDIRECT_URI: REDIRECT_URI,
           SPOTIFY_ACCOUNTS_URL: accounts.url,
           ENCRYPTION_SECRET: SECRET_A,
-          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
           OTEL_SERVICE_NAME: 'swap-under-test',
           // No export on the timer during the test: whatever arrives was flushed by the shutdown.
           OTEL_BSP_SCHEDULE_DELAY: '600000',

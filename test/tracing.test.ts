@@ -12,7 +12,7 @@ import { ATTR } from '../src/server/tracing.js';
 import { basicAuthorization } from '../src/server/upstream/token-request.js';
 import { pkceChallenge, randomToken } from '../src/shared/encoding.js';
 import { type ReceivedSpan, type Receiver, startReceiver } from './helpers/otlp-receiver.js';
-import { injectFault } from './helpers/sandbox-control.js';
+import { injectFault, tokenCalls } from './helpers/sandbox-control.js';
 import {
   authorize,
   CLIENT_ID,
@@ -187,6 +187,33 @@ describe('traces of the token endpoints', () => {
     expect(second?.attributes).not.toHaveProperty('error.type');
   });
 
+  it('a refresh answered by another request’s call has no client span and says it was coalesced', async () => {
+    const stack = await tracedStack({ UPSTREAM_TIMEOUT_MS: '5000' });
+    const { code } = await authorize(stack.accounts.url);
+    const { refresh_token } = (await (await postForm(`${stack.service.url}/swap`, { code })).json()) as {
+      refresh_token: string;
+    };
+    await injectFault(stack.accounts.url, { kind: 'slow', delayMs: 1_500 });
+    const first = postForm(`${stack.service.url}/refresh`, { refresh_token });
+    // The others arrive while the first one's call is held at the sandbox.
+    await expect.poll(() => tokenCalls(stack.accounts.url)).toBe(2);
+    const others = [1, 2].map(() => postForm(`${stack.service.url}/refresh`, { refresh_token }));
+    for (const response of await Promise.all([first, ...others])) expect(response.status).toBe(200);
+
+    const spans = await exported(stack);
+    const refreshes = named(spans, 'POST /refresh');
+    expect(refreshes).toHaveLength(3);
+    const [leader, ...followers] = refreshes.sort(
+      (a, b) => childrenOf(spans, b).length - childrenOf(spans, a).length,
+    );
+    expect(leader && childrenOf(spans, leader)).toHaveLength(1);
+    expect(leader?.attributes).not.toHaveProperty('token_swap.refresh.coalesced');
+    for (const follower of followers) {
+      expect(childrenOf(spans, follower)).toEqual([]);
+      expect(follower.attributes['token_swap.refresh.coalesced']).toBe('local');
+    }
+  });
+
   it('marks a 5xx answer as a failed server span, a refused code only on the client span', async () => {
     const stack = await tracedStack();
     await postForm(`${stack.service.url}/swap`, { code: 'AQunknown' });
@@ -246,6 +273,18 @@ describe('traces of the token endpoints', () => {
       'token_swap.app': 'ios',
       'http.response.status_code': 400,
     });
+  });
+
+  it('names a method the conventions do not know `_OTHER`, so a client cannot write into the span', async () => {
+    const stack = await tracedStack();
+    const request = (method: string) => fetch(`${stack.service.url}/swap`, { method });
+    expect((await request('PURGE')).status).toBe(405);
+    expect((await request('DELETE')).status).toBe(405);
+    const spans = await exported(stack);
+    expect(spans.map((span) => [span.name, span.attributes['http.request.method']])).toEqual([
+      ['HTTP /swap', '_OTHER'],
+      ['DELETE /swap', 'DELETE'],
+    ]);
   });
 
   it('puts the trace and span ids on the request’s log lines', async () => {
