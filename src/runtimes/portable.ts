@@ -37,6 +37,12 @@ export function buildApp(variables: Env, extra: (config: ServiceConfig) => AppOp
         'REDIS_URL is set, but this runtime keeps rate limits and refresh coalescing in its own memory (see docs/deploy)',
       );
     }
+    if (config.tracing !== undefined && options.tracing === undefined) {
+      logger.warn(
+        {},
+        'OTEL_* variables ask for traces, but only the Node server traces (see docs/observability.md)',
+      );
+    }
     const app = createApp(config, { logger, ...options }) as unknown as Hono;
     return { app, config };
   } catch (error) {

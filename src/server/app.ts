@@ -28,10 +28,12 @@ import { corsGate } from './middleware/cors.js';
 import { methodNotAllowed } from './middleware/method-not-allowed.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { type RequestContextVariables, requestContext } from './middleware/request-context.js';
+import { type TraceRequestVariables, traceRequest } from './middleware/trace-request.js';
 import { openApiDocument } from './openapi/index.js';
 import { createMemoryRateLimitStore, type RateLimitStore } from './rate-limit.js';
 import type { ReadinessCheck } from './readiness.js';
 import type { SealerFactory } from './sealing/index.js';
+import type { Tracing } from './tracing.js';
 import { createUpstreams, type Upstreams } from './upstream/index.js';
 import type { UpstreamFetch } from './upstream/token-request.js';
 
@@ -63,6 +65,8 @@ export interface AppOptions {
   createSealer?: SealerFactory;
   /** Opens refresh tokens of the Ruby service for an app with LEGACY_ENCRYPTION_SECRET (Node only). */
   legacyUnsealer?: (secrets: readonly string[]) => LegacyUnsealer;
+  /** Spans around the token requests and their upstream calls; default: none are made. */
+  tracing?: Tracing;
 }
 
 /** One served Spotify app, as the token endpoints' middleware and handlers see it. */
@@ -72,7 +76,7 @@ interface ServedApp {
   corsOrigins: ReadonlySet<string>;
 }
 
-interface Variables extends RequestContextVariables {
+interface Variables extends RequestContextVariables, TraceRequestVariables {
   served: ServedApp;
 }
 
@@ -121,7 +125,12 @@ function mountTokenEndpoints(
   app: Hono<Env>,
   served: ReadonlyMap<string, ServedApp>,
   config: ServiceConfig,
-  options: { store: RateLimitStore; metrics: Metrics; clientAddress: AppOptions['clientAddress'] },
+  options: {
+    store: RateLimitStore;
+    metrics: Metrics;
+    clientAddress: AppOptions['clientAddress'];
+    tracing: { tracing: Tracing; logger: Logger } | undefined;
+  },
 ): void {
   const budget = (name: Grant, limit: number) =>
     rateLimit({
@@ -149,6 +158,7 @@ function mountTokenEndpoints(
     allow: (c: Context<Env>) => (c.var.served.corsOrigins.size > 0 ? ALLOW.tokenWithCors : ALLOW.token),
   });
 
+  const appName = (c: Context<Env>) => c.var.served.config.name;
   const bases: [string, (c: Context<Env>) => ServedApp | undefined][] = [];
   const root = served.get(DEFAULT_APP);
   if (root) bases.push(['', () => root]);
@@ -168,9 +178,13 @@ function mountTokenEndpoints(
     };
     for (const endpoint of TOKEN_ENDPOINTS) {
       const path = `${base}${endpoint.path}`;
-      app.use(path, selectApp, cors);
+      // Traced once the app is known: a path under /apps/ that names no app is no token request.
+      const trace = options.tracing
+        ? [traceRequest({ ...options.tracing, route: path, grant: endpoint.grant, appName })]
+        : [];
+      app.use(path, selectApp, ...trace, cors);
       app.post(path, budgets[endpoint.grant], limitBody, (c) =>
-        c.var.served.handlers[endpoint.grant](c.req.raw, c.var.log),
+        c.var.served.handlers[endpoint.grant](c.req.raw, c.var.log, c.var.span),
       );
       app.all(path, notAllowed);
     }
@@ -197,6 +211,7 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
     store: options.rateLimitStore ?? createMemoryRateLimitStore(),
     metrics,
     clientAddress: options.clientAddress,
+    tracing: options.tracing && { tracing: options.tracing, logger },
   });
 
   // The read-only endpoints: GET (and HEAD, which Hono answers with the GET route), 405 otherwise.

@@ -2,17 +2,27 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Metrics } from '../../server/metrics.js';
 import type { BreakerState } from '../../server/upstream/breaker.js';
+import { VERSION } from './server.js';
 
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
 
 export function createPromMetrics(
-  options: { defaultMetrics?: boolean } = {},
+  options: { defaultMetrics?: boolean; version?: string } = {},
 ): Metrics & { registry: Registry } {
   const registry = new Registry();
   if (options.defaultMetrics ?? true) {
     collectDefaultMetrics({ register: registry, prefix: 'token_swap_' });
   }
   const registers = [registry];
+
+  // Prometheus' convention for what is running: a constant 1, the facts in its labels, so a dashboard
+  // can show them and join them onto other series.
+  new Gauge({
+    name: 'token_swap_build_info',
+    help: 'The running build: the service version and the Node.js version, as labels; always 1',
+    labelNames: ['version', 'node'] as const,
+    registers,
+  }).set({ version: options.version ?? VERSION, node: process.versions.node }, 1);
 
   const requests = new Counter({
     name: 'token_swap_http_requests_total',

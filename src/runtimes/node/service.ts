@@ -1,6 +1,7 @@
 /**
  * The service as Node runs it: the portable app plus what only Node has here: prom-client metrics,
- * Redis-backed shared state when REDIS_URL is set, and the socket's peer address for rate limits.
+ * Redis-backed shared state when REDIS_URL is set, OpenTelemetry traces when the OTEL_* variables ask
+ * for them, and the socket's peer address for rate limits.
  */
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Hono } from 'hono';
@@ -14,6 +15,7 @@ import { nodeAppOptions } from './app-options.js';
 import { createPromMetrics } from './metrics.js';
 import type { ProtocolAnswer } from './protocol-errors.js';
 import type { RedisSharedState } from './redis/index.js';
+import { createNodeTracing, type NodeTracing } from './tracing.js';
 import { createNodeUpstream } from './upstream-client.js';
 
 export interface NodeServiceOptions {
@@ -34,6 +36,9 @@ export interface NodeService {
   shared: RedisSharedState | undefined;
   /** Logs and counts an answer Node or the adapter gave before the app ran (server.ts). */
   protocolAnswer(answer: ProtocolAnswer): void;
+  /** Present when the configuration traces (`config.tracing`). */
+  tracing: NodeTracing | undefined;
+  /** Releases the upstream connections and Redis, and exports the spans still buffered. */
   close(): Promise<void>;
 }
 
@@ -41,7 +46,10 @@ export interface NodeService {
 const PROTOCOL_ROUTE = 'protocol_error';
 
 export function createNodeService(config: ServiceConfig, options: NodeServiceOptions): NodeService {
-  const metrics = options.metrics ?? createPromMetrics();
+  const metrics = options.metrics ?? createPromMetrics({ version: options.version });
+  const tracing = config.tracing
+    ? createNodeTracing(config.tracing, { logger: options.logger, version: options.version ?? '0.0.0' })
+    : undefined;
   const upstream = options.fetch ? undefined : createNodeUpstream();
   const { options: appOptions, shared } = nodeAppOptions(config, {
     logger: options.logger,
@@ -65,6 +73,7 @@ export function createNodeService(config: ServiceConfig, options: NodeServiceOpt
     readiness: draining || appOptions.readiness ? readiness : undefined,
     version: options.version,
     mounts: options.mounts,
+    tracing,
   }) as unknown as Hono;
   return {
     app,
@@ -74,9 +83,12 @@ export function createNodeService(config: ServiceConfig, options: NodeServiceOpt
       metrics.request(PROTOCOL_ROUTE, '-', status, 0);
       options.logger.info({ status, reason }, 'answered before the app: not a valid request');
     },
+    tracing,
     close: async () => {
       upstream?.close();
       await shared?.close();
+      // Last: the requests that finished during the shutdown have their spans in the buffer.
+      await tracing?.shutdown();
     },
   };
 }

@@ -24,6 +24,7 @@ import {
   secretProblems,
   splitList,
 } from './rules.js';
+import { TRACING_ENV, TRACING_ENV_SCHEMA } from './tracing.js';
 
 /** The environment variables the service reads, and what each is for. */
 export const ENV = {
@@ -51,6 +52,8 @@ export const ENV = {
   METRICS_TOKEN: 'Bearer token required by GET /metrics (default: open)',
   SHUTDOWN_GRACE_MS:
     'How long a shutdown waits for in-flight requests (default: a little more than the longest possible request)',
+  // OpenTelemetry's own variables, as its specification defines them (tracing.ts).
+  ...TRACING_ENV,
 } as const;
 
 export type EnvVariable = keyof typeof ENV;
@@ -162,6 +165,7 @@ const ENV_SCHEMA = {
     blankToUndefined,
     z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
   ),
+  ...TRACING_ENV_SCHEMA,
 } satisfies Partial<Record<EnvVariable, z.ZodType>>;
 
 type Schema = typeof ENV_SCHEMA;

@@ -9,13 +9,14 @@ import { type Env, type EnvValues, type EnvVariable, readEnv } from './env.js';
 import { type AppConfig, DEFAULT_APP, type ServiceConfig } from './model.js';
 import { ConfigError, type ConfigProblem, envProblem } from './problems.js';
 import { legacySecretProblems, NO_SEALING, sealingRequiredProblems, sealingSecretsOf } from './rules.js';
+import { tracingConfig } from './tracing.js';
 
 export type { ConfigFile } from './apps-file.js';
 export { parseAppsFileText } from './apps-file.js';
 export { longestRequestMs, refreshBudgetMs } from './budgets.js';
 export type { Env } from './env.js';
 export { ENV, readVariables } from './env.js';
-export type { AppConfig, LogLevel, ServiceConfig } from './model.js';
+export type { AppConfig, LogLevel, ServiceConfig, TracingConfig } from './model.js';
 export {
   APP_NAME,
   DEFAULT_ACCOUNTS_URL,
@@ -156,6 +157,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): ServiceCo
     shutdownGraceMs:
       vars.SHUTDOWN_GRACE_MS ??
       defaultShutdownGraceMs({ apps: frozenApps, resilience, redisUrl: vars.REDIS_URL }),
+    tracing: tracingConfig(vars),
   });
 }
 

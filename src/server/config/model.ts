@@ -3,6 +3,9 @@
  * credentials, redirect allowlist, sealing secrets and CORS origins, plus the service-wide settings.
  * The environment defines the default app, served at the root paths; an apps file adds named ones.
  */
+import type { TracingConfig } from './tracing.js';
+
+export type { TracingConfig };
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -71,6 +74,8 @@ export interface ServiceConfig {
   readonly metricsToken: string | undefined;
   /** How long a graceful shutdown waits for in-flight requests (SHUTDOWN_GRACE_MS). */
   readonly shutdownGraceMs: number;
+  /** Where and how spans are exported; undefined: tracing is off (the OTEL_* variables). */
+  readonly tracing: TracingConfig | undefined;
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimitConfig = { swapPerMinute: 30, refreshPerMinute: 120 };

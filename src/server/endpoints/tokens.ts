@@ -18,6 +18,7 @@ import {
   type Sealer,
   type SealerFactory,
 } from '../sealing/index.js';
+import { ATTR, type RequestSpan } from '../tracing.js';
 import type { SpotifyCaller } from '../upstream/caller.js';
 import type { TokenGrant } from '../upstream/token-request.js';
 import {
@@ -47,9 +48,10 @@ export interface TokenHandlerDeps {
   now?: () => number;
 }
 
+/** `span`: the request's server span when tracing is on, the parent of the upstream calls' spans. */
 export interface TokenHandlers {
-  swap(request: Request, log: Logger): Promise<Response>;
-  refresh(request: Request, log: Logger): Promise<Response>;
+  swap(request: Request, log: Logger, span?: RequestSpan): Promise<Response>;
+  refresh(request: Request, log: Logger, span?: RequestSpan): Promise<Response>;
 }
 
 function coalesceKey(app: AppConfig, presented: Presented): CoalesceKey {
@@ -97,13 +99,18 @@ export function createTokenHandlers(app: AppConfig, deps: TokenHandlerDeps): Tok
   }
 
   /** The answer to a refresh as it will go on the wire, so that coalesced callers share it whole. */
-  async function refreshAnswer(presented: Presented, log: Logger): Promise<Answer> {
+  async function refreshAnswer(
+    presented: Presented,
+    log: Logger,
+    span: RequestSpan | undefined,
+  ): Promise<Answer> {
     const { grant } = presented;
     try {
       const tokens = await deps.caller.call(
         app,
         { grant_type: 'refresh_token', refresh_token: grant.refreshToken },
         log,
+        span,
       );
       // Unsealed, Spotify's own rotated token goes back as it came; sealed, the rules of grants.ts.
       const next = sealer ? nextGrant(presented, tokens, now()) : undefined;
@@ -130,7 +137,7 @@ export function createTokenHandlers(app: AppConfig, deps: TokenHandlerDeps): Tok
   }
 
   return {
-    async swap(request, log) {
+    async swap(request, log, span) {
       const params = await readParams(request);
       const code = requiredToken(params, 'code');
       const codeVerifier = optionalCodeVerifier(params);
@@ -155,7 +162,7 @@ export function createTokenHandlers(app: AppConfig, deps: TokenHandlerDeps): Tok
       if (codeVerifier !== undefined) {
         upstream.code_verifier = codeVerifier;
       }
-      const tokens = await deps.caller.call(app, upstream, log);
+      const tokens = await deps.caller.call(app, upstream, log, span);
       if (tokens.refresh_token === undefined) {
         log.warn({ app: app.name }, 'Spotify returned no refresh token on a code exchange');
       }
@@ -164,7 +171,7 @@ export function createTokenHandlers(app: AppConfig, deps: TokenHandlerDeps): Tok
       return respond(await answerWith(tokens, grant, Math.floor(now() / 1000)));
     },
 
-    async refresh(request, log) {
+    async refresh(request, log, span) {
       const params = await readParams(request);
       const value = requiredToken(params, 'refresh_token', { legacy: deps.legacyUnseal !== undefined });
       // A token that does not unseal, or whose login has ended, never reaches Spotify: no rate budget
@@ -177,8 +184,12 @@ export function createTokenHandlers(app: AppConfig, deps: TokenHandlerDeps): Tok
       }
       const answer = await deps.coalescer.run(
         coalesceKey(app, presented),
-        () => refreshAnswer(presented, log),
-        (scope) => deps.metrics.coalesced(scope),
+        () => refreshAnswer(presented, log, span),
+        (scope) => {
+          deps.metrics.coalesced(scope);
+          // This request's span has no upstream child: another request's call answered it.
+          span?.setAttributes({ [ATTR.coalesced]: scope });
+        },
       );
       return respond(answer);
     },

@@ -7,6 +7,7 @@ import type { AppConfig } from '../config/index.js';
 import { OAuthError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { endUpstreamSpan, type RequestSpan, startUpstreamSpan } from '../tracing.js';
 import type { BreakerPermit, CircuitBreaker } from './breaker.js';
 import type { ConcurrencyLimiter, Release } from './concurrency.js';
 import { answerFor, isUpstreamFailure, shouldRetry } from './policy.js';
@@ -28,8 +29,8 @@ export interface SpotifyCallerDeps {
 }
 
 export interface SpotifyCaller {
-  /** The tokens, or throws the OAuthError the client should see. */
-  call(app: AppConfig, grant: TokenGrant, log: Logger): Promise<TokenResponse>;
+  /** The tokens, or throws the OAuthError the client should see. `span`: each attempt's parent. */
+  call(app: AppConfig, grant: TokenGrant, log: Logger, span?: RequestSpan): Promise<TokenResponse>;
 }
 
 export function createSpotifyCaller(deps: SpotifyCallerDeps): SpotifyCaller {
@@ -45,17 +46,20 @@ export function createSpotifyCaller(deps: SpotifyCallerDeps): SpotifyCaller {
     }
   }
 
-  /** One attempt under `permit`, measured, logged and judged for the breaker. */
+  /** One attempt under `permit`, measured, traced, logged and judged for the breaker. */
   async function attempt(
     app: AppConfig,
     grant: TokenGrant,
     permit: BreakerPermit,
-    log: Logger,
+    trace: { log: Logger; span: RequestSpan | undefined },
     number: number,
   ): Promise<UpstreamResult> {
+    const { log } = trace;
+    const span = startUpstreamSpan(trace.span, app, { grantType: grant.grant_type, attempt: number });
     const started = performance.now();
     const result = await attemptTokenCall(app, grant, deps.fetch);
     const elapsed = performance.now() - started;
+    endUpstreamSpan(span, result);
     deps.metrics.upstream(grant.grant_type, result.kind, elapsed / 1000);
     log.debug(
       {
@@ -78,13 +82,13 @@ export function createSpotifyCaller(deps: SpotifyCallerDeps): SpotifyCaller {
   }
 
   return {
-    async call(app, grant, log) {
+    async call(app, grant, log, span) {
       let permit = deps.breaker.admit();
       try {
         const release = await acquire();
         try {
           for (let number = 1; ; number++) {
-            const result = await attempt(app, grant, permit, log, number);
+            const result = await attempt(app, grant, permit, { log, span }, number);
             if (!shouldRetry(grant.grant_type, result, number)) {
               const answer = answerFor(result, app.upstreamTimeoutMs);
               if (answer instanceof OAuthError) throw answer;

@@ -66,7 +66,7 @@ function authorizationFor(app: AppConfig): string {
   return header;
 }
 
-function tokenEndpoint(app: Pick<AppConfig, 'accountsUrl'>): string {
+export function tokenEndpoint(app: Pick<AppConfig, 'accountsUrl'>): string {
   return `${app.accountsUrl}/api/token`;
 }
 
