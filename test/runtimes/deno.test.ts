@@ -13,10 +13,11 @@ import {
   conformanceSuite,
   startConformanceSandbox,
 } from '../conformance/suite.js';
+import { runtimeBinary } from './binaries.js';
 import { expectNoSecrets } from './secrets.js';
 import { type ServerProcess, startServerProcess } from './server-process.js';
 
-const DENO = fileURLToPath(new URL('../../node_modules/.bin/deno', import.meta.url));
+const DENO = runtimeBinary('deno');
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 const target: ConformanceTarget = { name: 'Deno', serviceUrl: '', accountsUrl: '' };
