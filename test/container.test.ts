@@ -71,6 +71,7 @@ const name = `token-swap-test-${process.pid}`;
 let accounts: Listening;
 let service: string;
 let startedInMs: number;
+let builtInS: number;
 
 describe.skipIf(skipped !== '')(`the container image${skipped}`, () => {
   beforeAll(async () => {
@@ -84,7 +85,9 @@ describe.skipIf(skipped !== '')(`the container image${skipped}`, () => {
       }).app.fetch,
     );
     expect(DOCKER_PAGE).toContain(BUILD);
+    const building = performance.now();
     await podman(BUILD.split(' ').slice(1), 600_000);
+    builtInS = Math.round((performance.now() - building) / 1000);
 
     // The page's run command, with a free port and this test's own container name and .env.
     const port = String(await freePort());
@@ -119,7 +122,10 @@ describe.skipIf(skipped !== '')(`the container image${skipped}`, () => {
 
   it('holds production dependencies and the build only, within its size budget', async () => {
     const size = Number(await podman(['image', 'inspect', '--format', '{{.Size}}', 'spotify-token-swap']));
-    console.log(`image: ${(size / 1e6).toFixed(1)} MB; /healthz answered ${startedInMs} ms after podman run`);
+    console.log(
+      `image: ${(size / 1e6).toFixed(1)} MB, built in ${builtInS} s (cached layers reused); ` +
+        `/healthz answered ${startedInMs} ms after podman run`,
+    );
     expect(size).toBeLessThan(MAX_IMAGE_BYTES);
     expect((await podman(['exec', name, 'ls', '/app'])).split('\n')).toEqual([
       'bin',
@@ -174,7 +180,8 @@ describe.skipIf(skipped !== '')(`the container image${skipped}`, () => {
   });
 
   it('stops on SIGTERM with exit code 0', async () => {
-    await podman(['kill', '--signal', 'TERM', name]);
-    expect(await podman(['wait', name], 30_000)).toBe('0');
+    // `podman stop` sends SIGTERM and, 10 s later, SIGKILL (exit code 137): 0 means the service stopped itself.
+    await podman(['stop', name], 30_000);
+    expect(await podman(['inspect', '--format', '{{.State.ExitCode}}', name])).toBe('0');
   });
 });
