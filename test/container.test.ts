@@ -160,7 +160,8 @@ describe.skipIf(skipped !== '')(`the container image${skipped}`, () => {
     );
     const status = await podman(['exec', name, 'cat', '/proc/1/status']);
     expect(status).toMatch(/^Uid:\s+1000\s+1000\s+1000\s+1000$/m);
-    // Exit 0 when the image's HEALTHCHECK command succeeds.
+    // Exit 0 when the image's HEALTHCHECK command succeeds: the page's `podman healthcheck run token-swap`.
+    expect(DOCKER_PAGE).toContain('podman healthcheck run token-swap');
     await podman(['healthcheck', 'run', name]);
   });
 
@@ -181,6 +182,7 @@ describe.skipIf(skipped !== '')(`the container image${skipped}`, () => {
 
   it('stops on SIGTERM with exit code 0', async () => {
     // `podman stop` sends SIGTERM and, 10 s later, SIGKILL (exit code 137): 0 means the service stopped itself.
+    expect(DOCKER_PAGE).toContain('podman stop token-swap');
     await podman(['stop', name], 30_000);
     expect(await podman(['inspect', '--format', '{{.State.ExitCode}}', name])).toBe('0');
   });
