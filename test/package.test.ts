@@ -8,7 +8,15 @@
  * never to a registry package of the same name.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -54,6 +62,10 @@ beforeAll(async () => {
   const [packs = '', install = '', installKit = ''] = blocks;
   expect(packs.trim().split('\n')).toEqual(['npm pack', 'npm pack --workspace packages/client']);
   clone = copyOfTheClone();
+  // As in a clone where `npm run build:worker` ran (the Workers deploy, the workers test): that bundle
+  // is not for the npm package, and `files` leaves it out.
+  mkdirSync(join(clone, 'dist/worker'), { recursive: true });
+  writeFileSync(join(clone, 'dist/worker/index.js'), 'export default {};\n');
   await bash(packs, clone);
   // Only the path changes: the README's /path/to/ is where the tarballs were packed.
   project = emptyProject();
