@@ -2,9 +2,9 @@
 #
 # spotify-token-swap: the Node.js service (`token-swap serve`) in a small image.
 #
-# The build and start steps are the ones CI runs on every change (`npm ci`, `npm run build`,
-# `node bin/token-swap.js serve`). The image itself is not built by CI: the CI machine has no
-# Docker engine. Build it with: docker build -t spotify-token-swap .
+# Built and run in CI (test/container.test.ts, with podman): exactly this file, only the base image
+# swapped for a local stand-in of node:22-slim (scripts/container/base-image.sh), since the CI machine
+# reaches no container registry. Build it with: docker build -t spotify-token-swap .
 #
 # node:22-slim: Node 20 left LTS in April 2026 and gets no more security fixes; 22 is LTS and
 # satisfies "engines": ">=20.12". Slim (Debian, glibc) rather than Alpine (musl): nothing to
@@ -12,11 +12,19 @@
 ARG NODE_IMAGE=node:22-slim
 
 FROM ${NODE_IMAGE} AS build
-WORKDIR /app
-# Dependencies first, so that this layer is cached until the lockfile changes. --ignore-scripts
-# skips `prepare` (which builds), since the sources are not copied yet; `npm run build` follows.
-COPY package.json package-lock.json ./
+# Only what `npm run build` needs: tsc, esbuild and Node's types (scripts/build-tools, pinned to the
+# root lockfile's versions), one folder up in /build/node_modules, where module resolution and
+# `npm run` find them from /build/app; and the production dependencies, for their types. No linter,
+# test runner, browser driver or runtime binaries: those are the development install's.
+WORKDIR /build
+COPY scripts/build-tools/package.json scripts/build-tools/package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
+WORKDIR /build/app
+# Dependencies first, so that these layers are cached until a lockfile changes. --ignore-scripts
+# skips `prepare` (which builds), since the sources are not copied yet; --no-workspaces leaves out
+# the client kit's package (packages/client), which the image does not serve.
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-workspaces --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/build-demo.mjs ./scripts/
 COPY src ./src
@@ -29,9 +37,9 @@ ENV NODE_ENV=production \
 WORKDIR /app
 # Production dependencies only; no install scripts run (none is needed, and `prepare` would build).
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --no-workspaces --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY bin ./bin
-COPY --from=build /app/dist ./dist
+COPY --from=build /build/app/dist ./dist
 # The image's `node` user (uid 1000). The service writes nothing to disk.
 USER node
 EXPOSE 3000

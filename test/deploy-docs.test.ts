@@ -6,7 +6,17 @@
  * block naming a command that cannot run here (a real deployment, systemd, Docker) without the note.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,14 +25,18 @@ import { emptyDir } from './helpers/cli.js';
 import { type ShellBlock, shellBlocks, shownOutput } from './helpers/doc-blocks.js';
 import { freePort } from './helpers/redis.js';
 import { type Background, runBlock, type Session, startBlock } from './helpers/shell-session.js';
+import { runtimeBinary } from './runtimes/binaries.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PAGES = readdirSync(join(ROOT, 'docs/deploy')).map((name) => `docs/deploy/${name}`);
 const BLOCKS = PAGES.flatMap((page) => shellBlocks(ROOT, page));
 const ran = new Set<ShellBlock>();
-/** Commands that need an account, a deployment, systemd, root on the host or a Docker engine. */
+/**
+ * Commands that need an account, a deployment, systemd, root on the host or a Docker engine: in
+ * command position (a line's start, after `(`, `;`, `&&` or `|`), so that `--format docker` is not one.
+ */
 const CANNOT_RUN_HERE =
-  /(^|\s|\()(sudo|systemctl|docker|sam|aws|fly) |wrangler@4 (deploy|secret|login|tail)/m;
+  /(^\s*|[(;&|]\s*)(sudo|systemctl|docker|sam|aws|fly) |wrangler@4 (deploy|secret|login|tail)/m;
 
 /** The one block of `page` that contains `text`, counted as run. */
 function block(page: string, text: string): ShellBlock {
@@ -112,9 +126,10 @@ beforeAll(async () => {
       [3001, await freePort()],
     ]),
   };
-  // Deno and Bun as a person has them installed: here, the binaries of their npm packages.
-  symlinkSync(join(session.cwd, 'node_modules/deno/deno'), join(tools, 'deno'));
-  symlinkSync(join(session.cwd, 'node_modules/.bin/bun'), join(tools, 'bun'));
+  // Deno and Bun as a person has them installed: here, the binaries of their npm packages
+  // (test/runtimes/package.json).
+  symlinkSync(realpathSync(runtimeBinary('deno')), join(tools, 'deno'));
+  symlinkSync(realpathSync(runtimeBinary('bun')), join(tools, 'bun'));
   session.env = personEnvironment(tools);
 });
 afterAll(async () => {
@@ -207,6 +222,12 @@ describe('docs/deploy, run as written in a fresh copy', () => {
     const dir = emptyDir();
     runBlock(block('docker.md', 'cat > .env'), { ...session, cwd: dir });
     expect(statSync(join(dir, '.env')).mode & 0o777).toBe(0o600);
+  });
+
+  it('docker.md: the podman block is run by test/container.test.ts, which reads it from this page', () => {
+    const runner = readFileSync(join(ROOT, 'test/container.test.ts'), 'utf8');
+    expect(runner).toContain("'docs/deploy/docker.md'");
+    expect(block('docker.md', 'podman build --format docker').body).toContain('podman run -d');
   });
 
   it('runs every shell block of docs/deploy/*.md, or marks it as not run here with the reason', () => {

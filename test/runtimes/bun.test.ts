@@ -1,6 +1,7 @@
 /**
  * The Bun entry (dist/runtimes/bun.js) under the `bun` binary of the npm package of that name.
- * Bun resolves `hono` and `zod` from the node_modules above the script. It runs in an empty
+ * Bun (from test/runtimes/package.json, see binaries.ts) resolves `hono` and `zod` from the
+ * node_modules above the script. It runs in an empty
  * directory, because Bun loads a `.env` from its working directory by itself.
  */
 import { fileURLToPath } from 'node:url';
@@ -12,10 +13,11 @@ import {
   conformanceSuite,
   startConformanceSandbox,
 } from '../conformance/suite.js';
+import { runtimeBinary } from './binaries.js';
 import { expectNoSecrets } from './secrets.js';
 import { type ServerProcess, startServerProcess } from './server-process.js';
 
-const BUN = fileURLToPath(new URL('../../node_modules/.bin/bun', import.meta.url));
+const BUN = runtimeBinary('bun');
 const ENTRY = fileURLToPath(new URL('../../dist/runtimes/bun.js', import.meta.url));
 
 const target: ConformanceTarget = { name: 'Bun', serviceUrl: '', accountsUrl: '' };

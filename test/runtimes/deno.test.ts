@@ -5,7 +5,7 @@
  * `.bin/deno` is that package's native binary. deno.json says `nodeModulesDir: "manual"`, so `hono`
  * and `zod` load from node_modules; the task allows only the network and the environment.
  */
-import { copyFileSync, openSync, readSync, realpathSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,17 +17,28 @@ import {
   startConformanceSandbox,
 } from '../conformance/suite.js';
 import { emptyDir } from '../helpers/cli.js';
+import { runtimeBinary } from './binaries.js';
 import { expectNoSecrets } from './secrets.js';
 import { type ServerProcess, startServerProcess } from './server-process.js';
 
+const DENO = runtimeBinary('deno');
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const DENO = join(ROOT, 'node_modules/.bin/deno');
 
-/** deno.json and package.json copied, dist/ and node_modules/ linked: what `deno task` sees in a clone. */
+/**
+ * deno.json and package.json copied, dist/ and the packages of node_modules/ linked: what `deno task`
+ * sees in a clone where the npm package `deno` is installed too (`npm install deno`), so that
+ * `node_modules/.bin/deno` is its native binary.
+ */
 function cloneLayout(): string {
   const dir = emptyDir();
   for (const file of ['deno.json', 'package.json']) copyFileSync(join(ROOT, file), join(dir, file));
-  for (const folder of ['dist', 'node_modules']) symlinkSync(join(ROOT, folder), join(dir, folder));
+  symlinkSync(join(ROOT, 'dist'), join(dir, 'dist'));
+  const modules = join(dir, 'node_modules');
+  mkdirSync(join(modules, '.bin'), { recursive: true });
+  for (const entry of readdirSync(join(ROOT, 'node_modules'))) {
+    if (entry !== '.bin') symlinkSync(join(ROOT, 'node_modules', entry), join(modules, entry));
+  }
+  symlinkSync(realpathSync(DENO), join(modules, '.bin/deno'));
   return dir;
 }
 

@@ -11,13 +11,12 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { Miniflare } from 'miniflare';
 import { describe, expect, it } from 'vitest';
+import { loadMiniflare, runtimeBinary } from './binaries.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const LOGGER = pathToFileURL(join(ROOT, 'dist/runtimes/console-logger.js')).href;
-const BIN = (name: string) => join(ROOT, 'node_modules/.bin', name);
 
 /** Values that must never appear in a log line, each under a key that names a secret. */
 const SECRETS = {
@@ -71,14 +70,14 @@ describe('the console logger censors nested and camelCase secrets on every runti
   });
 
   it('on Deno', async () => {
-    const { stdout } = await run(BIN('deno'), ['run', '--quiet', '--allow-read', probeFile()], {
+    const { stdout } = await run(runtimeBinary('deno'), ['run', '--quiet', '--allow-read', probeFile()], {
       env: { ...process.env, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' },
     });
     expectCensored(stdout);
   });
 
   it('on Bun', async () => {
-    const { stdout } = await run(BIN('bun'), [probeFile()]);
+    const { stdout } = await run(runtimeBinary('bun'), [probeFile()]);
     expectCensored(stdout);
   });
 
@@ -97,6 +96,7 @@ export default { async fetch() { ${PROBE_BODY} return new Response('logged'); } 
       logLevel: 'silent',
     });
     let output = '';
+    const Miniflare = await loadMiniflare();
     const worker = new Miniflare({
       modules: true,
       script: bundled.outputFiles[0]?.text ?? '',

@@ -6,7 +6,6 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ConformanceSandbox,
@@ -15,6 +14,7 @@ import {
   conformanceSuite,
   startConformanceSandbox,
 } from '../conformance/suite.js';
+import { loadMiniflare, type MiniflareInstance } from './binaries.js';
 import { expectNoSecrets } from './secrets.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -24,10 +24,11 @@ const COMPATIBILITY_DATE = '2025-07-18';
 
 const target: ConformanceTarget = { name: 'Cloudflare Workers (workerd)', serviceUrl: '', accountsUrl: '' };
 let sandbox: ConformanceSandbox | undefined;
-const workers: Miniflare[] = [];
+const workers: MiniflareInstance[] = [];
 let output = '';
 
 async function startWorker(bindings: Record<string, string>): Promise<URL> {
+  const Miniflare = await loadMiniflare();
   const worker = new Miniflare({
     modules: true,
     scriptPath: WORKER,
