@@ -19,9 +19,9 @@ import {
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ENV } from '../src/server/config/env.js';
 import { emptyDir } from './helpers/cli.js';
 import { shellBlocks } from './helpers/doc-blocks.js';
+import { personEnvironment } from './helpers/shell-session.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SMOKE = 'BENCH_DURATION=1 ';
@@ -40,16 +40,6 @@ function copyOfTheTree(): string {
   }
   symlinkSync(realpathSync(join(ROOT, 'node_modules')), join(dir, 'node_modules'));
   return dir;
-}
-
-/** A person's shell: no npm_* variables of a surrounding `npm test`, no configuration of the service. */
-function personEnvironment(): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(process.env).filter(
-      (entry): entry is [string, string] =>
-        entry[1] !== undefined && !entry[0].toLowerCase().startsWith('npm_') && !(entry[0] in ENV),
-    ),
-  );
 }
 
 interface Results {
