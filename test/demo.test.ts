@@ -358,6 +358,22 @@ describe('demo in a real browser', () => {
     expect(problems).toEqual([]);
   });
 
+  it("says Spotify's quota is spent when /v1/me answers 429 QUOTA_EXCEEDED, not a bare 429, and keeps the session", async () => {
+    const { page, problems } = await openPage();
+    // The real sandbox's Web API answers the profile fetch with a spent quota, once.
+    sandbox.faults.push({ kind: 'rate-limit', retryAfter: 30, reason: 'QUOTA_EXCEEDED', target: 'web-api' });
+    await page.goto(demoUrl);
+    const profiled = page.waitForResponse((response) => isPath('/sandbox/v1/me')(response.url()));
+    const tokens = await logIn(page);
+    expect((await profiled).status()).toBe(429);
+    await expect
+      .poll(() => page.locator('#error').textContent())
+      .toBe("profile_error: Spotify's quota for this app is spent (QUOTA_EXCEEDED); try again in 30 s");
+    expect(await page.locator('#profile').textContent()).toBe('Profile unavailable');
+    expect(await page.locator('#access-token').textContent()).toBe(mask(tokens.access_token));
+    expect(problems).toEqual([]);
+  });
+
   it('sends a page opened on localhost to 127.0.0.1 first, where the login comes back, and logs in', async () => {
     const localhost = demoUrl.replace('//127.0.0.1:', '//localhost:');
     const answer = await fetch(`${localhost}?from=bookmark`, { redirect: 'manual' });

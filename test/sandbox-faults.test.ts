@@ -120,12 +120,53 @@ describe('sandbox fault injection and control endpoints', () => {
     expect((await exchange(code)).status).toBe(400);
   });
 
-  it('applies faults to the token endpoint only', async () => {
+  it('applies a fault without a target to the token endpoint only', async () => {
     sandbox.faults.push({ kind: 'status', status: 500 });
     await getCode();
     expect((await fetch(`${server.url}/v1/me`)).status).toBe(401);
     expect(sandbox.faults.size).toBe(1);
     expect((await exchange()).status).toBe(500);
+  });
+
+  it('answers a Web API 429 with "reason": "QUOTA_EXCEEDED" in the Web API error object, and Retry-After', async () => {
+    const { access_token } = (await (await exchange()).json()) as { access_token: string };
+    const me = () => fetch(`${server.url}/v1/me`, { headers: { Authorization: `Bearer ${access_token}` } });
+    sandbox.faults.push({ kind: 'rate-limit', retryAfter: 30, reason: 'QUOTA_EXCEEDED', target: 'web-api' });
+    // A token request in between does not spend a fault meant for the Web API.
+    expect((await exchange()).status).toBe(200);
+    const refused = await me();
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('30');
+    expect(refused.headers.get('content-type')).toBe('application/json');
+    expect(await refused.json()).toEqual({
+      error: { status: 429, message: 'API rate limit exceeded', reason: 'QUOTA_EXCEEDED' },
+    });
+    expect((await me()).status).toBe(200);
+  });
+
+  it('lets the token endpoint’s 429 fault carry a reason too', async () => {
+    sandbox.faults.push({ kind: 'rate-limit', retryAfter: 5, reason: 'QUOTA_EXCEEDED' });
+    const refused = await exchange();
+    expect([refused.status, refused.headers.get('retry-after')]).toEqual([429, '5']);
+    expect(await refused.json()).toEqual({
+      error: { status: 429, message: 'API rate limit exceeded', reason: 'QUOTA_EXCEEDED' },
+    });
+  });
+
+  it('takes a Web API fault of any kind over HTTP, in its own order, and lists it with its target', async () => {
+    const { access_token } = (await (await exchange()).json()) as { access_token: string };
+    const me = () => fetch(`${server.url}/v1/me`, { headers: { Authorization: `Bearer ${access_token}` } });
+    const faults = [
+      { kind: 'status', status: 503, target: 'web-api' },
+      { kind: 'status', status: 502 },
+      { kind: 'rate-limit', retryAfter: 1, reason: 'QUOTA_EXCEEDED', target: 'web-api' },
+    ];
+    expect((await control('/faults', { method: 'POST', body: JSON.stringify(faults) })).status).toBe(204);
+    expect(await (await control('/faults')).json()).toEqual(faults.map((fault) => ({ ...fault, count: 1 })));
+    expect((await me()).status).toBe(503);
+    expect((await me()).status).toBe(429);
+    expect((await me()).status).toBe(200);
+    expect((await exchange()).status).toBe(502);
   });
 
   it('counts token requests by grant, faulted ones included, recording parameter names only', async () => {
@@ -197,9 +238,12 @@ describe('sandbox fault injection and control endpoints', () => {
       '{"kind":"explode"}',
       '{"kind":"status","status":99}',
       '{"kind":"drop","count":0}',
+      '{"kind":"drop","target":"web"}',
+      '{"kind":"rate-limit","retryAfter":1,"reason":"quota exceeded"}',
+      '{"kind":"rate-limit","retryAfter":1,"reason":7}',
     ]) {
       res = await control('/faults', { method: 'POST', body });
-      expect(res.status).toBe(400);
+      expect(res.status, body).toBe(400);
       expect((await res.json()).error).toBe('invalid_fault');
     }
 

@@ -1,12 +1,22 @@
 /**
  * What the app-side commands (login, token, refresh, status, logout) share: where the login is
- * stored, the hint that says how to log in again, and the Web API profile call. (How their failures
- * become exit codes is in fail.ts; how they say when a token expires, in expiry.ts.)
+ * stored, the hint that says how to log in again, the warning in a login's last days, and the Web API
+ * profile call. (How their failures become exit codes is in fail.ts; how they say when a token
+ * expires, in expiry.ts.)
  */
-import { LoginRequiredError, type TokenStore } from '../client/index.js';
+import {
+  describeWebApiError,
+  LoginRequiredError,
+  readWebApiError,
+  type StoredLogin,
+  signInNeed,
+  type TokenSet,
+  type TokenStore,
+} from '../client/index.js';
 import { createFileStore, defaultStorePath } from '../client/node/index.js';
+import { describeLoginEnd } from './expiry.js';
 import { loginRequiredFailure } from './fail.js';
-import type { CliIo } from './io.js';
+import type { CliIo, Writer } from './io.js';
 import { knownLoginValues, loginCommand } from './login-command.js';
 
 export const storeFlag = {
@@ -26,22 +36,44 @@ export function openStore(flag: unknown, env: CliIo['env']) {
 }
 
 /**
- * Runs an app-side command. When it ends in "log in (again)", the failure carries the whole login
- * command, with what the login said before the command ran (a rejected refresh token clears it).
+ * Runs an app-side command, handing it the login as stored before it ran. When it ends in "log in
+ * (again)", the failure carries the whole login command, with what that login said (a rejected
+ * refresh token clears it).
  */
 export async function withLoginHint<T>(
   store: TokenStore,
   flag: unknown,
   env: CliIo['env'],
-  action: () => Promise<T>,
+  action: (before: StoredLogin | undefined) => Promise<T>,
 ): Promise<T> {
   const before = await store.load().catch(() => undefined);
   try {
-    return await action();
+    return await action(before);
   } catch (error) {
     if (!(error instanceof LoginRequiredError)) throw error;
     throw loginRequiredFailure(error, loginCommand(knownLoginValues(before, flag, env)));
   }
+}
+
+/**
+ * In the login's last days (the kit's 14), and once it has ended, a warning on stderr with the command
+ * that signs in again: stdout stays what scripts read. Nothing otherwise, nor when the end is unknown.
+ */
+export function warnIfLoginEnding(
+  stderr: Writer,
+  tokens: TokenSet,
+  now: number,
+  hint: { login: StoredLogin | undefined; storeFlag: unknown; env: CliIo['env'] },
+): void {
+  const need = signInNeed(tokens, now);
+  if ((need !== 'soon' && need !== 'ended') || tokens.refreshTokenExpiresAt === undefined) return;
+  const command = loginCommand(knownLoginValues(hint.login, hint.storeFlag, hint.env));
+  const when = describeLoginEnd(tokens.refreshTokenExpiresAt, now);
+  stderr.write(
+    need === 'soon'
+      ? `Warning: ${when}: the login ends then, however often it is refreshed. Run \`${command}\` before then.\n`
+      : `Warning: ${when}, so the next refresh will fail. Run \`${command}\` to log in again.\n`,
+  );
 }
 
 export interface Profile {
@@ -50,14 +82,23 @@ export interface Profile {
   email?: string;
 }
 
-/** GET {apiUrl}/v1/me: who is logged in. Undefined when it cannot be had; never fatal. */
-export async function fetchProfile(apiUrl: string, accessToken: string): Promise<Profile | undefined> {
+/**
+ * GET {apiUrl}/v1/me: who is logged in. Undefined when it cannot be had; never fatal. When the Web
+ * API refused, why goes to stderr (a spent quota reads as such, not as a bare 429).
+ */
+export async function fetchProfile(
+  apiUrl: string,
+  accessToken: string,
+  stderr: Writer,
+): Promise<Profile | undefined> {
   try {
     const response = await fetch(`${apiUrl.replace(/\/+$/, '')}/v1/me`, {
       headers: { Authorization: `Bearer ${accessToken}` },
       signal: AbortSignal.timeout(5_000),
     });
-    return response.ok ? ((await response.json()) as Profile) : undefined;
+    if (response.ok) return (await response.json()) as Profile;
+    stderr.write(`Warning: GET /v1/me: ${describeWebApiError(await readWebApiError(response))}.\n`);
+    return undefined;
   } catch {
     return undefined;
   }

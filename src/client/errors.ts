@@ -74,7 +74,26 @@ export class AuthorizationError extends Error {
   }
 }
 
-export type LoginRequiredReason = 'not_logged_in' | 'refresh_token_rejected' | 'no_refresh_token';
+/**
+ * Why the user must log in again: no login stored; the refresh token refused (revoked, or unknown to
+ * the service); the login past its end (Spotify's six months, docs/spotify-accounts.md §6); a login
+ * without a refresh token.
+ */
+export type LoginRequiredReason = 'not_logged_in' | 'refresh_token_rejected' | 'expired' | 'no_refresh_token';
+
+function loginRequiredMessage(code: LoginRequiredReason, detail: string | undefined): string {
+  switch (code) {
+    case 'not_logged_in':
+      return 'Not logged in';
+    case 'no_refresh_token':
+      return 'The stored login has no refresh token';
+    case 'expired':
+      // The service's own sentence says when ("The login expired on 2026-07-01: ...").
+      return detail ?? 'The login expired: the user must sign in again';
+    case 'refresh_token_rejected':
+      return `The refresh token was rejected${detail ? ` (${detail})` : ''}; it expired or was revoked`;
+  }
+}
 
 /** The stored login cannot produce an access token any more: the user must log in again. */
 export class LoginRequiredError extends Error {
@@ -82,13 +101,7 @@ export class LoginRequiredError extends Error {
   readonly code: LoginRequiredReason;
 
   constructor(code: LoginRequiredReason, detail?: string) {
-    super(
-      code === 'not_logged_in'
-        ? 'Not logged in'
-        : code === 'no_refresh_token'
-          ? 'The stored login has no refresh token'
-          : `The refresh token was rejected${detail ? ` (${detail})` : ''}; it expired or was revoked`,
-    );
+    super(loginRequiredMessage(code, detail));
     this.code = code;
   }
 }

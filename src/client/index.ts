@@ -15,6 +15,7 @@ export type { Pkce } from './pkce.js';
 export { createPkce, createState } from './pkce.js';
 export type { Session, SessionOptions } from './session.js';
 export { createSession } from './session.js';
+export type { SignInNotice } from './sign-in.js';
 export type { ReleaseLock, StoredLogin, TokenStore } from './store.js';
 export { createMemoryStore } from './store.js';
 export type {
@@ -30,5 +31,14 @@ export {
   processSwapResponse,
   swapServiceRequest,
 } from './swap-client.js';
-export type { TokenSet } from './token-set.js';
-export { DEFAULT_EXPIRY_SKEW_MS, isExpired, secondsUntilExpiry, tokenSetFromResponse } from './token-set.js';
+export type { SignInNeed, TokenSet } from './token-set.js';
+export {
+  DEFAULT_EXPIRY_SKEW_MS,
+  DEFAULT_SIGN_IN_WARNING_DAYS,
+  isExpired,
+  secondsUntilExpiry,
+  signInNeed,
+  tokenSetFromResponse,
+} from './token-set.js';
+export type { WebApiErrorAnswer } from './web-api.js';
+export { describeWebApiError, QUOTA_EXCEEDED, readWebApiError } from './web-api.js';

@@ -5,7 +5,8 @@ import { randomToken } from '../shared/encoding.js';
 import { getAuthorize, postAuthorize } from './authorize.js';
 import { createClientRegistry, type SandboxClient } from './clients.js';
 import { mountControl } from './control.js';
-import { DroppedConnection, FaultQueue } from './faults.js';
+import { DroppedConnection } from './fault-answers.js';
+import { FaultQueue } from './faults.js';
 import { json } from './http.js';
 import { emptyStats, type SandboxStats } from './stats.js';
 import { SandboxStore } from './store.js';
@@ -112,7 +113,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   );
   app.get('/v1/me', (c) => {
     stats.meRequests += 1;
-    return getMe(c.req.raw, store);
+    return getMe(c.req.raw, c.env, { store, faults });
   });
   mountControl(app, {
     faults,

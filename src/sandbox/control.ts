@@ -10,6 +10,7 @@ import type { Context, Hono } from 'hono';
 import { timingSafeEqual } from '../shared/encoding.js';
 import { checkRedirectUri, findRedirectUri } from '../shared/redirect-uri.js';
 import { SPOTIFY_SCOPES } from '../shared/scopes.js';
+import { age, parseAgeRequest } from './age.js';
 import type { ClientRegistry, SandboxClient } from './clients.js';
 import { FaultError, type FaultQueue, parseFaults } from './faults.js';
 import { json } from './http.js';
@@ -208,5 +209,20 @@ export function mountControl(app: Hono, deps: ControlDeps): void {
       return json({ error: 'invalid_mint', error_description: request }, 400);
     }
     return json(await mint(request, deps.store));
+  });
+  // A login's end (six months) without waiting for it: see age.ts.
+  app.post('/__sandbox/age', async (c) => {
+    const refuse = (description: string) =>
+      json({ error: 'invalid_age', error_description: description }, 400);
+    let body: unknown;
+    try {
+      body = JSON.parse(await c.req.text());
+    } catch {
+      return refuse('body must be a JSON object');
+    }
+    const request = parseAgeRequest(body);
+    if (typeof request === 'string') return refuse(request);
+    const answer = age(request, deps.store);
+    return typeof answer === 'string' ? refuse(answer) : json(answer);
   });
 }

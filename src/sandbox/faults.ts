@@ -1,40 +1,47 @@
 /**
- * Fault injection for the token endpoint: the failures a swap service meets in production (docs/spotify-accounts.md §1:
- * 5xx with plain-text bodies, 429, lost connections), on demand and in order.
+ * Fault injection for the token endpoint and the Web API's `/v1/me`: the failures an app and a swap
+ * service meet in production (docs/spotify-accounts.md §1: 5xx with plain-text bodies, 429, lost
+ * connections; §6: a 429 with `"reason": "QUOTA_EXCEEDED"`), on demand and in order.
  */
 
-export interface SlowFault {
+/** Which endpoint a fault answers for: the token endpoint (the default), or the Web API's `/v1/me`. */
+export type FaultTarget = 'token' | 'web-api';
+
+interface FaultOptions {
+  /** How many requests it answers; default 1. */
+  count?: number;
+  target?: FaultTarget;
+}
+
+export interface SlowFault extends FaultOptions {
   kind: 'slow';
   /** Wait this long, then answer normally (the request is processed: a code is consumed). */
   delayMs: number;
-  count?: number;
 }
 
-export interface StatusFault {
+export interface StatusFault extends FaultOptions {
   kind: 'status';
   status: number;
   /** Defaults to the plain-text 503 body Spotify's proxy has been seen to send. */
   body?: string;
   /** Defaults to `text/plain`. */
   contentType?: string;
-  count?: number;
 }
 
-export interface RateLimitFault {
+export interface RateLimitFault extends FaultOptions {
   kind: 'rate-limit';
   /** Sent verbatim as `Retry-After`: seconds, a fraction, or an HTTP date, to test how clients parse it. */
   retryAfter: number | string;
-  count?: number;
+  /** The Web API error's `reason`, e.g. `QUOTA_EXCEEDED` (docs/spotify-accounts.md §6); none by default. */
+  reason?: string;
 }
 
-export interface DropFault {
+export interface DropFault extends FaultOptions {
   kind: 'drop';
-  count?: number;
 }
 
-export interface GarbageFault {
+export interface GarbageFault extends FaultOptions {
   kind: 'garbage';
-  count?: number;
 }
 
 export type Fault = SlowFault | StatusFault | RateLimitFault | DropFault | GarbageFault;
@@ -44,7 +51,7 @@ export const UPSTREAM_RESET_BODY =
   'upstream connect error or disconnect/reset before headers. reset reason: connection termination';
 
 /** A 200 that promises JSON and breaks off mid-object, as a truncated upstream answer would. */
-const GARBAGE_BODY = '{"access_token": "BQ';
+export const GARBAGE_BODY = '{"access_token": "BQ';
 
 export class FaultError extends TypeError {
   override name = 'FaultError';
@@ -55,7 +62,7 @@ interface Pending {
   remaining: number;
 }
 
-/** A FIFO of faults; each applies to its next `count` token requests (default 1). */
+/** A FIFO of faults; each applies to the next `count` requests to its target (default 1). */
 export class FaultQueue {
   #queue: Pending[] = [];
 
@@ -71,15 +78,16 @@ export class FaultQueue {
     this.#queue = [];
   }
 
-  /** The fault for the next token request, if any, counting it as used. */
-  take(): Fault | undefined {
-    const head = this.#queue[0];
+  /** The fault for the next request to `target`, if any, counting it as used. */
+  take(target: FaultTarget = 'token'): Fault | undefined {
+    const index = this.#queue.findIndex(({ fault }) => (fault.target ?? 'token') === target);
+    const head = this.#queue[index];
     if (!head) {
       return undefined;
     }
     head.remaining -= 1;
     if (head.remaining <= 0) {
-      this.#queue.shift();
+      this.#queue.splice(index, 1);
     }
     return head.fault;
   }
@@ -136,10 +144,19 @@ function rateLimitFault(input: FaultInput): RateLimitFault {
   return { kind: 'rate-limit', retryAfter };
 }
 
+/** Spotify's reasons are upper-case identifiers (`QUOTA_EXCEEDED`, `PREMIUM_REQUIRED`). */
+function withReason(fault: RateLimitFault, reason: unknown): RateLimitFault {
+  if (reason === undefined) return fault;
+  if (typeof reason !== 'string' || !/^[A-Z][A-Z0-9_]{0,63}$/.test(reason)) {
+    throw new FaultError('rate-limit: "reason" must be an upper-case identifier such as QUOTA_EXCEEDED');
+  }
+  return { ...fault, reason };
+}
+
 const FAULT_READERS: Record<string, (input: FaultInput) => Fault> = {
   slow: slowFault,
   status: statusFault,
-  'rate-limit': rateLimitFault,
+  'rate-limit': (input) => withReason(rateLimitFault(input), input.reason),
   drop: () => ({ kind: 'drop' }),
   garbage: () => ({ kind: 'garbage' }),
 };
@@ -150,13 +167,17 @@ function parseFault(value: unknown): Fault {
   }
   const input = value as FaultInput;
   const count = optionalCount(input.count);
+  const target = input.target;
+  if (target !== undefined && target !== 'token' && target !== 'web-api') {
+    throw new FaultError('"target" must be token or web-api');
+  }
   const read =
     typeof input.kind === 'string' && Object.hasOwn(FAULT_READERS, input.kind)
       ? FAULT_READERS[input.kind]
       : undefined;
   if (!read) throw new FaultError('"kind" must be one of slow, status, rate-limit, drop, garbage');
   const fault = read(input);
-  return count === undefined ? fault : { ...fault, count };
+  return { ...fault, ...(count === undefined ? {} : { count }), ...(target === undefined ? {} : { target }) };
 }
 
 function optionalCount(value: unknown): number | undefined {
@@ -183,53 +204,4 @@ function requireHeaderValue(value: unknown, what: string): string {
     throw new FaultError(`${what} must be non-empty printable ASCII`);
   }
   return text;
-}
-
-/** The shape of @hono/node-server's `env`, typed structurally so the core needs no Node types. */
-interface NodeBindings {
-  incoming?: { socket?: { destroy(): void } | null };
-}
-
-/** Lets the HTTP adapter know the answer was already dealt with; @hono/node-server then writes nothing. */
-const ALREADY_SENT_HEADER = 'x-hono-already-sent';
-
-export class DroppedConnection extends Error {
-  override name = 'DroppedConnection';
-}
-
-/**
- * Answers a token request according to `fault`. Returns undefined when the request should then be
- * handled normally (`slow`, after its delay).
- */
-export async function applyFault(fault: Fault, env: unknown): Promise<Response | undefined> {
-  switch (fault.kind) {
-    case 'slow':
-      // A plain timer: if the client gives up, the request still completes, as upstream would.
-      await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
-      return undefined;
-    case 'status':
-      return new Response(fault.body ?? UPSTREAM_RESET_BODY, {
-        status: fault.status,
-        headers: { 'Content-Type': fault.contentType ?? 'text/plain' },
-      });
-    case 'rate-limit':
-      return new Response(JSON.stringify({ error: { status: 429, message: 'API rate limit exceeded' } }), {
-        status: 429,
-        headers: { 'Content-Type': 'application/json', 'Retry-After': String(fault.retryAfter) },
-      });
-    case 'garbage':
-      return new Response(GARBAGE_BODY, { status: 200, headers: { 'Content-Type': 'application/json' } });
-    case 'drop':
-      return drop(env);
-  }
-}
-
-function drop(env: unknown): Response {
-  const socket = (env as NodeBindings | undefined)?.incoming?.socket;
-  if (!socket) {
-    // No socket to cut on this runtime: an exception escaping the fetch handler is the closest thing.
-    throw new DroppedConnection('sandbox: drop fault (no socket to destroy on this runtime)');
-  }
-  socket.destroy();
-  return new Response(null, { headers: { [ALREADY_SENT_HEADER]: 'true' } });
 }

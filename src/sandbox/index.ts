@@ -3,6 +3,14 @@ export type { Sandbox, SandboxOptions } from './app.js';
 export { createSandbox } from './app.js';
 export type { SandboxClient } from './clients.js';
 export { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_DEFAULT_REDIRECT_URIS } from './clients.js';
-export type { DropFault, Fault, GarbageFault, RateLimitFault, SlowFault, StatusFault } from './faults.js';
+export type {
+  DropFault,
+  Fault,
+  FaultTarget,
+  GarbageFault,
+  RateLimitFault,
+  SlowFault,
+  StatusFault,
+} from './faults.js';
 export { FaultError, FaultQueue, parseFaults, UPSTREAM_RESET_BODY } from './faults.js';
 export type { GrantKind, SandboxStats, TokenRequestSummary } from './stats.js';

@@ -37,6 +37,8 @@ export interface Consent {
   clientId: string;
   scopes: readonly string[];
   authorizedAt: number;
+  /** When a control call last moved `authorizedAt` into the past (age.ts), if one did. */
+  agedAt?: number;
   user: SandboxUser;
 }
 
@@ -150,7 +152,35 @@ export class SandboxStore {
   }
 
   refreshTokenExpired(grant: RefreshGrant): boolean {
-    return this.#now() >= refreshTokenExpiresAt(grant.consent.authorizedAt);
+    return this.#now() >= this.refreshTokenEnd(grant.consent);
+  }
+
+  /** When the refresh tokens of a consent stop working (epoch ms). */
+  refreshTokenEnd(consent: Consent): number {
+    return refreshTokenExpiresAt(consent.authorizedAt);
+  }
+
+  /** Whether the refresh tokens of a consent have stopped working. */
+  loginEnded(consent: Consent): boolean {
+    return this.#now() >= this.refreshTokenEnd(consent);
+  }
+
+  /**
+   * Moves the user's authorization `ms` into the past, for every code and token of that consent, so
+   * that a test reaches the end of a login without waiting for it.
+   */
+  age(consent: Consent, ms: number): void {
+    consent.authorizedAt -= ms;
+    consent.agedAt = this.#now();
+  }
+
+  /** Every consent that still has a code or a token here, each once. */
+  consents(): Set<Consent> {
+    const found = new Set<Consent>();
+    for (const grant of this.#codes.values()) found.add(grant.consent);
+    for (const grant of this.#refresh.values()) found.add(grant.consent);
+    for (const grant of this.#access.values()) if (grant.consent) found.add(grant.consent);
+    return found;
   }
 
   findAccessToken(token: string): AccessGrant | undefined {
@@ -196,8 +226,9 @@ export class SandboxStore {
     for (const [token, grant] of this.#refresh) {
       const revokedLongAgo =
         grant.revokedAt !== undefined && now >= grant.revokedAt + KEEP_REVOKED_REFRESH_MS;
-      const expiredLongAgo =
-        now >= refreshTokenExpiresAt(grant.consent.authorizedAt) + KEEP_EXPIRED_REFRESH_MS;
+      // An aged grant counts from its ageing: it has to answer "expired" first, not vanish at once.
+      const ended = Math.max(refreshTokenExpiresAt(grant.consent.authorizedAt), grant.consent.agedAt ?? 0);
+      const expiredLongAgo = now >= ended + KEEP_EXPIRED_REFRESH_MS;
       if (revokedLongAgo || expiredLongAgo) {
         this.#refresh.delete(token);
       }

@@ -2,7 +2,8 @@
 import { CODE_VERIFIER_PATTERN, pkceChallenge, timingSafeEqual } from '../shared/encoding.js';
 import { authenticateClient, hasBasicScheme } from './client-auth.js';
 import type { ClientRegistry, SandboxClient } from './clients.js';
-import { applyFault, type FaultQueue } from './faults.js';
+import { applyFault } from './fault-answers.js';
+import type { FaultQueue } from './faults.js';
 import { json, readForm } from './http.js';
 import { grantKind, type SandboxStats } from './stats.js';
 import type { IssuedTokens, SandboxStore } from './store.js';

@@ -36,6 +36,24 @@ describe('file token store', () => {
     await store.clear();
   });
 
+  it("keeps the login's end, and still loads a login stored before the kit knew it", async () => {
+    const path = tempPath();
+    const store = createFileStore(path);
+    const ending = { ...login(1), tokens: { ...login(1).tokens, refreshTokenExpiresAt: 1_780_000_000_000 } };
+    await store.save(ending);
+    expect(await store.load()).toEqual(ending);
+    // A file as an older kit wrote it: no refreshTokenExpiresAt.
+    writeFileSync(path, JSON.stringify(login(2)));
+    const old = await store.load();
+    expect(old).toEqual(login(2));
+    expect(old && 'refreshTokenExpiresAt' in old.tokens).toBe(false);
+    writeFileSync(
+      path,
+      JSON.stringify({ ...login(3), tokens: { ...login(3).tokens, refreshTokenExpiresAt: 'soon' } }),
+    );
+    await expect(store.load()).rejects.toThrow(TokenStoreError);
+  });
+
   it('writes atomically: readers never see a partial file, and no temp file is left behind', async () => {
     const path = tempPath();
     const store = createFileStore(path);

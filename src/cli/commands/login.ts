@@ -225,7 +225,7 @@ export default defineCommand({
         const { swapUrl, clientId, apiUrl, accountsUrl } = options;
         const login: CliLogin = { swapUrl, clientId, apiUrl, accountsUrl, tokens };
         await store.save(login);
-        user = describeUser(await fetchProfile(apiUrl, tokens.accessToken));
+        user = describeUser(await fetchProfile(apiUrl, tokens.accessToken, stderr));
       } catch (error) {
         const failure = loginFailure(error, options, authorize.redirectUri, args);
         catcher.showResult({ ok: false, message: browserMessage(failure) });

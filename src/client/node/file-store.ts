@@ -61,7 +61,9 @@ function isStoredLogin(value: unknown): value is StoredLogin {
     login.tokens !== null &&
     typeof login.tokens.accessToken === 'string' &&
     typeof login.tokens.expiresAt === 'number' &&
-    Array.isArray(login.tokens.scopes)
+    Array.isArray(login.tokens.scopes) &&
+    // Logins stored before the kit knew the login's end have none, and keep loading.
+    (login.tokens.refreshTokenExpiresAt === undefined || Number.isFinite(login.tokens.refreshTokenExpiresAt))
   );
 }
 

@@ -1,4 +1,5 @@
 /** The user's profile from the Web API's `GET /v1/me`: the first thing an app does with its token. */
+import { describeWebApiError, readWebApiError } from '../../client/index.js';
 import { DemoError } from './errors.js';
 
 export interface Profile {
@@ -22,13 +23,14 @@ export async function profileRequest(
 }
 
 export async function processProfileResponse(response: Response): Promise<Profile> {
+  if (!response.ok) {
+    // The kit's reader of the Web API's errors: a spent quota reads as such, not as a bare 429.
+    throw new DemoError('profile_error', describeWebApiError(await readWebApiError(response)));
+  }
   const body: unknown = await response.json().catch(() => undefined);
   const record = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
-  if (!response.ok || typeof record.id !== 'string') {
-    // The Web API's error shape: {"error": {"status", "message"}}.
-    const error = record.error as { message?: unknown } | undefined;
-    const message = typeof error?.message === 'string' && error.message ? error.message : undefined;
-    throw new DemoError('profile_error', message ?? `GET /v1/me answered HTTP ${response.status}.`);
+  if (typeof record.id !== 'string') {
+    throw new DemoError('profile_error', `GET /v1/me answered HTTP ${response.status} without a profile.`);
   }
   return {
     id: record.id,

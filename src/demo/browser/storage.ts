@@ -35,7 +35,8 @@ function isTokenSet(value: Fields): value is Fields & TokenSet {
     Array.isArray(value.scopes) &&
     value.scopes.every((scope) => typeof scope === 'string') &&
     typeof value.expiresAt === 'number' &&
-    (value.refreshToken === undefined || typeof value.refreshToken === 'string')
+    (value.refreshToken === undefined || typeof value.refreshToken === 'string') &&
+    (value.refreshTokenExpiresAt === undefined || typeof value.refreshTokenExpiresAt === 'number')
   );
 }
 
@@ -70,8 +71,11 @@ export function createDemoStorage(storage: Storage): DemoStorage {
       if (!value || !isTokenSet(value)) {
         return undefined;
       }
-      const { accessToken, tokenType, scopes, expiresAt, refreshToken } = value;
-      return { accessToken, tokenType, scopes, expiresAt, refreshToken };
+      const { accessToken, tokenType, scopes, expiresAt, refreshToken, refreshTokenExpiresAt } = value;
+      const tokens: TokenSet = { accessToken, tokenType, scopes, expiresAt, refreshToken };
+      // Kept, so that a refresh that does not say the login's end keeps knowing it.
+      if (refreshTokenExpiresAt !== undefined) tokens.refreshTokenExpiresAt = refreshTokenExpiresAt;
+      return tokens;
     },
     clear() {
       storage.removeItem(SESSION_KEY);
