@@ -34,7 +34,10 @@ export const DAY_MS = 86_400_000;
  * starts on a whole second, as the authorization time a token carries is kept in whole seconds (so
  * the countdowns the tests check are exact).
  */
-export function testClock(start = Math.floor(Date.now() / 1000) * 1000): { now: () => number; advance(ms: number): void } {
+export function testClock(start = Math.floor(Date.now() / 1000) * 1000): {
+  now: () => number;
+  advance(ms: number): void;
+} {
   let at = start;
   return {
     now: () => at,

@@ -50,7 +50,8 @@ export function nodeAppOptions(config: ServiceConfig, input: NodeAppInput): Node
       fetch: input.fetch,
       rateLimitStore: shared?.rateLimitStore,
       coalescer: shared?.coalescer,
-      loginStore: shared?.loginStore ?? (input.memoryLogins ? createMemoryLoginStore({ now: input.now }) : undefined),
+      loginStore:
+        shared?.loginStore ?? (input.memoryLogins ? createMemoryLoginStore({ now: input.now }) : undefined),
       now: input.now,
       readiness: shared ? () => shared.readiness() : undefined,
       // node:crypto seals for a third of WebCrypto's CPU, and opens the Ruby service's 3DES tokens
