@@ -131,7 +131,12 @@ describe('redis login store failures', () => {
     const lonely = new Redis(gone.url, { maxRetriesPerRequest: 0, enableOfflineQueue: false });
     await new Promise((resolve) => lonely.once('ready', resolve));
     const reports: boolean[] = [];
-    const store = createRedisLoginStore({ client: lonely, report: (up) => reports.push(up) });
+    const store = createRedisLoginStore({
+      client: lonely,
+      report: (up) => {
+        reports.push(up);
+      },
+    });
     await store.revoke(freshKey(), Date.now() + HOUR);
     await gone.kill();
     await expect(store.get(freshKey())).rejects.toThrow();
