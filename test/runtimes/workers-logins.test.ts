@@ -37,7 +37,11 @@ afterAll(async () => {
   rmSync(persisted, { recursive: true, force: true });
 });
 
-const env = (extra: Record<string, string> = {}) => ({ ...conformanceEnv(sandbox.accountsUrl), ...extra });
+/** The conformance configuration, but with the default upstream timeout: no test here times Spotify out. */
+const env = (extra: Record<string, string> = {}) => {
+  const { UPSTREAM_TIMEOUT_MS: _, ...configuration } = conformanceEnv(sandbox.accountsUrl);
+  return { ...configuration, ...extra };
+};
 
 interface TokenAnswer {
   access_token: string;
