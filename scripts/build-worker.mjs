@@ -6,10 +6,14 @@
  * for no platform and needs no `nodejs_compat` flag: an import of a Node built-in fails this build
  * instead of failing at the edge.
  */
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-await build({
+// Written to a temporary file and renamed: test files that build in parallel never read a half-written
+// bundle (a rename is atomic on one file system).
+const { outputFiles } = await build({
   absWorkingDir: fileURLToPath(new URL('..', import.meta.url)),
   entryPoints: ['src/runtimes/workers.ts'],
   outfile: 'dist/worker/index.js',
@@ -23,4 +27,11 @@ await build({
   sourcemap: true,
   legalComments: 'none',
   logLevel: 'warning',
+  write: false,
 });
+for (const file of outputFiles) {
+  mkdirSync(dirname(file.path), { recursive: true });
+  const temporary = `${file.path}.${process.pid}.tmp`;
+  writeFileSync(temporary, file.contents);
+  renameSync(temporary, file.path);
+}
