@@ -5,9 +5,11 @@
  */
 import { LoginRequiredError, type TokenStore } from '../client/index.js';
 import { createFileStore, defaultStorePath } from '../client/node/index.js';
+import { readTextUpTo } from '../shared/body.js';
 import { loginRequiredFailure } from './fail.js';
 import type { CliIo } from './io.js';
 import { knownLoginValues, loginCommand } from './login-command.js';
+import { oneLine } from './terminal-text.js';
 
 export const storeFlag = {
   store: {
@@ -47,7 +49,17 @@ export async function withLoginHint<T>(
 export interface Profile {
   id?: string;
   display_name?: string | null;
-  email?: string;
+}
+
+/** Spotify's profile is well under 2 KiB; a Web API that sends more is not read further. */
+const MAX_PROFILE_BYTES = 64 * 1024;
+
+/** The profile's fields the CLI shows, when they are strings: the answer is the network's to shape. */
+function profileOf(body: unknown): Profile | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { id, display_name } = body as Record<string, unknown>;
+  if (typeof id !== 'string') return undefined;
+  return typeof display_name === 'string' ? { id, display_name } : { id };
 }
 
 /** GET {apiUrl}/v1/me: who is logged in. Undefined when it cannot be had; never fatal. */
@@ -55,15 +67,24 @@ export async function fetchProfile(apiUrl: string, accessToken: string): Promise
   try {
     const response = await fetch(`${apiUrl.replace(/\/+$/, '')}/v1/me`, {
       headers: { Authorization: `Bearer ${accessToken}` },
+      // Never followed: the access token would go with it.
+      redirect: 'manual',
       signal: AbortSignal.timeout(5_000),
     });
-    return response.ok ? ((await response.json()) as Profile) : undefined;
+    if (!response.ok) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    return profileOf(JSON.parse(await readTextUpTo(response, MAX_PROFILE_BYTES)));
   } catch {
     return undefined;
   }
 }
 
+/** `Name (id)`, each on one line: a display name is anything its owner typed. */
 export function describeUser(profile: Profile | undefined): string {
-  if (!profile?.id) return 'a Spotify user (profile unavailable)';
-  return profile.display_name ? `${profile.display_name} (${profile.id})` : profile.id;
+  const id = profile?.id ? oneLine(profile.id) : '';
+  if (!id) return 'a Spotify user (profile unavailable)';
+  const name = profile?.display_name ? oneLine(profile.display_name) : '';
+  return name ? `${name} (${id})` : id;
 }
