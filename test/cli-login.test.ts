@@ -224,15 +224,30 @@ describe('token-swap login and friends, end to end against serve --sandbox', () 
     expect(existsSync(store)).toBe(false);
   });
 
-  it('refuses a redirect with the wrong state (exit 5)', async () => {
+  it('a redirect with the wrong state does not end the login: the browser gets a 400 page, the login goes on', async () => {
     const store = storeIn();
     const run = start(loginArgs(serviceUrl, store));
+    const authorize = await authorizeUrl(run);
+    const redirectUri = new URL(authorize).searchParams.get('redirect_uri');
+    const forged = await fetch(`${redirectUri}?code=AQforged&state=forged`);
+    expect(forged.status).toBe(400);
+    expect(await forged.text()).toContain('does not belong to the login waiting here');
+    expect(run.child.exitCode).toBeNull();
+    // The user's own redirect, after the forged one: logged in.
+    const page = await fetch(authorize);
+    expect(await page.text()).toContain('Logged in as Sandbox User');
+    expect((await run.exited).code).toBe(0);
+    expect(existsSync(store)).toBe(true);
+  });
+
+  it('a login that only got foreign redirects times out, says so, and prints the command to run again (exit 5)', async () => {
+    const store = storeIn();
+    const run = start(loginArgs(serviceUrl, store, ['--timeout', '1']));
     const redirectUri = new URL(await authorizeUrl(run)).searchParams.get('redirect_uri');
-    await fetch(`${redirectUri}?code=AQforged&state=forged`);
+    expect((await fetch(`${redirectUri}?code=AQforged&state=forged`)).status).toBe(400);
     expect((await run.exited).code).toBe(5);
-    expect(run.stderr()).toContain('different state');
-    expect(run.stderr()).toContain(
-      `Nothing was stored. Run it again, and finish it in the browser: token-swap login --swap-url ${serviceUrl} --client-id sandbox-client-id --accounts-url ${serviceUrl}/sandbox --store ${store}\n`,
+    expect(run.stderr()).toBe(
+      `token-swap: No redirect arrived within 1 s (1 other request was refused: another state, or another address). Run it again, and finish it in the browser: token-swap login --swap-url ${serviceUrl} --client-id sandbox-client-id --accounts-url ${serviceUrl}/sandbox --store ${store}\n`,
     );
     expect(existsSync(store)).toBe(false);
   });

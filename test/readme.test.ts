@@ -3,13 +3,18 @@
  * changed, to a free one) and checks each output against the JSON shown after it, so the front
  * door cannot drift from what the service does.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliRun, emptyDir, runCli } from './helpers/cli.js';
+import { startForwardingProxy } from './helpers/forwarding-proxy.js';
 
+const execFileAsync = promisify(execFile);
 const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+/** Where the README's sandbox is "from another machine"; the test puts a forwarding proxy there. */
+const REMOTE_SANDBOX = 'https://sandbox.example.com';
 
 interface Example {
   script: string;
@@ -143,7 +148,7 @@ describe('README', () => {
   });
 
   it('sandbox fault-injection example works exactly as written', () => {
-    const list = examples('The sandbox');
+    const list = examples('The sandbox').filter((e) => !e.script.includes(REMOTE_SANDBOX));
     expect(list.some((e) => e.expected)).toBe(true);
     const outputs = runAll(list);
     list.forEach((example, i) => {
@@ -151,6 +156,40 @@ describe('README', () => {
         expectMatchesShown(outputs[i], example.expected, example.script);
       }
     });
+  });
+
+  it('the control token example works from another machine as written, with the token the banner printed', async () => {
+    const [example, ...others] = examples('The sandbox').filter((e) => e.script.includes(REMOTE_SANDBOX));
+    expect(others).toEqual([]);
+    const [, token = ''] = /Control token\s+(\S+)/.exec(server.stderr()) ?? [];
+    expect(token).toMatch(/^[\w-]{32}$/);
+    // Another machine's request, as the sandbox sees it: through a proxy that says where it came from.
+    const proxy = await startForwardingProxy(`http://127.0.0.1:${port}`);
+    try {
+      // Asynchronous: the proxy runs in this process, so a synchronous run would never be answered.
+      const run = async (env: Record<string, string>) =>
+        (
+          await execFileAsync(
+            'bash',
+            ['-euo', 'pipefail', '-c', example?.script.replaceAll(REMOTE_SANDBOX, proxy.url) ?? ''],
+            { cwd: emptyDir(), encoding: 'utf8', env: { ...newcomerEnvironment(), ...env }, timeout: 10_000 },
+          )
+        ).stdout;
+      expectMatchesShown(
+        await run({ SANDBOX_CONTROL_TOKEN: token }),
+        example?.expected ?? '',
+        example?.script ?? '',
+      );
+      // Without the right token, the same command is refused: the token is what let it in.
+      expect(JSON.parse(await run({ SANDBOX_CONTROL_TOKEN: `${token}x` }))).toMatchObject({
+        error: 'forbidden',
+      });
+    } finally {
+      await proxy.close();
+    }
+    // A secret of the sandbox: in the banner (stderr), never in a log line (stdout).
+    expect(server.stdout()).toContain('"msg":"listening"');
+    expect(server.stdout()).not.toContain(token);
   });
 
   it('the sealing secret command works as written', () => {

@@ -14,10 +14,12 @@ import {
   type TokenStore,
 } from '../client/index.js';
 import { createFileStore, defaultStorePath } from '../client/node/index.js';
+import { readTextUpTo } from '../shared/body.js';
 import { describeLoginEnd } from './expiry.js';
 import { loginRequiredFailure } from './fail.js';
 import type { CliIo, Writer } from './io.js';
 import { knownLoginValues, loginCommand } from './login-command.js';
+import { oneLine } from './terminal-text.js';
 
 export const storeFlag = {
   store: {
@@ -79,7 +81,17 @@ export function warnIfLoginEnding(
 export interface Profile {
   id?: string;
   display_name?: string | null;
-  email?: string;
+}
+
+/** Spotify's profile is well under 2 KiB; a Web API that sends more is not read further. */
+const MAX_PROFILE_BYTES = 64 * 1024;
+
+/** The profile's fields the CLI shows, when they are strings: the answer is the network's to shape. */
+function profileOf(body: unknown): Profile | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { id, display_name } = body as Record<string, unknown>;
+  if (typeof id !== 'string') return undefined;
+  return typeof display_name === 'string' ? { id, display_name } : { id };
 }
 
 /**
@@ -94,9 +106,11 @@ export async function fetchProfile(
   try {
     const response = await fetch(`${apiUrl.replace(/\/+$/, '')}/v1/me`, {
       headers: { Authorization: `Bearer ${accessToken}` },
+      // Never followed: the access token would go with it.
+      redirect: 'manual',
       signal: AbortSignal.timeout(5_000),
     });
-    if (response.ok) return (await response.json()) as Profile;
+    if (response.ok) return profileOf(JSON.parse(await readTextUpTo(response, MAX_PROFILE_BYTES)));
     stderr.write(`Warning: GET /v1/me: ${describeWebApiError(await readWebApiError(response))}.\n`);
     return undefined;
   } catch {
@@ -104,7 +118,10 @@ export async function fetchProfile(
   }
 }
 
+/** `Name (id)`, each on one line: a display name is anything its owner typed. */
 export function describeUser(profile: Profile | undefined): string {
-  if (!profile?.id) return 'a Spotify user (profile unavailable)';
-  return profile.display_name ? `${profile.display_name} (${profile.id})` : profile.id;
+  const id = profile?.id ? oneLine(profile.id) : '';
+  if (!id) return 'a Spotify user (profile unavailable)';
+  const name = profile?.display_name ? oneLine(profile.display_name) : '';
+  return name ? `${name} (${id})` : id;
 }

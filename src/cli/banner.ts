@@ -25,6 +25,15 @@ ${lines.join('\n')}
 `;
 }
 
+/**
+ * The sandbox's control token and how to use it. A secret of the sandbox only, made for the run: the
+ * person who started it needs it to reach the control endpoints from elsewhere, so it is printed here,
+ * on stderr, and never logged (src/sandbox/control.ts says who may control the sandbox without it).
+ */
+export function controlTokenLine(label: string, controlPath: string, token: string): string {
+  return `  ${label}${token}   (for ${controlPath}/* from another machine: Authorization: Bearer ${token})`;
+}
+
 export function sandboxBanner(options: {
   serviceUrl: string;
   accountsUrl: string;
@@ -32,8 +41,9 @@ export function sandboxBanner(options: {
   printSecret: boolean;
   /** How refresh tokens are sealed in this run, e.g. `on (a secret for this run: ...)`. */
   sealing: string;
+  controlToken: string;
 }): string {
-  const { serviceUrl, accountsUrl, app, printSecret, sealing } = options;
+  const { serviceUrl, accountsUrl, app, printSecret, sealing, controlToken } = options;
   const redirectUri = exampleRedirectUri(app);
   const authorize = new URL(`${accountsUrl}/authorize`);
   authorize.search = new URLSearchParams({
@@ -53,6 +63,7 @@ spotify-token-swap is running in SANDBOX mode: a fake Spotify Accounts answers a
   Client secret    ${printSecret ? app.clientSecret : '(from SPOTIFY_CLIENT_SECRET, not shown)'}
   Redirect URIs    ${app.redirectUris.join(', ')}
   Sealing          ${sealing}
+${controlTokenLine('Control token    ', `${new URL(accountsUrl).pathname}/__sandbox`, controlToken)}
 
 See the whole flow in a browser: ${serviceUrl}/demo
 

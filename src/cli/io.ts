@@ -6,6 +6,7 @@
 import type { CommandContext } from 'citty';
 import type { SignalSource } from '../runtimes/node/server.js';
 import { launchedByNpm, withParentEnd } from './npm-parent.js';
+import { terminalText } from './terminal-text.js';
 
 export type { SignalSource, StopSignal } from '../runtimes/node/server.js';
 
@@ -35,8 +36,23 @@ export function processIo(): CliIo {
   };
 }
 
-/** The runner's io, or the process's when a command is run by citty directly. */
+/** A writer that lets no control sequence through: what it is given may come from the network. */
+function terminalWriter(writer: Writer): Writer {
+  return { isTTY: writer.isTTY, write: (text: string) => writer.write(terminalText(text)) };
+}
+
+/**
+ * `io` with output that a terminal only shows (terminal-text.ts). Everything a command prints goes
+ * through it, whoever wrote the command: `ioOf` is how every command gets its io.
+ */
+export function terminalIo(io: CliIo): CliIo {
+  return { ...io, stdout: terminalWriter(io.stdout), stderr: terminalWriter(io.stderr) };
+}
+
+/** The runner's io, or the process's when a command is run by citty directly; its output is terminal-safe. */
 export function ioOf(context: Pick<CommandContext, 'data'>): CliIo {
   const data = context.data as Partial<CliIo> | undefined;
-  return data?.stdout && data.stderr && data.env && data.signals && data.now ? (data as CliIo) : processIo();
+  const io =
+    data?.stdout && data.stderr && data.env && data.signals && data.now ? (data as CliIo) : processIo();
+  return terminalIo(io);
 }

@@ -8,7 +8,7 @@ import { inspect } from 'node:util';
 import { type ArgsDef, type CommandDef, defineCommand, runCommand, type SubCommandsDef } from 'citty';
 import { VERSION } from '../runtimes/node/server.js';
 import { EXIT, type ExitCode, knownFailure, usageFailure } from './fail.js';
-import { type CliIo, processIo } from './io.js';
+import { type CliIo, processIo, terminalIo } from './io.js';
 import { asksForHelp, beforeDashDash, checkArgs, didYouMean, usageText } from './usage.js';
 
 // Loaded on demand: `token-swap token` in a script should not pay for the server's modules.
@@ -113,12 +113,13 @@ async function report(error: unknown, io: CliIo, usageOf: UsageOf): Promise<Exit
   const failure = knownFailure(error);
   if (!failure) {
     // A bug: everything there is to know about it, for the report.
-    io.stderr.write(`token-swap: unexpected error\n${inspect(error)}\n`);
+    terminalIo(io).stderr.write(`token-swap: unexpected error\n${inspect(error)}\n`);
     return EXIT.failure;
   }
   if (failure.showUsage) {
     io.stderr.write(`${await usageText(usageOf.command, usageOf.parent, io.stderr)}\n\n`);
   }
-  io.stderr.write(`token-swap: ${failure.message}\n`);
+  // A failure's message may quote what a peer said: written as the commands' own output is.
+  terminalIo(io).stderr.write(`token-swap: ${failure.message}\n`);
   return failure.exitCode;
 }

@@ -54,12 +54,12 @@ function loginFailure(
 ): unknown {
   const refused = redirectUriFailure(error, redirectUri, options.port);
   if (refused) return refused;
-  if (error instanceof AuthorizationError && (error.code === 'state_mismatch' || error.code === 'timeout')) {
+  // A redirect of another login (an old tab, a forged request) does not end this one: it times out.
+  if (error instanceof AuthorizationError && error.code === 'timeout') {
     const given = (name: string) => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
     const again = loginCommand({ ...options, scope: given('scope'), store: given('store') });
-    const why = error.code === 'state_mismatch' ? `${error.message}. Nothing was stored` : error.message;
     return new CliFailure(
-      `${why}. Run it again, and finish it in the browser: ${again}`,
+      `${error.message}. Run it again, and finish it in the browser: ${again}`,
       EXIT.authorizationFailed,
     );
   }

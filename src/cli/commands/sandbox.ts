@@ -7,6 +7,7 @@ import {
   SANDBOX_DEFAULT_REDIRECT_URIS,
 } from '../../sandbox/index.js';
 import { ConfigError, readVariables } from '../../server/config/index.js';
+import { controlTokenLine } from '../banner.js';
 import { configFlags, resolveEnv, sandboxBehaviour, sandboxFlags } from '../env.js';
 import { ioOf } from '../io.js';
 
@@ -73,6 +74,7 @@ Fake Spotify Accounts (sandbox) is listening on ${running.url}
   Client ID      ${client.clientId}
   Client secret  ${client.clientSecret === SANDBOX_CLIENT_SECRET ? client.clientSecret : '(from SPOTIFY_CLIENT_SECRET, not shown)'}
   Redirect URIs  ${client.redirectUris.join(', ')}
+${controlTokenLine('Control token  ', '/__sandbox', sandbox.controlToken)}
 Point a swap service at it:
   ${serviceCommand(running.url, client)}
 

@@ -86,7 +86,7 @@ function embeddedSandbox(
   app: AppConfig,
   behaviour: ReturnType<typeof sandboxBehaviour>,
   demoScript: string,
-): { app: AppConfig; mounts: Mount[] } {
+): { app: AppConfig; mounts: Mount[]; controlToken: string } {
   const accountsUrl = `${url}/sandbox`;
   // The browser demo comes back to the service's own origin: register that redirect too.
   const demoRedirectUri = `${url}${DEMO_PATH}/callback`;
@@ -105,6 +105,7 @@ function embeddedSandbox(
   return {
     // The service reaches its embedded Accounts over its own socket, like the real one.
     app: { ...app, accountsUrl, redirectUris },
+    controlToken: sandbox.controlToken,
     mounts: [
       {
         path: '/sandbox',
@@ -144,6 +145,7 @@ export default defineCommand({
 
     let service: NodeService | undefined;
     let served = app;
+    let controlToken = '';
     let running: RunningServer | undefined;
     running = await startNodeServer({
       host: config.host,
@@ -155,7 +157,10 @@ export default defineCommand({
           demoScript === undefined
             ? undefined
             : embeddedSandbox(url, app, sandboxBehaviour(args, env), demoScript);
-        if (embedded) served = embedded.app;
+        if (embedded) {
+          served = embedded.app;
+          controlToken = embedded.controlToken;
+        }
         const effective: ServiceConfig = embedded ? { ...config, apps: [embedded.app] } : config;
         service = createNodeService(effective, {
           logger,
@@ -183,6 +188,7 @@ export default defineCommand({
             app: served,
             printSecret: app.clientSecret === SANDBOX_CLIENT_SECRET,
             sealing: sandboxSealing(env),
+            controlToken,
           })
         : serviceBanner({ serviceUrl: running.url, apps: config.apps }),
     );
