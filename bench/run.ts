@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SEALED_PREFIX } from '../src/server/sealing/format.js';
 import { compare, type Feeder } from './compare.js';
 import { mintCodes, mintRefreshTokens, sealedRefreshTokens } from './grants.js';
 import { eachOnce, slicedPerConnection } from './load.js';
@@ -21,8 +22,6 @@ import { machine, readSettings, type Settings } from './settings.js';
 
 const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'results');
 
-/** The sealed-token format's version prefix (see README, "Refresh-token sealing"). */
-const SEALED_PREFIX = 'sts1.';
 /** What a command-line client sends: loopback with its own port, allowed by the port-less registration. */
 const REDIRECT_URI = 'http://127.0.0.1:8888/callback';
 

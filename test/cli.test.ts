@@ -297,7 +297,10 @@ describe('token-swap CLI', () => {
     expect((await run.exited).code).toBe(0);
   });
 
-  it('token-swap sandbox prints the serve command that uses it, and it works as printed', async () => {
+  // Two CLI starts, one of them through npx: slow on a busy two-core machine (the poll below allows 30 s).
+  it('token-swap sandbox prints the serve command that uses it, and it works as printed', {
+    timeout: 60_000,
+  }, async () => {
     const sandbox = start(['sandbox', '--port', '0']);
     const [, printed = ''] = await sandbox.waitFor(/Point a swap service at it:\n {2}(.+)\n/);
     // Only the port is changed, to a free one.

@@ -130,9 +130,19 @@ describe('several apps in one deployment', () => {
   it('lists the apps at GET /, and answers an unknown app with JSON 404', async () => {
     const root = (await (await fetch(`${stack.service.url}/`)).json()) as { apps: Record<string, unknown> };
     expect(root.apps).toEqual({
-      default: { swap: '/swap', refresh: '/refresh', sealing: 'on' },
-      ios: { swap: '/apps/ios/swap', refresh: '/apps/ios/refresh', sealing: 'on' },
-      web: { swap: '/apps/web/swap', refresh: '/apps/web/refresh', sealing: 'on' },
+      default: { swap: '/swap', refresh: '/refresh', revoke: '/revoke', sealing: 'on' },
+      ios: {
+        swap: '/apps/ios/swap',
+        refresh: '/apps/ios/refresh',
+        revoke: '/apps/ios/revoke',
+        sealing: 'on',
+      },
+      web: {
+        swap: '/apps/web/swap',
+        refresh: '/apps/web/refresh',
+        revoke: '/apps/web/revoke',
+        sealing: 'on',
+      },
     });
     const unknown = await postForm(`${stack.service.url}/apps/nope/swap`, { code: 'x' });
     expect(unknown.status).toBe(404);

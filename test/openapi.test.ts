@@ -247,6 +247,26 @@ describe('a service with sealing, CORS and a metrics token', () => {
     );
   });
 
+  it('revokes a login: 200 {} for a token that opens and for one that does not; the revoked login refreshes no more, without Spotify', async () => {
+    const swapped = await api.form('/swap', { code: await code() });
+    const refreshToken = (swapped.body as { refresh_token: string }).refresh_token;
+    const revoked = await api.form('/revoke', { token: refreshToken, token_type_hint: 'refresh_token' });
+    expect([revoked.status, revoked.body]).toEqual([200, {}]);
+    expect(revoked.documentedAs).toBe('POST /revoke 200');
+    const before = await tokenCalls(stack.accounts.url);
+    const refused = await api.form('/refresh', { refresh_token: refreshToken });
+    expect(refused.body).toEqual({
+      error: 'invalid_grant',
+      error_description: 'The login was revoked: the user must sign in again',
+    });
+    expect(await tokenCalls(stack.accounts.url)).toBe(before);
+    const unknown = await api.json('/revoke', { token: 'sts2.not-one-of-ours' });
+    expect([unknown.status, unknown.body]).toEqual([200, {}]);
+    expect(errorOf((await api.form('/revoke', { token_type_hint: 'refresh_token' })).body)).toBe(
+      'invalid_request',
+    );
+  });
+
   it('4XX: another JSON error from Spotify passes through with its status', async () => {
     await injectFault(stack.accounts.url, {
       kind: 'status',
@@ -519,6 +539,19 @@ describe('a deployment of named apps only, with rotation', () => {
     expect(rotated.body).toHaveProperty('refresh_token');
   });
 
+  it('revokes a login on a per-app path: its newest rotated token refreshes no more', async () => {
+    const swapped = await api.form('/apps/ios/swap', { code: await codeFor(IOS) });
+    const first = (swapped.body as { refresh_token: string }).refresh_token;
+    const refreshed = await api.form('/apps/ios/refresh', { refresh_token: first });
+    const newest = (refreshed.body as { refresh_token: string }).refresh_token;
+    expect((await api.form('/apps/ios/revoke', { token: first })).documentedAs).toBe(
+      'POST /apps/{app}/revoke 200',
+    );
+    expect(errorOf((await api.form('/apps/ios/refresh', { refresh_token: newest })).body)).toBe(
+      'invalid_grant',
+    );
+  });
+
   it('errors on per-app paths are documented too', async () => {
     expect((await api.send('GET', '/apps/ios/swap')).status).toBe(405);
     expect((await api.form('/apps/ios/refresh', { refresh_token: 'sts1.forged' })).status).toBe(400);
@@ -557,6 +590,12 @@ describe('a service with a bug', () => {
       error: 'server_error',
       error_description: 'The token swap service hit an unexpected error',
     });
+  });
+
+  it('501 on /revoke where the runtime keeps no login store', async () => {
+    const answer = await api.form('/revoke', { token: 'sts2.anything' });
+    expect(answer.documentedAs).toBe('POST /revoke 501');
+    expect(errorOf(answer.body)).toBe('revocation_unavailable');
   });
 
   it('404 on /metrics where the runtime collects none', async () => {

@@ -1,10 +1,10 @@
 /**
- * The refresh answer replicas share through Redis (src/runtimes/node/redis/answer.ts): it opens
+ * The refresh answer replicas share through Redis (src/server/sealed-answer.ts): it opens
  * only with the refresh token it was sealed for, and only an answer's shape comes out of it.
  */
 import { describe, expect, it } from 'vitest';
-import { asSharedAnswer, openAnswer, sealAnswer } from '../src/runtimes/node/redis/answer.js';
 import type { SharedAnswer } from '../src/server/coalesce.js';
+import { asSharedAnswer, openAnswer, sealAnswer } from '../src/server/sealed-answer.js';
 
 const SECRET = 'the refresh token the answer is for';
 const ID = 'digest-of-the-request';

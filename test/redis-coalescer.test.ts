@@ -5,7 +5,6 @@
  * src/runtimes/node/redis/lease.ts and coalescer.ts.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { sealAnswer } from '../src/runtimes/node/redis/answer.js';
 import {
   createRedisSharedState,
   type RedisOptions,
@@ -14,6 +13,7 @@ import {
 import type { CoalesceKey, SharedAnswer } from '../src/server/coalesce.js';
 import { silentLogger } from '../src/server/logger.js';
 import { noopMetrics } from '../src/server/metrics.js';
+import { sealAnswer } from '../src/server/sealed-answer.js';
 import { type RedisProcess, startRedis } from './helpers/redis.js';
 
 /** As production computes it for the default 10 s upstream timeout: far longer than any wait here. */

@@ -3,6 +3,7 @@
  * process's memory.
  */
 import type { Context } from 'hono';
+import { createMemoryLoginStore } from '../server/logins/store.js';
 import { buildApp } from './portable.js';
 
 declare const Bun: {
@@ -22,6 +23,8 @@ declare const process: {
 };
 
 const built = buildApp(process.env, () => ({
+  // A long-running process: revocations and rotations are kept in its memory (logins/store.ts).
+  loginStore: createMemoryLoginStore(),
   clientAddress: (c: Context) => (c.env as { ip?: string } | undefined)?.ip,
 }));
 if ('error' in built) {

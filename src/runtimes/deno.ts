@@ -3,6 +3,7 @@
  * Rate limits and refresh single flight are kept in this process's memory.
  */
 import type { Context } from 'hono';
+import { createMemoryLoginStore } from '../server/logins/store.js';
 import { buildApp } from './portable.js';
 
 declare const Deno: {
@@ -35,6 +36,8 @@ const fetchOnce: typeof fetch = (input, init) => {
 };
 
 const built = buildApp(Deno.env.toObject(), () => ({
+  // A long-running process: revocations and rotations are kept in its memory (logins/store.ts).
+  loginStore: createMemoryLoginStore(),
   fetch: fetchOnce,
   clientAddress: (c: Context) =>
     (c.env as { remoteAddr?: { hostname: string } } | undefined)?.remoteAddr?.hostname,

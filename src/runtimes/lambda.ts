@@ -29,6 +29,8 @@ function build(): { built: Built; shared: RedisSharedState | undefined } {
       logger: createConsoleLogger(config.logLevel),
       metrics: noopMetrics,
       getConnInfo,
+      // An instance lives minutes: revocations in its memory would be forgotten at random.
+      memoryLogins: false,
     });
     holder.shared = node.shared;
     return node.options;

@@ -14,6 +14,7 @@ import {
   unsealedWarnings,
 } from '../server/config/index.js';
 import { errorResponse, OAuthError } from '../server/errors.js';
+import { loginStoreNotice } from '../server/logins/store.js';
 import { createConsoleLogger } from './console-logger.js';
 
 /** Only string values are configuration; platform bindings (KV, rate limiters) are other objects. */
@@ -43,6 +44,8 @@ export function buildApp(variables: Env, extra: (config: ServiceConfig) => AppOp
         'OTEL_* variables ask for traces, but only the Node server traces (see docs/observability.md)',
       );
     }
+    const notice = loginStoreNotice(options.loginStore);
+    logger[notice.level]({}, notice.message);
     const app = createApp(config, { logger, ...options }) as unknown as Hono;
     return { app, config };
   } catch (error) {

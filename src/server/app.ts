@@ -1,38 +1,28 @@
 /**
  * The swap service as one Hono app: a `fetch` handler over Web APIs only, so every runtime entry
  * point (Node, Workers, Deno, Bun, Lambda) serves the very same code. This module only composes: the
- * contract (contract.ts) says which paths exist, the middleware (middleware/) and the endpoints
+ * contract (contract.ts) says which paths exist, token-routes.ts mounts the token endpoints, the
+ * middleware (middleware/) and the endpoints
  * (endpoints/) do the work, and runtime-specific pieces (metrics backend, Redis, the socket's peer
  * address, a faster sealer) come in through AppOptions.
  */
-import { type Context, type Handler, Hono, type MiddlewareHandler } from 'hono';
-import { resolveClientIp } from './client-ip.js';
+import { type Context, type Handler, Hono } from 'hono';
 import { type Coalescer, createLocalCoalescer } from './coalesce.js';
-import { type AppConfig, DEFAULT_APP, type ServiceConfig } from './config/index.js';
-import {
-  ALLOW,
-  APPS_PATH,
-  type Grant,
-  MAX_BODY_BYTES,
-  SERVICE_ENDPOINTS,
-  type ServicePath,
-  TOKEN_ENDPOINTS,
-} from './contract.js';
+import { type AppConfig, ConfigError, DEFAULT_APP, ENVIRONMENT, type ServiceConfig } from './config/index.js';
+import { ALLOW, APPS_PATH, SERVICE_ENDPOINTS, type ServicePath } from './contract.js';
 import { serviceEndpoints } from './endpoints/service.js';
-import { createTokenHandlers, type LegacyUnsealer, type TokenHandlers } from './endpoints/tokens.js';
+import { createTokenHandlers, type LegacyUnsealer } from './endpoints/tokens.js';
 import { errorResponse, notFound, OAuthError, serverError } from './errors.js';
 import { type Logger, silentLogger } from './logger.js';
+import type { LoginStore } from './logins/store.js';
 import { type Metrics, noopMetrics } from './metrics.js';
-import { bodyLimit } from './middleware/body-limit.js';
-import { corsGate } from './middleware/cors.js';
 import { methodNotAllowed } from './middleware/method-not-allowed.js';
-import { rateLimit } from './middleware/rate-limit.js';
-import { type RequestContextVariables, requestContext } from './middleware/request-context.js';
-import { type TraceRequestVariables, traceRequest } from './middleware/trace-request.js';
+import { requestContext } from './middleware/request-context.js';
 import { openApiDocument } from './openapi/index.js';
 import { createMemoryRateLimitStore, type RateLimitStore } from './rate-limit.js';
 import type { ReadinessCheck } from './readiness.js';
 import type { SealerFactory } from './sealing/index.js';
+import { type Env, mountTokenEndpoints, type ServedApp } from './token-routes.js';
 import type { Tracing } from './tracing.js';
 import { createUpstreams, type Upstreams } from './upstream/index.js';
 import type { UpstreamFetch } from './upstream/token-request.js';
@@ -67,22 +57,12 @@ export interface AppOptions {
   legacyUnsealer?: (secrets: readonly string[]) => LegacyUnsealer;
   /** Spans around the token requests and their upstream calls; default: none are made. */
   tracing?: Tracing;
+  /**
+   * Where revocations and rotations are kept (logins/store.ts). Default: none, and then `/revoke`
+   * answers 501 and an app with rotation does not start.
+   */
+  loginStore?: LoginStore;
 }
-
-/** One served Spotify app, as the token endpoints' middleware and handlers see it. */
-interface ServedApp {
-  config: AppConfig;
-  handlers: TokenHandlers;
-  corsOrigins: ReadonlySet<string>;
-}
-
-interface Variables extends RequestContextVariables, TraceRequestVariables {
-  served: ServedApp;
-}
-
-type Env = { Variables: Variables };
-
-const WINDOW_MS = 60_000;
 
 /** Where an app's endpoints live: the root for the environment's app, `/apps/{name}` for the others. */
 export function appPrefix(app: Pick<AppConfig, 'name'>): string {
@@ -110,85 +90,34 @@ function serveApps(
       metrics: deps.metrics,
       createSealer: options.createSealer,
       legacyUnseal: legacy.length > 0 ? options.legacyUnsealer?.(legacy) : undefined,
+      logins: options.loginStore,
     });
     served.set(appConfig.name, { config: appConfig, handlers, corsOrigins: new Set(appConfig.corsOrigins) });
+    // Which key id is which secret, for the key-rotation procedure (README): the metrics show ids only.
+    handlers.sealingKeyIds().then(
+      (keyIds) => keyIds && deps.logger.info({ app: appConfig.name, keyIds }, 'sealing key ids'),
+      () => {},
+    );
   }
   return served;
 }
 
 /**
- * The token endpoints of every path and alias: at the root for the environment's app, under
- * `/apps/:app` for the others. Per request: which app, CORS, the rate limit, the body limit, then the
- * handler; any other method is a 405.
+ * Rotation's reuse detection needs to remember each login's newest generation: without a store on
+ * this runtime, an app that asks for it does not start (rather than rotate without detecting reuse).
  */
-function mountTokenEndpoints(
-  app: Hono<Env>,
-  served: ReadonlyMap<string, ServedApp>,
-  config: ServiceConfig,
-  options: {
-    store: RateLimitStore;
-    metrics: Metrics;
-    clientAddress: AppOptions['clientAddress'];
-    tracing: { tracing: Tracing; logger: Logger } | undefined;
-  },
-): void {
-  const budget = (name: Grant, limit: number) =>
-    rateLimit({
-      store: options.store,
-      policy: { name, limit, windowMs: WINDOW_MS },
-      metrics: options.metrics,
-      clientKey: (c: Context<Env>) => {
-        const ip = resolveClientIp(
-          options.clientAddress?.(c),
-          c.req.header('x-forwarded-for'),
-          config.trustProxy,
-        );
-        // Each app has its own budgets; the default app keeps the plain key.
-        const name = c.var.served.config.name;
-        return name === DEFAULT_APP ? ip : `${name}:${ip}`;
-      },
-    });
-  const budgets: Record<Grant, MiddlewareHandler> = {
-    swap: budget('swap', config.rateLimit.swapPerMinute),
-    refresh: budget('refresh', config.rateLimit.refreshPerMinute),
-  };
-  const cors = corsGate({ allowedOrigins: (c: Context<Env>) => c.var.served.corsOrigins });
-  const limitBody = bodyLimit({ maxBytes: MAX_BODY_BYTES });
-  const notAllowed = methodNotAllowed({
-    allow: (c: Context<Env>) => (c.var.served.corsOrigins.size > 0 ? ALLOW.tokenWithCors : ALLOW.token),
-  });
-
-  const appName = (c: Context<Env>) => c.var.served.config.name;
-  const bases: [string, (c: Context<Env>) => ServedApp | undefined][] = [];
-  const root = served.get(DEFAULT_APP);
-  if (root) bases.push(['', () => root]);
-  if (served.size > (root ? 1 : 0)) {
-    const named = (c: Context<Env>) => {
-      const name = c.req.param('app') ?? '';
-      return name === DEFAULT_APP ? undefined : served.get(name);
-    };
-    bases.push([`${APPS_PATH}/:app`, named]);
-  }
-  for (const [base, find] of bases) {
-    const selectApp: MiddlewareHandler<Env> = async (c, next) => {
-      const found = find(c);
-      if (!found) return errorResponse(notFound());
-      c.set('served', found);
-      return next();
-    };
-    for (const endpoint of TOKEN_ENDPOINTS) {
-      const path = `${base}${endpoint.path}`;
-      // Traced once the app is known: a path under /apps/ that names no app is no token request.
-      const trace = options.tracing
-        ? [traceRequest({ ...options.tracing, route: path, grant: endpoint.grant, appName })]
-        : [];
-      app.use(path, selectApp, ...trace, cors);
-      app.post(path, budgets[endpoint.grant], limitBody, (c) =>
-        c.var.served.handlers[endpoint.grant](c.req.raw, c.var.log, c.var.span),
-      );
-      app.all(path, notAllowed);
-    }
-  }
+function refuseRotationWithoutStore(config: ServiceConfig, store: LoginStore | undefined): void {
+  if (store) return;
+  const rotating = config.apps.filter((app) => app.refreshTokens.rotation);
+  if (rotating.length === 0) return;
+  throw new ConfigError(
+    rotating.map((app) => ({
+      source: ENVIRONMENT,
+      variable: app.name === DEFAULT_APP ? 'REFRESH_TOKEN_ROTATION' : `apps.${app.name}.refreshTokenRotation`,
+      message:
+        'needs a login store, and this runtime has none (Node keeps one in memory or in Redis; Workers need the LOGINS Durable Object: docs/sealed-tokens.md)',
+    })),
+  );
 }
 
 export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono<Env> {
@@ -202,6 +131,7 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
     metrics,
     logger,
   });
+  refuseRotationWithoutStore(config, options.loginStore);
   const coalescer = options.coalescer ?? createLocalCoalescer();
   const served = serveApps(config, options, { upstreams, coalescer, metrics, logger });
 

@@ -28,10 +28,10 @@ export const CORS = {
   maxAgeSeconds: 600,
 } as const;
 
-export type Grant = 'swap' | 'refresh';
+export type Grant = 'swap' | 'refresh' | 'revoke';
 
 export interface TokenEndpoint {
-  path: '/swap' | '/api/token' | '/refresh' | '/api/refresh_token';
+  path: '/swap' | '/api/token' | '/refresh' | '/api/refresh_token' | '/revoke';
   grant: Grant;
   /** The OpenAPI operationId at the root; `app` + its capitalized form under `/apps/{app}`. */
   operationId: string;
@@ -45,6 +45,7 @@ export const TOKEN_ENDPOINTS: readonly TokenEndpoint[] = [
   { path: '/api/token', grant: 'swap', operationId: 'apiToken', aliasOf: '/swap' },
   { path: '/refresh', grant: 'refresh', operationId: 'refresh' },
   { path: '/api/refresh_token', grant: 'refresh', operationId: 'apiRefreshToken', aliasOf: '/refresh' },
+  { path: '/revoke', grant: 'revoke', operationId: 'revoke' },
 ];
 
 export interface GrantDescription {
@@ -68,8 +69,15 @@ export const GRANTS: Readonly<Record<Grant, GrantDescription>> = {
     summary: 'Get a new access token with a refresh token',
     description:
       'Opens a sealed refresh token and sends it to Spotify. Identical concurrent refreshes share one call.',
-    ok: 'A new access token; `refresh_token` only when Spotify rotated it, else keep the one you have.',
+    ok: 'A new access token; `refresh_token` only when there is a new one to keep, else keep the one you have.',
     fields: ['refresh_token'],
+  },
+  revoke: {
+    summary: 'Revoke a login (RFC 7009)',
+    description:
+      'Revokes the login of a sealed refresh token: every later refresh with any token of that login is refused without calling Spotify. 200 for any well-formed request, also for an unknown or already revoked token.',
+    ok: 'An empty JSON object.',
+    fields: ['token', 'token_type_hint?'],
   },
 };
 

@@ -18,7 +18,8 @@ export type ErrorCode =
   | 'upstream_error'
   | 'upstream_timeout'
   | 'rate_limited'
-  | 'temporarily_unavailable';
+  | 'temporarily_unavailable'
+  | 'revocation_unavailable';
 
 export interface OAuthErrorBody {
   error: string;

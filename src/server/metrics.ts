@@ -6,8 +6,22 @@
 import type { BreakerState } from './upstream/breaker.js';
 import type { UpstreamResult } from './upstream/token-request.js';
 
-/** Why the service refused a refresh itself. */
-export type RefreshRefusal = 'expired';
+/**
+ * Why the service refused a refresh itself: the login is past its maximum age (`expired`), went
+ * unused too long (`idle`), was revoked (`revoked`), or one of its tokens was used twice (`reuse`).
+ */
+export type RefreshRefusal = 'expired' | 'idle' | 'revoked' | 'reuse';
+
+/** Why a refresh handed out a new sealed token (endpoints/grants.ts). */
+export type ResealReason = 'rotation' | 'spotify_rotated' | 'old_key' | 'old_format' | 'legacy' | 'idle';
+
+/** What a refresh presented: the key id it was sealed with and its format, for key rotation. */
+export interface PresentedKey {
+  app: string;
+  /** The key id (hex, from the secret by HKDF: not the secret), `legacy` for the Ruby service's. */
+  key: string;
+  format: 'sts1' | 'sts2' | 'legacy';
+}
 
 /** How a call to Spotify ended: `ok`, `oauth_error`, `rate_limited`, `server_error`, `timeout`, ... */
 type UpstreamOutcome = UpstreamResult['kind'];
@@ -22,7 +36,17 @@ export interface Metrics {
   breakerState(upstream: string, state: BreakerState): void;
   rateLimited(policy: string): void;
   /** A refresh refused by the service itself, before Spotify: the login ended, was revoked, ... */
-  refreshRefused(reason: RefreshRefusal): void;
+  refreshRefused(app: string, reason: RefreshRefusal): void;
+  /** A refresh that reached Spotify: which key and format its token had, and the login's age (seconds; unknown: undefined). */
+  refreshPresented(presented: PresentedKey, loginAgeSeconds: number | undefined): void;
+  /** A refresh answered with a new sealed token. */
+  refreshResealed(app: string, reason: ResealReason): void;
+  /** A rotated token's predecessor presented within its grace, answered as its first use was. */
+  refreshReplayed(app: string): void;
+  /** `POST /revoke` of a token that opened (`revoked`) or did not (`unknown`: answered 200 all the same). */
+  revocation(app: string, outcome: 'revoked' | 'unknown'): void;
+  /** A call to the login store (revocations, rotation) that failed. */
+  loginStoreError(operation: 'get' | 'revoke' | 'rotate' | 'touch'): void;
   capacityRejected(): void;
   /** Whether the shared store (Redis) is usable; absent when none is configured. */
   sharedStoreUp(up: boolean): void;
@@ -40,6 +64,11 @@ export const noopMetrics: Metrics = {
   breakerState: noop,
   rateLimited: noop,
   refreshRefused: noop,
+  refreshPresented: noop,
+  refreshResealed: noop,
+  refreshReplayed: noop,
+  revocation: noop,
+  loginStoreError: noop,
   capacityRejected: noop,
   sharedStoreUp: noop,
 };

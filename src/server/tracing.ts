@@ -62,10 +62,11 @@ export const ATTR = {
   coalesced: 'token_swap.refresh.coalesced',
 } as const;
 
-/** The grant type each endpoint sends upstream, as the metrics label it. */
+/** The grant type each endpoint sends upstream, as the metrics label it (revocation sends none: `revocation`). */
 export const GRANT_TYPES: Readonly<Record<Grant, string>> = {
   swap: 'authorization_code',
   refresh: 'refresh_token',
+  revoke: 'revocation',
 };
 
 /** The methods the conventions name; any other is `_OTHER`, so a client cannot write into a span. */

@@ -5,6 +5,7 @@
  * it; it counts as up once its port answers HTTP.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ENV } from '../../src/server/config/env.js';
 import type { ShellBlock } from './doc-blocks.js';
 
 export interface Session {
@@ -30,6 +31,19 @@ process.once('exit', () => {
     }
   }
 });
+
+/**
+ * A person's shell environment: this process's, without the npm_* variables of a surrounding `npm test`
+ * (they change what a nested `npx` resolves) and without any configuration of the service or the CLI.
+ */
+export function personEnvironment(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value === undefined || name in ENV || /^(npm_|TOKEN_SWAP_|SANDBOX_)/i.test(name)) continue;
+    env[name] = value;
+  }
+  return env;
+}
 
 export function localize(body: string, ports: Map<number, number>): string {
   return body.replace(/\b\d{4}\b/g, (digits) => String(ports.get(Number(digits)) ?? digits));

@@ -6,6 +6,7 @@ import {
   checkAccountsUrl,
   DEFAULT_ACCOUNTS_URL,
   DEFAULT_APP,
+  DEFAULT_REFRESH_TOKEN_POLICY,
   DEFAULT_UPSTREAM_TIMEOUT_MS,
   ENVIRONMENT,
   type Env,
@@ -43,6 +44,7 @@ function bestEffortApp(env: Env): { app: AppConfig; sealing: SealingSecrets; pro
     legacyEncryptionSecrets: [],
     corsOrigins: [],
     upstreamTimeoutMs: DEFAULT_UPSTREAM_TIMEOUT_MS,
+    refreshTokens: DEFAULT_REFRESH_TOKEN_POLICY,
   };
   return { app, sealing, probe: accounts.problems.length === 0 };
 }

@@ -8,6 +8,7 @@ import type { GetConnInfo } from 'hono/conninfo';
 import type { AppOptions } from '../../server/app.js';
 import { refreshBudgetMs, type ServiceConfig } from '../../server/config/index.js';
 import type { Logger } from '../../server/logger.js';
+import { createMemoryLoginStore } from '../../server/logins/store.js';
 import type { Metrics } from '../../server/metrics.js';
 import type { UpstreamFetch } from '../../server/upstream/token-request.js';
 import { createLegacyUnsealer } from './legacy-sealing.js';
@@ -21,6 +22,11 @@ export interface NodeAppInput {
   getConnInfo: GetConnInfo;
   /** Default: the runtime's `fetch`. */
   fetch?: UpstreamFetch;
+  /**
+   * Without REDIS_URL, keep revocations and rotations in this process's memory: right for a
+   * long-running server, meaningless for Lambda's short-lived instances (which then have none).
+   */
+  memoryLogins: boolean;
 }
 
 export interface NodeAppOptions {
@@ -42,6 +48,7 @@ export function nodeAppOptions(config: ServiceConfig, input: NodeAppInput): Node
       fetch: input.fetch,
       rateLimitStore: shared?.rateLimitStore,
       coalescer: shared?.coalescer,
+      loginStore: shared?.loginStore ?? (input.memoryLogins ? createMemoryLoginStore() : undefined),
       readiness: shared ? () => shared.readiness() : undefined,
       // node:crypto seals for a third of WebCrypto's CPU, and opens the Ruby service's 3DES tokens
       // (LEGACY_ENCRYPTION_SECRET), which WebCrypto cannot.

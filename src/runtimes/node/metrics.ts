@@ -2,6 +2,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Metrics } from '../../server/metrics.js';
 import type { BreakerState } from '../../server/upstream/breaker.js';
+import { createLoginMetrics } from './login-metrics.js';
 import { VERSION } from './server.js';
 
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
@@ -74,12 +75,6 @@ export function createPromMetrics(
     labelNames: ['policy'] as const,
     registers,
   });
-  const refused = new Counter({
-    name: 'token_swap_refresh_refused_total',
-    help: 'Refreshes the service refused itself, before calling Spotify, by reason (expired: the login ended)',
-    labelNames: ['reason'] as const,
-    registers,
-  });
   const capacity = new Counter({
     name: 'token_swap_capacity_rejected_total',
     help: 'Requests refused because too many calls to Spotify were in flight',
@@ -105,7 +100,7 @@ export function createPromMetrics(
     coalesced: (scope) => coalesced.inc({ scope }),
     breakerState: (upstream, state) => breaker.set({ upstream }, BREAKER_VALUE[state]),
     rateLimited: (policy) => rateLimited.inc({ policy }),
-    refreshRefused: (reason) => refused.inc({ reason }),
+    ...createLoginMetrics(registry),
     capacityRejected: () => capacity.inc(),
     sharedStoreUp: (up) => sharedStore.set(up ? 1 : 0),
     async render() {

@@ -8,6 +8,7 @@ import type { Hono } from 'hono';
 import { createApp, type Mount } from '../../server/app.js';
 import type { ServiceConfig } from '../../server/config/index.js';
 import type { Logger } from '../../server/logger.js';
+import { loginStoreNotice } from '../../server/logins/store.js';
 import type { Metrics } from '../../server/metrics.js';
 import type { ReadinessCheck } from '../../server/readiness.js';
 import type { UpstreamFetch } from '../../server/upstream/token-request.js';
@@ -56,7 +57,10 @@ export function createNodeService(config: ServiceConfig, options: NodeServiceOpt
     metrics,
     getConnInfo,
     fetch: options.fetch ?? upstream?.fetch,
+    memoryLogins: true,
   });
+  const notice = loginStoreNotice(appOptions.loginStore);
+  options.logger[notice.level]({}, notice.message);
   const { draining } = options;
   const readiness = async (): Promise<Record<string, ReadinessCheck>> => ({
     ...(draining

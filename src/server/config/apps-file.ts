@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { findJsonSyntaxError } from './json-syntax.js';
 import { APP_NAME, type AppConfig, DEFAULT_APP } from './model.js';
 import { ConfigError, type ConfigProblem } from './problems.js';
+import { flag, IDLE_TIMEOUT, MAX_AGE, REUSE_GRACE, type RefreshTokenPolicy } from './refresh-tokens.js';
 import {
   checkAccountsUrl,
   corsProblems,
@@ -62,6 +63,11 @@ const FileAppSchema = z
     corsOrigins: z.array(z.string()).default([]),
     accountsUrl: z.string().optional(),
     upstreamTimeoutMs: z.number().int().min(100).max(120_000).optional(),
+    // Each left out takes the REFRESH_TOKEN_* variable's value (config/refresh-tokens.ts).
+    refreshTokenMaxAge: MAX_AGE.optional(),
+    refreshTokenIdleTimeout: IDLE_TIMEOUT.optional(),
+    refreshTokenRotation: flag.optional(),
+    refreshTokenReuseGrace: REUSE_GRACE.optional(),
   })
   .strict();
 
@@ -73,12 +79,19 @@ const FileSchema = z
   .strict();
 
 /** An app of the file; what it leaves out comes from the environment's settings. */
-export type FileApp = Omit<AppConfig, 'accountsUrl' | 'upstreamTimeoutMs'> & {
+export type FileApp = Omit<AppConfig, 'accountsUrl' | 'upstreamTimeoutMs' | 'refreshTokens'> & {
   accountsUrl: string | undefined;
   upstreamTimeoutMs: number | undefined;
+  /** Only what the file sets; the rest comes from the REFRESH_TOKEN_* variables. */
+  refreshTokens: Partial<RefreshTokenPolicy>;
 };
 
 type Report = (variable: string, message: string) => void;
+
+/** The fields that are set, so that spreading it over the defaults keeps the defaults of the rest. */
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
 
 /** One app of the file, with every problem reported under `apps.{name}.{field}`. */
 function readApp(
@@ -136,6 +149,12 @@ function readApp(
     corsOrigins: Object.freeze([...app.corsOrigins]),
     accountsUrl: accounts?.href,
     upstreamTimeoutMs: app.upstreamTimeoutMs,
+    refreshTokens: definedOnly({
+      maxAgeSeconds: app.refreshTokenMaxAge,
+      idleTimeoutSeconds: app.refreshTokenIdleTimeout,
+      rotation: app.refreshTokenRotation,
+      reuseGraceSeconds: app.refreshTokenReuseGrace,
+    }),
   };
 }
 

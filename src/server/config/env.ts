@@ -14,6 +14,7 @@ import {
   LOG_LEVELS,
 } from './model.js';
 import { type ConfigProblem, envProblem } from './problems.js';
+import { DEFAULT_REUSE_GRACE_SECONDS, flag, IDLE_TIMEOUT, MAX_AGE, REUSE_GRACE } from './refresh-tokens.js';
 import {
   checkAccountsUrl,
   corsProblems,
@@ -50,6 +51,14 @@ export const ENV = {
   BREAKER_FAILURE_THRESHOLD: 'Consecutive upstream failures that open the circuit breaker',
   BREAKER_COOLDOWN_MS: 'How long the open circuit breaker refuses calls before a probe',
   METRICS_TOKEN: 'Bearer token required by GET /metrics (default: open)',
+  REFRESH_TOKEN_MAX_AGE:
+    "How long a login lasts from the user's authorization (seconds, or e.g. 90d; default: Spotify's six months)",
+  REFRESH_TOKEN_IDLE_TIMEOUT:
+    'How long a login may go without a refresh before it is refused (default: no limit)',
+  REFRESH_TOKEN_ROTATION:
+    'Every refresh hands out a new refresh token, and reuse of an old one revokes the login',
+  REFRESH_TOKEN_REUSE_GRACE:
+    "How long the newest token's predecessor still gets the answer of its first use (default: 30 seconds)",
   SHUTDOWN_GRACE_MS:
     'How long a shutdown waits for in-flight requests (default: a little more than the longest possible request)',
   // OpenTelemetry's own variables, as its specification defines them (tracing.ts).
@@ -161,6 +170,10 @@ const ENV_SCHEMA = {
   BREAKER_COOLDOWN_MS: integer(DEFAULT_RESILIENCE.breakerCooldownMs, 100, 600_000),
   // Unset: derived from the timeouts once they are known (config/budgets.ts).
   SHUTDOWN_GRACE_MS: z.preprocess(blankToUndefined, wholeNumber(0, 600_000).optional()),
+  REFRESH_TOKEN_MAX_AGE: z.preprocess(blankToUndefined, MAX_AGE.optional()),
+  REFRESH_TOKEN_IDLE_TIMEOUT: z.preprocess(blankToUndefined, IDLE_TIMEOUT.optional()),
+  REFRESH_TOKEN_ROTATION: z.preprocess(blankToUndefined, flag.default(false)),
+  REFRESH_TOKEN_REUSE_GRACE: z.preprocess(blankToUndefined, REUSE_GRACE.default(DEFAULT_REUSE_GRACE_SECONDS)),
   METRICS_TOKEN: z.preprocess(
     blankToUndefined,
     z.string().min(16, { error: 'must be at least 16 characters' }).optional(),

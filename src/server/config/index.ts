@@ -8,6 +8,7 @@ import { defaultShutdownGraceMs } from './budgets.js';
 import { type Env, type EnvValues, type EnvVariable, readEnv } from './env.js';
 import { type AppConfig, DEFAULT_APP, type ServiceConfig } from './model.js';
 import { ConfigError, type ConfigProblem, envProblem } from './problems.js';
+import { type RefreshTokenPolicy, refreshTokenPolicyProblems } from './refresh-tokens.js';
 import { legacySecretProblems, NO_SEALING, sealingRequiredProblems, sealingSecretsOf } from './rules.js';
 import { tracingConfig } from './tracing.js';
 
@@ -16,7 +17,7 @@ export { parseAppsFileText } from './apps-file.js';
 export { longestRequestMs, refreshBudgetMs } from './budgets.js';
 export type { Env } from './env.js';
 export { ENV, readVariables } from './env.js';
-export type { AppConfig, LogLevel, ServiceConfig, TracingConfig } from './model.js';
+export type { AppConfig, LogLevel, RefreshTokenPolicy, ServiceConfig, TracingConfig } from './model.js';
 export {
   APP_NAME,
   DEFAULT_ACCOUNTS_URL,
@@ -28,6 +29,7 @@ export {
 } from './model.js';
 export type { ConfigProblem } from './problems.js';
 export { ConfigError, ENVIRONMENT, formatProblem } from './problems.js';
+export { DEFAULT_REFRESH_TOKEN_POLICY, describeSeconds, MAX_LOGIN_SECONDS } from './refresh-tokens.js';
 export type { SealingSecrets } from './rules.js';
 export {
   checkAccountsUrl,
@@ -63,6 +65,40 @@ const REQUIRED: readonly [EnvVariable & keyof EnvValues, string][] = [
   ],
 ];
 
+/** The REFRESH_TOKEN_* variables: the environment's app's policy, and every file app's defaults. */
+function envRefreshTokenPolicy(vars: EnvValues): RefreshTokenPolicy {
+  return Object.freeze({
+    maxAgeSeconds: vars.REFRESH_TOKEN_MAX_AGE,
+    idleTimeoutSeconds: vars.REFRESH_TOKEN_IDLE_TIMEOUT,
+    rotation: vars.REFRESH_TOKEN_ROTATION,
+    reuseGraceSeconds: vars.REFRESH_TOKEN_REUSE_GRACE,
+  });
+}
+
+const POLICY_VARIABLES = {
+  maxAge: ['REFRESH_TOKEN_MAX_AGE', 'refreshTokenMaxAge'],
+  idleTimeout: ['REFRESH_TOKEN_IDLE_TIMEOUT', 'refreshTokenIdleTimeout'],
+  rotation: ['REFRESH_TOKEN_ROTATION', 'refreshTokenRotation'],
+} as const;
+
+/** What is wrong with each app's refresh-token policy as a whole, under the variable or field that set it. */
+function policyProblems(apps: readonly AppConfig[], file: ConfigFile | undefined): ConfigProblem[] {
+  return apps.flatMap((app) =>
+    refreshTokenPolicyProblems(app.refreshTokens, app.encryptionSecrets.length > 0).map(
+      ({ field, message }) => {
+        const [variable, fileField] = POLICY_VARIABLES[field];
+        return app.name === DEFAULT_APP || file === undefined
+          ? envProblem(variable, message)
+          : {
+              source: file.source,
+              variable: `apps.${app.name}.${fileField}`,
+              message: `${message} (set by ${fileField}, or by ${variable} for every app)`,
+            };
+      },
+    ),
+  );
+}
+
 /** The app the environment defines, or the problems that keep it from being one. */
 function environmentApp(vars: EnvValues, problems: ConfigProblem[]): AppConfig | undefined {
   for (const [name, message] of REQUIRED) {
@@ -95,6 +131,7 @@ function environmentApp(vars: EnvValues, problems: ConfigProblem[]): AppConfig |
     legacyEncryptionSecrets: Object.freeze(vars.LEGACY_ENCRYPTION_SECRET),
     corsOrigins: Object.freeze(vars.CORS_ORIGINS),
     upstreamTimeoutMs: vars.UPSTREAM_TIMEOUT_MS,
+    refreshTokens: envRefreshTokenPolicy(vars),
   };
 }
 
@@ -103,6 +140,7 @@ function withServiceDefaults(app: FileApp, vars: EnvValues): AppConfig {
     ...app,
     accountsUrl: app.accountsUrl ?? vars.SPOTIFY_ACCOUNTS_URL,
     upstreamTimeoutMs: app.upstreamTimeoutMs ?? vars.UPSTREAM_TIMEOUT_MS,
+    refreshTokens: Object.freeze({ ...envRefreshTokenPolicy(vars), ...app.refreshTokens }),
   };
 }
 
@@ -132,6 +170,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): ServiceCo
       message: 'declares no app; add one under "apps"',
     });
   }
+  problems.push(...policyProblems(apps, options.file));
   if (problems.length > 0) throw new ConfigError(problems);
 
   const resilience = Object.freeze({

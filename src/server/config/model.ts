@@ -3,9 +3,10 @@
  * credentials, redirect allowlist, sealing secrets and CORS origins, plus the service-wide settings.
  * The environment defines the default app, served at the root paths; an apps file adds named ones.
  */
+import type { RefreshTokenPolicy } from './refresh-tokens.js';
 import type { TracingConfig } from './tracing.js';
 
-export type { TracingConfig };
+export type { RefreshTokenPolicy, TracingConfig };
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -41,6 +42,8 @@ export interface AppConfig {
   /** Exact origins allowed to call the service from a browser. */
   readonly corsOrigins: readonly string[];
   readonly upstreamTimeoutMs: number;
+  /** Lifetime, idle limit and rotation of the refresh tokens the service hands out for this app. */
+  readonly refreshTokens: RefreshTokenPolicy;
 }
 
 export interface ResilienceConfig {

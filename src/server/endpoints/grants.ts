@@ -1,12 +1,12 @@
 /**
- * The life of the credential the service issues: the grant a sealed refresh token carries, from the
- * code exchange through every refresh (docs/sealed-tokens.md). Pure: the handlers (tokens.ts) seal,
- * open and call Spotify; this says what the grants are, when a login has ended, and when a refresh
- * must hand the client a new sealed token.
+ * The grant a sealed refresh token carries, from the code exchange through every refresh
+ * (docs/sealed-tokens.md). Pure: the handlers (tokens.ts) seal, open and call Spotify; this says what
+ * the grants are and when a refresh must hand the client a new sealed token. When a login ends is
+ * logins/lifetime.ts.
  */
-import { spotifyRefreshTokenEnd } from '../../shared/refresh-lifetime.js';
 import type { TokenResponse } from '../../shared/token-response.js';
-import { OAuthError } from '../errors.js';
+import type { RefreshTokenPolicy } from '../config/index.js';
+import type { ResealReason } from '../metrics.js';
 import { type Grant, newFamilyId, type Opened } from '../sealing/index.js';
 
 /** How an opened token was presented: one of ours (either format), or the Ruby service's. */
@@ -20,64 +20,55 @@ export function loginGrant(refreshToken: string, nowMs: number): Grant {
   return { refreshToken, authTime: now, familyId: newFamilyId(), generation: 0, issuedAt: now };
 }
 
-/** The grant of a refresh token the Ruby service sealed: nothing is known of it but the token. */
+/** The grant of a refresh token the Ruby service sealed, or of an unsealed one: nothing is known but the token. */
 export function legacyGrant(refreshToken: string): Grant {
   return { refreshToken, authTime: undefined, familyId: undefined, generation: 0, issuedAt: undefined };
 }
 
-/** When a login authorized at `authTime` (epoch seconds) ends (epoch ms); undefined when that time is unknown. */
-export function loginEndOf(authTime: number | undefined): number | undefined {
-  return authTime === undefined ? undefined : spotifyRefreshTokenEnd(authTime * 1000);
-}
-
-/** When the login a grant belongs to ends (epoch ms), or undefined when its authorization time is unknown. */
-export function loginEnd(grant: Grant): number | undefined {
-  return loginEndOf(grant.authTime);
-}
-
-/** Whole seconds a login authorized at `authTime` has left, for `refresh_token_expires_in`, when known. */
-export function secondsLeft(authTime: number | undefined, nowMs: number): number | undefined {
-  const end = loginEndOf(authTime);
-  return end === undefined ? undefined : Math.max(0, seconds(end - nowMs));
-}
-
-/** The answer when a login has ended: the user has to sign in again; Spotify is not asked. */
-export function loginExpired(endMs: number): OAuthError {
-  return new OAuthError(
-    400,
-    'invalid_grant',
-    `The login expired on ${new Date(endMs).toISOString().slice(0, 10)}: the user must sign in again`,
-  );
-}
-
-/**
- * Spotify's own `invalid_grant` for a refresh token past its life, told as the service tells it, so
- * that clients see one description for an ended login whoever noticed first.
- */
-export function asLoginExpired(error: OAuthError, grant: Grant, nowMs: number): OAuthError {
-  if (error.error !== 'invalid_grant') return error;
-  const end = loginEnd(grant);
-  const saysExpired = /expired/i.test(error.description ?? '');
-  if (end !== undefined && nowMs >= end) return loginExpired(end);
-  return saysExpired ? loginExpired(end ?? nowMs) : error;
+/** Why the presented token must be replaced, if it must, most telling reason first. */
+function resealReason(
+  presented: Presented,
+  tokens: TokenResponse,
+  policy: RefreshTokenPolicy,
+  nowMs: number,
+): ResealReason | undefined {
+  if (presented.legacy) return 'legacy';
+  if (policy.rotation) return 'rotation';
+  if (tokens.refresh_token !== undefined) return 'spotify_rotated';
+  // So that dropping the old secret, or the first format, logs nobody out (docs/sealed-tokens.md).
+  if (presented.version === 1) return 'old_format';
+  if (presented.keyIndex > 0) return 'old_key';
+  // An idle limit slides with each token handed out: renewed once half of it has passed, so a client
+  // that keeps the tokens it gets is never cut off while it refreshes, even without a store.
+  const { idleTimeoutSeconds } = policy;
+  const issuedAt = presented.grant.issuedAt;
+  if (idleTimeoutSeconds !== undefined && issuedAt !== undefined) {
+    if (seconds(nowMs) - issuedAt >= idleTimeoutSeconds / 2) return 'idle';
+  }
+  return undefined;
 }
 
 /**
- * Whether a refresh must hand the client a new sealed token, and the grant it carries: when Spotify
- * rotated its refresh token; when the presented token was sealed with an old secret (so that dropping
- * the old secret logs nobody out), in the first format, or by the Ruby service. Otherwise the client
- * keeps the token it has, as Spotify's own rule says.
+ * The grant a refresh hands out, and why, or undefined when the client keeps the token it has (as
+ * Spotify's own rule says: no new refresh token, keep the old one). `familyId`: the grant's family,
+ * derived for tokens that carry none (logins/key.ts), so that the new token stays in that login.
  */
-export function nextGrant(presented: Presented, tokens: TokenResponse, nowMs: number): Grant | undefined {
-  const rotated = tokens.refresh_token !== undefined;
-  const stale = presented.legacy || presented.version === 1 || presented.keyIndex > 0;
-  if (!rotated && !stale) return undefined;
+export function nextGrant(
+  presented: Presented,
+  tokens: TokenResponse,
+  context: { policy: RefreshTokenPolicy; familyId: string; nowMs: number },
+): { grant: Grant; reason: ResealReason } | undefined {
+  const reason = resealReason(presented, tokens, context.policy, context.nowMs);
+  if (reason === undefined) return undefined;
   const { grant } = presented;
   return {
-    ...grant,
-    refreshToken: tokens.refresh_token ?? grant.refreshToken,
-    familyId: grant.familyId ?? newFamilyId(),
-    generation: grant.generation + 1,
-    issuedAt: seconds(nowMs),
+    reason,
+    grant: {
+      ...grant,
+      refreshToken: tokens.refresh_token ?? grant.refreshToken,
+      familyId: context.familyId,
+      generation: grant.generation + 1,
+      issuedAt: seconds(context.nowMs),
+    },
   };
 }

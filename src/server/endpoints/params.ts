@@ -157,3 +157,14 @@ export function optionalRedirectUri(params: RawParams): string | undefined {
   }
   return value;
 }
+
+/** RFC 7009 §2.1: a hint the server may use; one it does not know is ignored, but must be sane. */
+const TOKEN_TYPE_HINT = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export function optionalTokenTypeHint(params: RawParams): string | undefined {
+  const value = single(params, 'token_type_hint');
+  if (value !== undefined && !TOKEN_TYPE_HINT.test(value)) {
+    throw invalidRequest('The token_type_hint parameter is malformed');
+  }
+  return value;
+}

@@ -62,6 +62,7 @@ export function serviceEndpoints(options: ServiceEndpointsOptions): Record<Servi
         {
           swap: `${options.prefixOf(app)}/swap`,
           refresh: `${options.prefixOf(app)}/refresh`,
+          revoke: `${options.prefixOf(app)}/revoke`,
           sealing: app.encryptionSecrets.length > 0 ? 'on' : 'off',
         },
       ]),

@@ -7,6 +7,7 @@ import { APP_NAME } from '../config/index.js';
 import {
   APPS_PATH,
   GRANTS,
+  type Grant,
   OPENAPI_PATH,
   SERVICE_ENDPOINTS,
   TOKEN_ENDPOINTS,
@@ -51,7 +52,11 @@ const components = (apps: readonly string[]): Record<string, Json> => ({
           : { type: 'string', pattern: APP_NAME.source },
     },
   },
-  requestBodies: { Swap: tokenRequestBody('SwapParameters'), Refresh: tokenRequestBody('RefreshParameters') },
+  requestBodies: {
+    Swap: tokenRequestBody('SwapParameters'),
+    Refresh: tokenRequestBody('RefreshParameters'),
+    Revoke: tokenRequestBody('RevokeParameters'),
+  },
   securitySchemes: {
     metricsToken: {
       type: 'http',
@@ -60,6 +65,13 @@ const components = (apps: readonly string[]): Record<string, Json> => ({
     },
   },
 });
+
+const REQUEST_BODIES: Record<Grant, string> = { swap: 'Swap', refresh: 'Refresh', revoke: 'Revoke' };
+const OK_RESPONSES: Record<Grant, string> = {
+  swap: 'SwapTokens',
+  refresh: 'RefreshTokens',
+  revoke: 'Revoked',
+};
 
 function tokenPathItem(endpoint: TokenEndpoint, perApp: boolean): Json {
   const grant = GRANTS[endpoint.grant];
@@ -81,20 +93,28 @@ function tokenPathItem(endpoint: TokenEndpoint, perApp: boolean): Json {
       tags,
       summary: `${grant.summary}${alias}`,
       description: grant.description,
-      requestBody: ref('requestBodies', endpoint.grant === 'swap' ? 'Swap' : 'Refresh'),
+      requestBody: ref('requestBodies', REQUEST_BODIES[endpoint.grant]),
       responses: {
-        '200': ref('responses', endpoint.grant === 'swap' ? 'SwapTokens' : 'RefreshTokens'),
+        '200': ref('responses', OK_RESPONSES[endpoint.grant]),
         '400': ref('responses', 'BadRequest'),
         ...notFound,
         '405': ref('responses', 'MethodNotAllowed'),
         '413': ref('responses', 'PayloadTooLarge'),
         '415': ref('responses', 'UnsupportedMediaType'),
         '429': ref('responses', 'TooManyRequests'),
-        '4XX': ref('responses', 'SpotifyError'),
-        '500': ref('responses', 'ServerError'),
-        '502': ref('responses', 'BadGateway'),
-        '503': ref('responses', 'ServiceUnavailable'),
-        '504': ref('responses', 'GatewayTimeout'),
+        ...(endpoint.grant === 'revoke'
+          ? {
+              '500': ref('responses', 'ServerError'),
+              '501': ref('responses', 'RevocationUnavailable'),
+              '503': ref('responses', 'ServiceUnavailable'),
+            }
+          : {
+              '4XX': ref('responses', 'SpotifyError'),
+              '500': ref('responses', 'ServerError'),
+              '502': ref('responses', 'BadGateway'),
+              '503': ref('responses', 'ServiceUnavailable'),
+              '504': ref('responses', 'GatewayTimeout'),
+            }),
       },
     },
     options: {

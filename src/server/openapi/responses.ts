@@ -8,6 +8,19 @@ const POLICIES = Object.keys(GRANTS).join('|');
 export const responses: Record<string, Json> = {
   SwapTokens: jsonOk(GRANTS.swap.ok, ref('schemas', 'TokenResponse'), tokenHeaders),
   RefreshTokens: jsonOk(GRANTS.refresh.ok, ref('schemas', 'TokenResponse'), tokenHeaders),
+  Revoked: jsonOk(
+    `${GRANTS.revoke.ok} The login is revoked if the token opened, and nothing changed if it did not: the answer does not say which (RFC 7009 §2.2).`,
+    { type: 'object', additionalProperties: false, maxProperties: 0 },
+    jsonHeaders,
+  ),
+  RevocationUnavailable: errorResponse(
+    '`revocation_unavailable`: this runtime keeps no login store (Lambda without `REDIS_URL`, Workers without the `LOGINS` Durable Object).',
+    {
+      error: 'revocation_unavailable',
+      error_description:
+        'This deployment keeps no revocations (no login store on this runtime): see docs/sealed-tokens.md',
+    },
+  ),
   Preflight: {
     description: 'A listed origin: the CORS headers, no body.',
     headers: {

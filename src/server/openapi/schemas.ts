@@ -46,6 +46,28 @@ export const schemas: Record<string, Json> = {
     },
     additionalProperties: true,
   },
+  RevokeParameters: {
+    type: 'object',
+    description:
+      'RFC 7009 §2.1. Each field at most once (a repeated JSON key counts too) and, in JSON, a string; an empty value or a JSON null counts as missing; unknown fields are ignored.',
+    required: ['token'],
+    properties: {
+      token: {
+        type: 'string',
+        description:
+          'A refresh token the service handed out (of this app). Any other token is answered 200 too, and changes nothing.',
+        minLength: 1,
+        maxLength: FIELD_LIMITS.legacyToken,
+      },
+      token_type_hint: {
+        type: 'string',
+        description:
+          '`refresh_token` or `access_token`; a hint only: the service issues refresh tokens alone and tries the token as one.',
+        pattern: '^[A-Za-z0-9_.-]{1,64}$',
+      },
+    },
+    additionalProperties: true,
+  },
   TokenResponse: {
     type: 'object',
     required: ['access_token', 'token_type', 'expires_in', 'scope'],
@@ -101,10 +123,11 @@ export const schemas: Record<string, Json> = {
         description: 'Each served app (`default` is the one of the environment variables) and its paths.',
         additionalProperties: {
           type: 'object',
-          required: ['swap', 'refresh', 'sealing'],
+          required: ['swap', 'refresh', 'revoke', 'sealing'],
           properties: {
             swap: { type: 'string' },
             refresh: { type: 'string' },
+            revoke: { type: 'string' },
             sealing: { type: 'string', enum: ['on', 'off'] },
           },
           additionalProperties: false,

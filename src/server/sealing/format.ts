@@ -79,6 +79,8 @@ export interface Sealer {
   seal(grant: Grant): Promise<string>;
   /** Opens a token of either format with whichever secret sealed it; throws the generic invalid_grant. */
   unseal(sealed: string): Promise<Opened>;
+  /** The key id (hex) of each secret, in order: what start-up logs and the metrics label tokens with. */
+  keyIds(): Promise<string[]>;
 }
 
 /** Makes the sealer of one app; runtimes with a faster cipher than WebCrypto bring their own. */
@@ -234,5 +236,6 @@ export function sealerFrom(keys: readonly CipherKey[], binding: SealBinding): Se
     },
 
     unseal: (sealed) => open(keys, binding, sealed),
+    keyIds: async () => keys.map((key) => hex(key.kid)),
   };
 }

@@ -67,5 +67,6 @@ export function createSealer(secrets: readonly string[], binding: SealBinding): 
   return {
     seal: async (grant) => (await ready()).seal(grant),
     unseal: async (sealed) => (await ready()).unseal(sealed),
+    keyIds: async () => (await ready()).keyIds(),
   };
 }

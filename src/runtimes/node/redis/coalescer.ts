@@ -13,8 +13,8 @@
  */
 import type { Redis } from 'ioredis';
 import { type Coalescer, createLocalCoalescer, type SharedAnswer } from '../../../server/coalesce.js';
+import { openAnswer, sealAnswer } from '../../../server/sealed-answer.js';
 import { randomToken } from '../../../shared/encoding.js';
-import { openAnswer, sealAnswer } from './answer.js';
 import { KEY_PREFIX, type RedisConnection } from './connection.js';
 import { createLeaseLock, DEFAULT_LEASE_TIMINGS, type Lease, type LeaseTimings } from './lease.js';
 

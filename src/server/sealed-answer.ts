@@ -1,10 +1,12 @@
 /**
- * A refresh answer as replicas share it through Redis: encrypted with a key derived from the
- * refresh token itself (HKDF, then AES-GCM), so that a Redis reader who does not hold that token
- * learns nothing, and a replica that does can open it.
+ * A refresh answer as it is kept outside the process: shared by replicas through Redis (coalescing),
+ * or kept by a login store for the replay of a rotated token's predecessor (endpoints/rotation.ts).
+ * Encrypted with a key derived from the presented token's own secret (HKDF, then AES-GCM), so that a
+ * store's reader who does not hold that token learns nothing, and a replica that does can open it.
  */
-import type { SharedAnswer } from '../../../server/coalesce.js';
-import { base64url, fromBase64url, fromUtf8, randomBytes, utf8 } from '../../../shared/encoding.js';
+
+import { base64url, fromBase64url, fromUtf8, randomBytes, utf8 } from '../shared/encoding.js';
+import type { SharedAnswer } from './coalesce.js';
 
 async function answerKey(secret: string, id: string, usage: KeyUsage[]): Promise<CryptoKey> {
   const material = await crypto.subtle.importKey('raw', utf8(secret), 'HKDF', false, ['deriveKey']);
