@@ -16,10 +16,6 @@ import {
   SwapServiceError,
   SwapServiceUnreachableError,
 } from '../../src/client/index.js';
-import { createSandbox } from '../../src/sandbox/index.js';
-import { createApp } from '../../src/server/app.js';
-import { loadConfig } from '../../src/server/config/index.js';
-import { type Listening, listen } from '../helpers/listen.js';
 import { injectFault } from '../helpers/sandbox-control.js';
 import {
   authorize,
@@ -27,44 +23,11 @@ import {
   CLIENT_SECRET,
   postForm,
   REDIRECT_URI,
-  SECRET_A,
   SECRET_B,
   type Stack,
   startStack,
 } from '../helpers/stack.js';
-
-/**
- * The service as a runtime without a login store runs it (`AppOptions.loginStore` unset: Lambda
- * without REDIS_URL, Workers without the Durable Object), with its own sandbox.
- */
-async function startStorelessService(): Promise<{
-  url: string;
-  accountsUrl: string;
-  close(): Promise<void>;
-}> {
-  const sandbox = createSandbox({
-    clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [REDIRECT_URI] }],
-    autoApprove: true,
-  });
-  const accounts = await listen(sandbox.app.fetch);
-  const config = loadConfig({
-    SPOTIFY_CLIENT_ID: CLIENT_ID,
-    SPOTIFY_CLIENT_SECRET: CLIENT_SECRET,
-    SPOTIFY_REDIRECT_URI: REDIRECT_URI,
-    SPOTIFY_ACCOUNTS_URL: accounts.url,
-    ENCRYPTION_SECRET: SECRET_A,
-    LOG_LEVEL: 'silent',
-  });
-  const service: Listening = await listen(createApp(config).fetch);
-  return {
-    url: service.url,
-    accountsUrl: accounts.url,
-    close: async () => {
-      await service.close();
-      await accounts.close();
-    },
-  };
-}
+import { type StorelessService, startStorelessService } from '../helpers/storeless-service.js';
 
 async function closedPortUrl(): Promise<string> {
   const closed = createServer();
@@ -200,7 +163,7 @@ describe('revoke() against the service with its login store', () => {
 });
 
 describe('revoke() where the service keeps no revocations', () => {
-  let service: Awaited<ReturnType<typeof startStorelessService>>;
+  let service: StorelessService;
   beforeAll(async () => {
     service = await startStorelessService();
   });
