@@ -159,3 +159,108 @@ describe('the sealing rule in the Web-API runtimes (Workers, Deno, Bun, Lambda)'
     }
   });
 });
+
+describe('refresh-token policy (REFRESH_TOKEN_*, refreshToken* in the apps file)', () => {
+  const policyOf = (env: Record<string, string>, file?: unknown) =>
+    loadConfig(
+      { ...base, ...env },
+      file === undefined ? {} : { file: { source: 'token-swap.config.json', content: file } },
+    ).apps.map((app) => [app.name, app.refreshTokens]);
+
+  it('defaults to Spotify six months, no idle limit, no rotation, a 30 s grace', () => {
+    expect(policyOf({})).toEqual([
+      [
+        'default',
+        { maxAgeSeconds: undefined, idleTimeoutSeconds: undefined, rotation: false, reuseGraceSeconds: 30 },
+      ],
+    ]);
+  });
+
+  it('reads seconds and durations, and 1/0 for rotation', () => {
+    expect(
+      policyOf({
+        REFRESH_TOKEN_MAX_AGE: '90d',
+        REFRESH_TOKEN_IDLE_TIMEOUT: '7200',
+        REFRESH_TOKEN_ROTATION: '1',
+        REFRESH_TOKEN_REUSE_GRACE: '2m',
+      }),
+    ).toEqual([
+      [
+        'default',
+        { maxAgeSeconds: 90 * 86_400, idleTimeoutSeconds: 7_200, rotation: true, reuseGraceSeconds: 120 },
+      ],
+    ]);
+  });
+
+  it('names each bad value with its bound, as a person reads it', () => {
+    expect(
+      problems({
+        ...base,
+        REFRESH_TOKEN_MAX_AGE: '200d',
+        REFRESH_TOKEN_IDLE_TIMEOUT: 'soon',
+        REFRESH_TOKEN_ROTATION: 'maybe',
+        REFRESH_TOKEN_REUSE_GRACE: '301',
+      }),
+    ).toEqual([
+      'REFRESH_TOKEN_MAX_AGE: must be at most 184 days',
+      'REFRESH_TOKEN_IDLE_TIMEOUT: must be a number of seconds or a duration such as 180d, 12h, 30m or 45s',
+      'REFRESH_TOKEN_ROTATION: must be 1 or 0 (or true/false)',
+      'REFRESH_TOKEN_REUSE_GRACE: must be at most 5 minutes',
+    ]);
+    expect(problems({ ...base, REFRESH_TOKEN_MAX_AGE: '30m' })).toEqual([
+      'REFRESH_TOKEN_MAX_AGE: must be at least 1 hour',
+    ]);
+  });
+
+  it('refuses an idle limit not shorter than the maximum age, and limits an unsealed app cannot keep', () => {
+    expect(problems({ ...base, REFRESH_TOKEN_MAX_AGE: '7d', REFRESH_TOKEN_IDLE_TIMEOUT: '7d' })).toEqual([
+      'REFRESH_TOKEN_IDLE_TIMEOUT: must be shorter than the maximum age of a login',
+    ]);
+    expect(
+      problems({
+        ...base,
+        ENCRYPTION_SECRET: 'none',
+        REFRESH_TOKEN_ROTATION: '1',
+        REFRESH_TOKEN_MAX_AGE: '7d',
+      }),
+    ).toEqual([
+      'REFRESH_TOKEN_MAX_AGE: needs sealed refresh tokens (a sealing secret instead of `none`)',
+      'REFRESH_TOKEN_ROTATION: needs sealed refresh tokens (a sealing secret instead of `none`)',
+    ]);
+  });
+
+  it('gives each app of the apps file its own fields, inheriting the environment where it names none', () => {
+    const file = {
+      apps: {
+        rotating: {
+          clientId: 'client-id-2',
+          clientSecret: 'client-secret-value-2-1234567890',
+          redirectUris: ['myapp://callback'],
+          encryptionSecrets: ['sealing-secret-of-app-two-0123456789-abcdef'],
+          refreshTokenRotation: true,
+          refreshTokenReuseGrace: 10,
+          refreshTokenMaxAge: '30d',
+        },
+        inheriting: {
+          clientId: 'client-id-3',
+          clientSecret: 'client-secret-value-3-1234567890',
+          redirectUris: ['myapp://callback'],
+          encryptionSecrets: ['sealing-secret-of-app-three-0123456789-abcd'],
+        },
+      },
+    };
+    const byName = Object.fromEntries(policyOf({ REFRESH_TOKEN_IDLE_TIMEOUT: '14d' }, file));
+    expect(byName.rotating).toEqual({
+      maxAgeSeconds: 30 * 86_400,
+      idleTimeoutSeconds: 14 * 86_400,
+      rotation: true,
+      reuseGraceSeconds: 10,
+    });
+    expect(byName.inheriting).toEqual({
+      maxAgeSeconds: undefined,
+      idleTimeoutSeconds: 14 * 86_400,
+      rotation: false,
+      reuseGraceSeconds: 30,
+    });
+  });
+});

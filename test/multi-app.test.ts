@@ -6,6 +6,7 @@ import { ConfigError, formatProblem, loadConfig, unsealedWarnings } from '../src
 import { emptyDir, runCli } from './helpers/cli.js';
 import { type Listening, listen } from './helpers/listen.js';
 import {
+  authorize,
   CLIENT_ID,
   CLIENT_SECRET,
   postForm,
@@ -245,5 +246,42 @@ describe('the apps file', () => {
     const missing = runCli(['serve', '--config', join(cwd, 'nope.json')], { cwd });
     expect((await missing.exited).code).toBe(1);
     expect(missing.stderr()).toContain('nope.json: the configuration file does not exist');
+  });
+});
+
+describe('two apps with the same client id, client secret and sealing secret (issue 12, point 9)', () => {
+  it("still refuse each other's sealed tokens: the app's name is bound in every token", async () => {
+    const twin = {
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      redirectUris: [REDIRECT_URI],
+      encryptionSecrets: [SECRET_A],
+    };
+    const twins = await startStack({
+      env: { ENCRYPTION_SECRET: SECRET_A },
+      accounts: { sandbox, listening: accounts },
+      configFile: { apps: { left: twin, right: twin } },
+    });
+    try {
+      const { code } = await authorize(accounts.url);
+      const swapped = await postForm(`${twins.service.url}/apps/left/swap`, {
+        code,
+        redirect_uri: REDIRECT_URI,
+      });
+      const { refresh_token } = (await swapped.json()) as { refresh_token: string };
+      const calls = sandbox.stats().byGrant.refresh_token;
+      for (const path of ['/apps/right/refresh', '/refresh']) {
+        const response = await postForm(`${twins.service.url}${path}`, { refresh_token });
+        expect(response.status, path).toBe(400);
+        expect(await response.json()).toEqual({
+          error: 'invalid_grant',
+          error_description: 'Invalid refresh token',
+        });
+      }
+      expect(sandbox.stats().byGrant.refresh_token).toBe(calls);
+      expect((await postForm(`${twins.service.url}/apps/left/refresh`, { refresh_token })).status).toBe(200);
+    } finally {
+      await twins.close();
+    }
   });
 });

@@ -7,19 +7,24 @@
  * limit across the edge, bind Cloudflare's rate limiting API as SWAP_RATE_LIMITER and
  * REFRESH_RATE_LIMITER: those budgets then decide (their `limit`/`period` in wrangler.toml), and the
  * RateLimit headers become approximate, since the binding does not report counts.
+ *
+ * Revocations and rotations are kept in the LOGINS Durable Object namespace (workers/login-object.ts)
+ * when it is bound; without it, `POST /revoke` answers 501 and REFRESH_TOKEN_ROTATION is refused, as on
+ * any runtime without a login store. Wrangler wants the object's class exported from `main`: it is.
  */
 import type { Context } from 'hono';
 import type { RateLimitStore } from '../server/rate-limit.js';
 import { type Built, buildApp, misconfigured, stringVariables } from './portable.js';
+import { createDurableObjectLoginStore } from './workers/login-store.js';
+import type { DurableObjectNamespace, RateLimitBinding } from './workers/platform.js';
 
-/** Cloudflare's rate limiting binding (developers.cloudflare.com/workers/runtime-apis/bindings/rate-limit). */
-export interface RateLimitBinding {
-  limit(options: { key: string }): Promise<{ success: boolean }>;
-}
+export { LoginObject } from './workers/login-object.js';
+export type { RateLimitBinding } from './workers/platform.js';
 
 export type WorkerBindings = Record<string, unknown> & {
   SWAP_RATE_LIMITER?: RateLimitBinding;
   REFRESH_RATE_LIMITER?: RateLimitBinding;
+  LOGINS?: DurableObjectNamespace;
 };
 
 function bindingStore(bindings: WorkerBindings): RateLimitStore | undefined {
@@ -43,6 +48,7 @@ export default {
     built ??= buildApp(stringVariables(bindings), () => ({
       rateLimitStore: bindingStore(bindings),
       clientAddress: (c: Context) => c.req.header('cf-connecting-ip'),
+      loginStore: bindings.LOGINS && createDurableObjectLoginStore(bindings.LOGINS),
     }));
     return 'error' in built ? misconfigured(built.error) : built.app.fetch(request, bindings);
   },

@@ -62,6 +62,8 @@ export interface AppOptions {
    * answers 501 and an app with rotation does not start.
    */
   loginStore?: LoginStore;
+  /** The clock of login lifetimes, idle limits and the reuse grace; injectable for tests. */
+  now?: () => number;
 }
 
 /** Where an app's endpoints live: the root for the environment's app, `/apps/{name}` for the others. */
@@ -91,6 +93,7 @@ function serveApps(
       createSealer: options.createSealer,
       legacyUnseal: legacy.length > 0 ? options.legacyUnsealer?.(legacy) : undefined,
       logins: options.loginStore,
+      now: options.now,
     });
     served.set(appConfig.name, { config: appConfig, handlers, corsOrigins: new Set(appConfig.corsOrigins) });
     // Which key id is which secret, for the key-rotation procedure (README): the metrics show ids only.

@@ -12,6 +12,8 @@
  * store in a shape that breaks it.
  */
 
+import { webApiErrorOf } from './web-api-error.js';
+
 /** A token response as this package hands it on: normalized, every field checked. */
 export interface TokenResponse {
   access_token: string;
@@ -34,8 +36,18 @@ export type TokenOutcome =
   | { kind: 'ok'; status: number; tokens: TokenResponse }
   /** A 4xx with an OAuth error body (RFC 6749 §5.2). */
   | { kind: 'oauth_error'; status: number; error: string; description: string | undefined }
-  /** A 429; `retryAfter` in whole seconds, at least 1. */
-  | { kind: 'rate_limited'; status: 429; retryAfter: number; error?: string; description?: string }
+  /**
+   * A 429; `retryAfter` in whole seconds, at least 1; `reason` the Web API's machine-readable one when
+   * the body is in its shape (`QUOTA_EXCEEDED`: the app's quota is spent, docs/spotify-accounts.md §6).
+   */
+  | {
+      kind: 'rate_limited';
+      status: 429;
+      retryAfter: number;
+      reason?: string;
+      error?: string;
+      description?: string;
+    }
   /** A 5xx; its body is never trusted to be JSON, but an OAuth error in it is kept. */
   | {
       kind: 'server_error';
@@ -153,6 +165,12 @@ function tokensOf(body: unknown): TokenResponse | string {
   return tokens;
 }
 
+/** The Web API's `reason` of an error body, when there is one that looks like one. */
+function reasonOf(body: unknown): { reason?: string } {
+  const { reason } = webApiErrorOf(body);
+  return reason === undefined ? {} : { reason };
+}
+
 /** Judges one token endpoint answer from its status, headers and body text. Pure: no I/O, no policy. */
 export function parseTokenResponse(
   answer: TokenEndpointAnswer,
@@ -166,6 +184,7 @@ export function parseTokenResponse(
       kind: 'rate_limited',
       status,
       retryAfter: retryAfterSeconds(answer.headers.get('retry-after'), now),
+      ...reasonOf(body),
       ...oauthError(body),
     };
   }

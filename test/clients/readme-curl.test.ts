@@ -90,10 +90,11 @@ function statedFields(outcome: string): string[] {
 }
 
 describe('README curl examples outside the walk-through', () => {
-  it('are the two HTTP API examples, and nothing here is left unrun', () => {
+  it('are the three HTTP API examples, and nothing here is left unrun', () => {
     expect(examples.map((e) => [e.section, e.script.match(/swap\.example\.com(\/\w+)/)?.[1]])).toEqual([
       ['HTTP API', '/swap'],
       ['HTTP API', '/refresh'],
+      ['HTTP API', '/revoke'],
     ]);
   });
 
@@ -167,5 +168,23 @@ describe('README curl examples outside the walk-through', () => {
     ]);
     expect(rotated.refresh_token).toMatch(/^sts2\.[A-Za-z0-9_-]+$/);
     expect(rotated.refresh_token).not.toBe(old);
+  });
+
+  it('POST /revoke: 200 {} for a live token and an unknown one alike, and the revoked login refreshes no more', async () => {
+    const example = examples.find((e) => e.script.includes('swap.example.com/revoke'));
+    if (!example) throw new Error('no /revoke example');
+    expect(example.outcome).toContain('`200` with `{}`, whatever the token');
+
+    const sealed = await sealedRefreshToken(stack);
+    expect(await runExample(example.script, stack, { 'sts2.AbC...': sealed })).toEqual({});
+    const refused = await fetch(`${stack.service.url}/refresh`, {
+      method: 'POST',
+      body: new URLSearchParams({ refresh_token: sealed }),
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: 'invalid_grant' });
+    // Again, and with a token the service never handed out: the same answer, telling a prober nothing.
+    expect(await runExample(example.script, stack, { 'sts2.AbC...': sealed })).toEqual({});
+    expect(await runExample(example.script, stack, { 'sts2.AbC...': 'sts2.never-issued' })).toEqual({});
   });
 });

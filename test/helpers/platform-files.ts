@@ -92,6 +92,10 @@ const wranglerConfig = z
         })
         .strict(),
     ),
+    durable_objects: z
+      .object({ bindings: z.array(z.object({ name: z.string(), class_name: z.string() }).strict()) })
+      .strict(),
+    migrations: z.array(z.object({ tag: z.string(), new_sqlite_classes: z.array(z.string()) }).strict()),
   })
   .strict();
 

@@ -37,6 +37,8 @@ export interface StackOptions {
   configFile?: unknown;
   /** Reuse a running sandbox instead of starting one (e.g. to share tokens between services). */
   accounts?: { sandbox: Sandbox; listening: Listening };
+  /** The service's clock (login lifetimes, idle limits, the reuse grace); default: the real one. */
+  now?: () => number;
 }
 
 /** The sandbox (fake Spotify Accounts) and the swap service, each on its own loopback socket. */
@@ -82,7 +84,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
   });
   const logger = createNodeLogger(config.logLevel, sink);
-  const node = createNodeService(config, { logger, version: 'test' });
+  const node = createNodeService(config, { logger, version: 'test', now: options.now });
   await node.shared?.ready(2_000);
   const service = await listen(node.app.fetch);
   return {

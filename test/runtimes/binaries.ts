@@ -29,6 +29,10 @@ export interface MiniflareOptions {
   scriptPath?: string;
   compatibilityDate: string;
   bindings?: Record<string, string>;
+  /** Durable Object bindings: binding name to the class the script exports. */
+  durableObjects?: Record<string, { className: string; useSQLite?: boolean }>;
+  /** Where Durable Objects keep their storage across instances (a directory); in memory without it. */
+  durableObjectsPersist?: string;
   host: string;
   port: number;
   handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream): void;
@@ -36,6 +40,8 @@ export interface MiniflareOptions {
 export interface MiniflareInstance {
   readonly ready: Promise<URL>;
   dispose(): Promise<void>;
+  /** A binding's namespace, callable from Node (its stubs' `fetch` reaches the objects in workerd). */
+  getDurableObjectNamespace(bindingName: string): Promise<unknown>;
 }
 type MiniflareClass = new (options: MiniflareOptions) => MiniflareInstance;
 

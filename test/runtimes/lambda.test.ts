@@ -326,6 +326,40 @@ describe('the execution environment', () => {
     }
   });
 
+  it('without REDIS_URL keeps no revocations: /revoke answers 501, and rotation is a configuration error', async () => {
+    const storeless = await coldStart(conformanceEnv(sandbox?.accountsUrl ?? ''));
+    const revoked = await storeless(event('rest-v1.revoke', { token: 'sts2.anything' }));
+    expect(revoked.statusCode).toBe(501);
+    expect(json(revoked).error).toBe('revocation_unavailable');
+
+    const rotating = await coldStart({
+      ...conformanceEnv(sandbox?.accountsUrl ?? ''),
+      REFRESH_TOKEN_ROTATION: '1',
+    });
+    const refused = await rotating(event('rest-v1.swap', { code: 'anything' }));
+    expect(refused.statusCode).toBe(500);
+    expect(json(refused).error_description).toContain('REFRESH_TOKEN_ROTATION');
+  });
+
+  it('with REDIS_URL, a revocation in one environment holds in the next', async () => {
+    const redis = await startRedis();
+    try {
+      const env = { ...conformanceEnv(sandbox?.accountsUrl ?? ''), REDIS_URL: redis.url };
+      const first = await coldStart(env);
+      const swapped = json(await first(event('rest-v1.swap', { code: await freshCode() })));
+      const token = encodeURIComponent(String(swapped.refresh_token));
+      expect((await first(event('rest-v1.revoke', { token }))).statusCode).toBe(200);
+      const second = await coldStart(env);
+      const calls = await tokenCalls(sandbox?.accountsUrl ?? '');
+      const refused = await second(event('rest-v1.refresh', { refresh_token: token }));
+      expect(refused.statusCode).toBe(400);
+      expect(json(refused).error_description).toBe('The login was revoked: the user must sign in again');
+      expect(await tokenCalls(sandbox?.accountsUrl ?? '')).toBe(calls);
+    } finally {
+      await redis.kill();
+    }
+  });
+
   it('logs no secret', () => {
     expectNoSecrets(logged);
     expect(logged).not.toMatch(/redis:\/\//);

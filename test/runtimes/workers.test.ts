@@ -1,7 +1,9 @@
 /**
  * The Cloudflare Workers entry, bundled by scripts/build-worker.mjs into one ES module and run by
  * workerd (the open-source Workers runtime) through Miniflare, with the configuration as string
- * bindings and no compatibility flags: the core needs no `nodejs_compat`.
+ * bindings and no compatibility flags: the core needs no `nodejs_compat`. The conformance suite runs
+ * with the Durable Objects wrangler.toml binds (the LOGINS login store), as a deployment has them;
+ * workers-logins.test.ts covers the Worker without them.
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +18,7 @@ import {
 } from '../conformance/suite.js';
 import { loadMiniflare, type MiniflareInstance } from './binaries.js';
 import { expectNoSecrets } from './secrets.js';
+import { durableObjectsOfWrangler } from './workers-miniflare.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const WORKER = fileURLToPath(new URL('../../dist/worker/index.js', import.meta.url));
@@ -27,13 +30,14 @@ let sandbox: ConformanceSandbox | undefined;
 const workers: MiniflareInstance[] = [];
 let output = '';
 
-async function startWorker(bindings: Record<string, string>): Promise<URL> {
+async function startWorker(bindings: Record<string, string>, logins = false): Promise<URL> {
   const Miniflare = await loadMiniflare();
   const worker = new Miniflare({
     modules: true,
     scriptPath: WORKER,
     compatibilityDate: COMPATIBILITY_DATE,
     bindings,
+    ...(logins ? { durableObjects: durableObjectsOfWrangler() } : {}),
     host: '127.0.0.1',
     port: 0,
     handleRuntimeStdio(stdout, stderr) {
@@ -52,7 +56,7 @@ beforeAll(async () => {
   await promisify(execFile)(process.execPath, ['scripts/build-worker.mjs'], { cwd: ROOT });
   sandbox = await startConformanceSandbox();
   target.accountsUrl = sandbox.accountsUrl;
-  target.serviceUrl = (await startWorker(conformanceEnv(sandbox.accountsUrl))).origin;
+  target.serviceUrl = (await startWorker(conformanceEnv(sandbox.accountsUrl), true)).origin;
 });
 afterAll(async () => {
   await Promise.all(workers.map((worker) => worker.dispose()));

@@ -27,6 +27,8 @@ export interface NodeAppInput {
    * long-running server, meaningless for Lambda's short-lived instances (which then have none).
    */
   memoryLogins: boolean;
+  /** The clock of login lifetimes; injectable for tests. */
+  now?: () => number;
 }
 
 export interface NodeAppOptions {
@@ -48,7 +50,9 @@ export function nodeAppOptions(config: ServiceConfig, input: NodeAppInput): Node
       fetch: input.fetch,
       rateLimitStore: shared?.rateLimitStore,
       coalescer: shared?.coalescer,
-      loginStore: shared?.loginStore ?? (input.memoryLogins ? createMemoryLoginStore() : undefined),
+      loginStore:
+        shared?.loginStore ?? (input.memoryLogins ? createMemoryLoginStore({ now: input.now }) : undefined),
+      now: input.now,
       readiness: shared ? () => shared.readiness() : undefined,
       // node:crypto seals for a third of WebCrypto's CPU, and opens the Ruby service's 3DES tokens
       // (LEGACY_ENCRYPTION_SECRET), which WebCrypto cannot.

@@ -29,6 +29,8 @@ export interface NodeServiceOptions {
   metrics?: Metrics;
   /** Whether the server is shutting down: then /readyz says this replica is not ready. */
   draining?: () => boolean;
+  /** The clock of login lifetimes, idle limits and the reuse grace; injectable for tests. */
+  now?: () => number;
 }
 
 export interface NodeService {
@@ -58,6 +60,7 @@ export function createNodeService(config: ServiceConfig, options: NodeServiceOpt
     getConnInfo,
     fetch: options.fetch ?? upstream?.fetch,
     memoryLogins: true,
+    now: options.now,
   });
   const notice = loginStoreNotice(appOptions.loginStore);
   options.logger[notice.level]({}, notice.message);

@@ -78,7 +78,7 @@ export const responses: Record<string, Json> = {
     error_description: 'Send the parameters as application/x-www-form-urlencoded or application/json',
   }),
   TooManyRequests: errorResponse(
-    '`rate_limited`: this address spent its budget for the endpoint (`RATE_LIMIT_*`), or Spotify rate-limited the app.',
+    "`rate_limited`: this address spent its budget for the endpoint (`RATE_LIMIT_*`), or Spotify rate-limited the app. A reason Spotify gave is in the description in parentheses, e.g. `Spotify's quota for this app is spent (QUOTA_EXCEEDED); retry after 30 seconds`.",
     {
       error: 'rate_limited',
       error_description: 'Too many requests from this address; retry after 42 seconds',

@@ -4,6 +4,7 @@
  * The caller (caller.ts) is a short loop around them.
  */
 import type { TokenResponse } from '../../shared/token-response.js';
+import { QUOTA_EXCEEDED } from '../../shared/web-api-error.js';
 import { OAuthError } from '../errors.js';
 import type { TokenGrant, UpstreamResult } from './token-request.js';
 
@@ -50,6 +51,19 @@ export function isUpstreamFailure(result: UpstreamResult): boolean {
   }
 }
 
+/**
+ * A 429's sentence. Status and code stay those of any rate limit, so clients behave as they do; the
+ * reason Spotify gave is in it as `(REASON)`, and a spent quota is said as what it is: it lasts until
+ * the app's quota is raised, not a minute (docs/spotify-accounts.md §6, "Quotas and Development Mode").
+ */
+function rateLimitDescription(reason: string | undefined, retryAfter: number): string {
+  const retry = `retry after ${retryAfter} seconds`;
+  if (reason === QUOTA_EXCEEDED) return `Spotify's quota for this app is spent (${QUOTA_EXCEEDED}); ${retry}`;
+  return reason === undefined
+    ? `Spotify rate limit reached; ${retry}`
+    : `Spotify rate limit reached (${reason}); ${retry}`;
+}
+
 /** The tokens, or the error the client gets for an outcome. */
 export function answerFor(result: UpstreamResult, timeoutMs: number): TokenResponse | OAuthError {
   switch (result.kind) {
@@ -59,12 +73,9 @@ export function answerFor(result: UpstreamResult, timeoutMs: number): TokenRespo
       // Spotify's own error is the client's business: pass it through with its status.
       return OAuthError.passThrough(result.status, result.error, result.description);
     case 'rate_limited':
-      return new OAuthError(
-        429,
-        'rate_limited',
-        `Spotify rate limit reached; retry after ${result.retryAfter} seconds`,
-        { 'Retry-After': String(result.retryAfter) },
-      );
+      return new OAuthError(429, 'rate_limited', rateLimitDescription(result.reason, result.retryAfter), {
+        'Retry-After': String(result.retryAfter),
+      });
     case 'server_error':
       return new OAuthError(502, 'upstream_error', `Spotify Accounts answered HTTP ${result.status}`);
     case 'invalid_response':

@@ -78,7 +78,7 @@ function recordOf(fields: Record<string, string>): LoginRecord | undefined {
 }
 
 export function createRedisLoginStore(
-  { client, report }: RedisConnection,
+  { client, report }: Pick<RedisConnection, 'client' | 'report'>,
   now: () => number = Date.now,
 ): LoginStore {
   client.defineCommand('tokenSwapLoginRevoke', { numberOfKeys: 1, lua: REVOKE_SCRIPT });

@@ -1,0 +1,47 @@
+/**
+ * What the Worker and its login Durable Object (login-object.ts) say to each other: a JSON POST to
+ * `/<operation>` on the object's stub, and a JSON answer. The object is the login (its name is the
+ * login key), so no request names one. `now` is the caller's clock, as the Redis store's scripts get
+ * it (src/runtimes/node/redis/login-store.ts): a record ends at `untilMs` on the service's clock.
+ * Both sides check what they read, so that an object of another version fails loudly, not silently.
+ */
+import { z } from 'zod';
+
+const epochMs = z.number().int().nonnegative();
+const generation = z.number().int().nonnegative();
+
+export const LOGIN_REQUEST = z.discriminatedUnion('operation', [
+  z.object({ operation: z.literal('get'), now: epochMs }),
+  z.object({ operation: z.literal('revoke'), now: epochMs, untilMs: epochMs }),
+  z.object({
+    operation: z.literal('rotate'),
+    now: epochMs,
+    untilMs: epochMs,
+    /** null: no generation recorded yet (JSON has no undefined). */
+    expected: generation.nullable(),
+    next: z.object({ generation, rotatedAt: epochMs, answer: z.string() }),
+  }),
+  z.object({ operation: z.literal('touch'), now: epochMs, untilMs: epochMs, atMs: epochMs }),
+]);
+
+export type LoginRequest = z.infer<typeof LOGIN_REQUEST>;
+export type LoginOperation = LoginRequest['operation'];
+
+/** A LoginRecord (src/server/logins/store.ts); fields another version may add are dropped. */
+const LOGIN_RECORD = z.object({
+  revoked: z.literal(true).optional(),
+  generation: generation.optional(),
+  rotatedAt: epochMs.optional(),
+  answer: z.string().optional(),
+  lastUsedAt: epochMs.optional(),
+});
+
+/** The answer to each operation. */
+export const LOGIN_ANSWER = {
+  get: z.object({ record: LOGIN_RECORD.nullable() }),
+  revoke: z.object({}),
+  rotate: z.object({ rotated: z.boolean() }),
+  touch: z.object({}),
+} as const satisfies Record<LoginOperation, z.ZodType>;
+
+export type LoginAnswer<O extends LoginOperation> = z.infer<(typeof LOGIN_ANSWER)[O]>;
