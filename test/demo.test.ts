@@ -9,6 +9,7 @@ import { createDemoApp, DEMO_PATH } from '../src/demo/index.js';
 import { createSandbox, type Sandbox } from '../src/sandbox/index.js';
 import { createApp } from '../src/server/app.js';
 import { loadConfig } from '../src/server/config/index.js';
+import { createMemoryLoginStore } from '../src/server/logins/store.js';
 import { launchBrowser } from './helpers/browser.js';
 import { type Listening, listen } from './helpers/listen.js';
 import { CLIENT_ID, CLIENT_SECRET, SECRET_A, SECRET_B } from './helpers/stack.js';
@@ -35,8 +36,9 @@ let app: ReturnType<typeof createApp> | undefined;
 /**
  * Builds what `serve --sandbox` serves on the socket: a fresh sandbox (its tokens in memory), the
  * service sealing with `secret`, and the demo. Called again, it is that command restarted.
+ * `keepsRevocations: false` runs it as a runtime without a login store does (`/revoke` answers 501).
  */
-function startService(secret: string): void {
+function startService(secret: string, options: { keepsRevocations?: boolean } = {}): void {
   const redirectUri = `${demoUrl}/callback`;
   sandbox = createSandbox({
     clients: [
@@ -60,6 +62,8 @@ function startService(secret: string): void {
     script: demoScript,
   });
   app = createApp(config, {
+    // As `serve --sandbox` keeps them (in memory, so a restart forgets them): sign-out revokes.
+    loginStore: options.keepsRevocations === false ? undefined : createMemoryLoginStore(),
     mounts: [
       { path: '/sandbox', app: sandbox.app, description: 'Sandbox' },
       { path: DEMO_PATH, app: demo, description: 'Demo' },
@@ -227,18 +231,40 @@ describe('demo in a real browser', () => {
     expect(await page.locator('#expires-in').textContent()).toMatch(/^(59:5\d|60:00)$/);
     expect(await page.locator('#error').isHidden()).toBe(true);
     // The button did something visible, even where little else changed.
-    expect(await page.locator('#refreshed').textContent()).toMatch(/^Refreshed at \d\d:\d\d:\d\d\.$/);
+    // Polled: the page says it after the profile call that follows the refresh.
+    await expect
+      .poll(() => page.locator('#refreshed').textContent())
+      .toMatch(/^Refreshed at \d\d:\d\d:\d\d\.$/);
     await expectNoFullToken(page, [renewed.access_token, refreshToken]);
     // Three refresh calls: the failed one and its single retry, then this one.
     expect(sandbox.stats().byGrant.refresh_token).toBe(3);
 
-    // Log out: tokens forgotten, the login button back.
+    // Log out: the login revoked at the service, then forgotten in this tab; the login button back.
+    const revoked = page.waitForResponse((response) => isPath('/revoke')(response.url()));
     await page.locator('#logout').click();
+    const revokeResponse = await revoked;
+    expect(revokeResponse.status()).toBe(200);
+    expect([...new URLSearchParams(revokeResponse.request().postData() ?? '')]).toEqual([
+      ['token', refreshToken],
+      ['token_type_hint', 'refresh_token'],
+    ]);
+    await expect
+      .poll(() => page.locator('#signed-out').textContent())
+      .toBe('Signed out. The swap service revoked the login: its refresh token works no more.');
     expect(await page.locator('#login').isVisible()).toBe(true);
     expect(await page.locator('#logged-in').isHidden()).toBe(true);
     expect(await page.locator('#access-token').textContent()).toBe('');
     expect(await page.locator('#refreshed').isHidden()).toBe(true);
     expect(await page.evaluate('Object.keys(sessionStorage)')).toEqual([]);
+    // The service agrees: the tab's refresh token refreshes no more.
+    const afterSignOut = await fetch(`${server.url}/refresh`, {
+      method: 'POST',
+      body: new URLSearchParams({ refresh_token: refreshToken }),
+    });
+    expect([afterSignOut.status, ((await afterSignOut.json()) as TokenBody).error]).toEqual([
+      400,
+      'invalid_grant',
+    ]);
 
     // Log in again, and cancel on the consent page.
     await startLogin(page);
@@ -408,5 +434,28 @@ describe('demo in a real browser', () => {
     // And the next login works against the restarted service.
     await logIn(page);
     expect(problems).toEqual([]);
+  });
+
+  it('signs out in the tab where the service keeps no revocations, and says the tokens still work', async () => {
+    startService(SECRET_A, { keepsRevocations: false });
+    try {
+      const { page, problems } = await openPage();
+      await page.goto(demoUrl);
+      await logIn(page);
+      const refused = page.waitForResponse((response) => isPath('/revoke')(response.url()));
+      await page.locator('#logout').click();
+      expect((await refused).status()).toBe(501);
+      await expect
+        .poll(() => page.locator('#signed-out').textContent())
+        .toBe(
+          'Signed out in this tab. The swap service keeps no revocations, so its tokens still work until they expire.',
+        );
+      expect(await page.locator('#error').isHidden()).toBe(true);
+      expect(await page.locator('#login').isVisible()).toBe(true);
+      expect(await page.evaluate('Object.keys(sessionStorage)')).toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      startService(SECRET_A);
+    }
   });
 });

@@ -13,7 +13,9 @@ export {
 } from './errors.js';
 export type { Pkce } from './pkce.js';
 export { createPkce, createState } from './pkce.js';
-export type { Session, SessionOptions } from './session.js';
+export type { RevokeResult } from './revoke.js';
+export { processRevokeResponse, REVOCATION_UNAVAILABLE } from './revoke.js';
+export type { LogoutResult, Session, SessionOptions } from './session.js';
 export { createSession } from './session.js';
 export type { SignInNotice } from './sign-in.js';
 export type { ReleaseLock, StoredLogin, TokenStore } from './store.js';

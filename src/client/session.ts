@@ -3,9 +3,11 @@
  * time per store in this process (single flight) and, when the store can lock, one at a time
  * across processes; it saves rotated tokens, and on `invalid_grant` it forgets the login and says
  * that the user must log in again (Spotify: do not retry, discard the token). It also tells the app
- * ahead of time when the login nears its end (sign-in.ts).
+ * ahead of time when the login nears its end (sign-in.ts), and signs out: revoke at the service, then
+ * forget, whatever the revocation came to.
  */
 import { LoginRequiredError, SwapServiceError, SwapServiceUnreachableError } from './errors.js';
+import type { RevokeResult } from './revoke.js';
 import { createSignInWatch, type SignInNotice } from './sign-in.js';
 import type { StoredLogin, TokenStore } from './store.js';
 import { createSwapClient, type SwapClient } from './swap-client.js';
@@ -45,9 +47,25 @@ export interface Session {
    * logged in, or the swap service never said when the login ends.
    */
   signInNeededBy(): Promise<number | undefined>;
-  /** Forgets the stored login. */
-  logout(): Promise<void>;
+  /**
+   * Signs out: revokes the login at the swap service, then forgets it, whatever the revocation came
+   * to (a failure never keeps the tokens stored). Resolves with what the revocation came to.
+   */
+  logout(options?: { signal?: AbortSignal }): Promise<LogoutResult>;
 }
+
+/**
+ * What signing out did at the swap service; in every case the login is forgotten. `unsupported`,
+ * `unreachable` and `failed` mean it was not revoked there: its tokens still work until they expire.
+ */
+export type LogoutResult =
+  | RevokeResult
+  /** Any other answer (a SwapServiceError), or a stored login that could not be read (the store's error). */
+  | { outcome: 'failed'; error: unknown }
+  /** Nothing was stored. */
+  | { outcome: 'not_logged_in' }
+  /** The stored login had no refresh token, so there was nothing to revoke. */
+  | { outcome: 'no_refresh_token' };
 
 // One in-flight refresh per store object, shared by every session on it in this process.
 const inFlight = new WeakMap<TokenStore, Promise<TokenSet>>();
@@ -95,6 +113,25 @@ export function createSession(options: SessionOptions): Session {
         throw new LoginRequiredError(ended ? 'expired' : 'refresh_token_rejected', error.errorDescription);
       }
       throw error;
+    }
+  }
+
+  /** Revokes the stored login's refresh token. Never throws: every failure is an outcome. */
+  async function revokeStored(signal: AbortSignal | undefined): Promise<LogoutResult> {
+    let login: StoredLogin | undefined;
+    try {
+      login = await store.load();
+    } catch (error) {
+      return { outcome: 'failed', error };
+    }
+    if (!login) return { outcome: 'not_logged_in' };
+    const refreshToken = login.tokens.refreshToken;
+    if (refreshToken === undefined) return { outcome: 'no_refresh_token' };
+    const client = options.client ?? createSwapClient({ swapUrl: login.swapUrl, fetch: options.fetch });
+    try {
+      return await client.revoke(refreshToken, { signal });
+    } catch (error) {
+      return { outcome: 'failed', error };
     }
   }
 
@@ -155,6 +192,19 @@ export function createSession(options: SessionOptions): Session {
     async signInNeededBy() {
       return (await store.load())?.tokens.refreshTokenExpiresAt;
     },
-    logout: () => store.clear(),
+    async logout(callOptions = {}) {
+      // A refresh in flight here would save its answer after the clear, and so log the user back in.
+      await inFlight.get(store)?.catch(() => {});
+      // The same across processes (the lock). Signing out must not fail for want of it: a lock that
+      // cannot be had (lock_timeout) only loses that ordering.
+      const release = store.lock ? await store.lock().catch(() => undefined) : undefined;
+      try {
+        const result = await revokeStored(callOptions.signal);
+        await store.clear();
+        return result;
+      } finally {
+        await release?.();
+      }
+    },
   };
 }

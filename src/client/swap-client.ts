@@ -1,12 +1,15 @@
 /**
- * The app side of the swap contract: `swap(code)` and `refresh(refreshToken)` against a swap
- * service. As in oauth4webapi, each step is split in two: a function that sends the request and
+ * The app side of the swap contract: `swap(code)`, `refresh(refreshToken)` and `revoke(refreshToken)`
+ * against a swap service. As in oauth4webapi, each step is split in two: a function that sends the request and
  * returns the raw Response, and a pure one that validates it (tested on hand-built Responses).
  */
 import { abortKind } from '../shared/abort.js';
-import { BodyTooLargeError, readTextUpTo } from '../shared/body.js';
 import { parseTokenResponse, type TokenResponse } from '../shared/token-response.js';
+import { readAnswerText, refusal, refuseRedirect } from './answer.js';
 import { SwapServiceError, SwapServiceUnreachableError } from './errors.js';
+import { processRevokeResponse, type RevokeResult } from './revoke.js';
+
+export { MAX_SWAP_RESPONSE_BYTES } from './answer.js';
 
 /** What a swap service answers (the service in this package, or any other following the contract). */
 export type SwapTokenResponse = TokenResponse;
@@ -19,7 +22,7 @@ export interface SwapClientOptions {
   /** Default 15 s; the service itself gives up on Spotify after 10 s. */
   timeoutMs?: number;
   /** Override the paths for services with other routes (the Ruby service's `/api/token`, ...). */
-  paths?: { swap?: string; refresh?: string };
+  paths?: { swap?: string; refresh?: string; revoke?: string };
 }
 
 export interface CallOptions {
@@ -37,15 +40,14 @@ export interface SwapClient {
   readonly swapUrl: string;
   swap(code: string, options?: SwapOptions): Promise<SwapTokenResponse>;
   refresh(refreshToken: string, options?: CallOptions): Promise<SwapTokenResponse>;
+  /**
+   * Ends the login at the service (sign-out): `revoked`, `unsupported` where it keeps no revocations,
+   * `unreachable` without an answer. Any other answer throws a SwapServiceError.
+   */
+  revoke(refreshToken: string, options?: CallOptions): Promise<RevokeResult>;
 }
 
 export const DEFAULT_SWAP_TIMEOUT_MS = 15_000;
-
-/**
- * The service's answers are under 4 KiB; a swap service that sends more is broken or hostile, and is
- * not read further (a 300 MB answer would otherwise be held in memory whole).
- */
-export const MAX_SWAP_RESPONSE_BYTES = 64 * 1024;
 
 /** Sends one form POST to the swap service. Network failures surface as SwapServiceUnreachableError. */
 export async function swapServiceRequest(
@@ -85,45 +87,10 @@ function unreachable(cause: unknown, url: string): SwapServiceUnreachableError {
  * success is refused, never half accepted.
  */
 export async function processSwapResponse(response: Response): Promise<SwapTokenResponse> {
-  const fail = (error: string, description: string | undefined, retryAfter?: number) =>
-    new SwapServiceError(error, description, response.status, retryAfter, response);
-  // A browser's manual redirect is an opaque answer with status 0; elsewhere, a 3xx with a Location.
-  if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {
-    await response.body?.cancel().catch(() => {});
-    throw fail(
-      'invalid_response',
-      'The swap service answered with a redirect; token requests are never sent on to another address',
-    );
-  }
-  let text: string;
-  try {
-    text = await readTextUpTo(response, MAX_SWAP_RESPONSE_BYTES);
-  } catch (error) {
-    if (!(error instanceof BodyTooLargeError)) throw error;
-    throw fail(
-      'invalid_response',
-      `The swap service answered with a body over ${MAX_SWAP_RESPONSE_BYTES} bytes`,
-    );
-  }
-  const outcome = parseTokenResponse(response, text);
-  switch (outcome.kind) {
-    case 'ok':
-      return outcome.tokens;
-    case 'oauth_error':
-      throw fail(outcome.error, outcome.description);
-    case 'rate_limited':
-    case 'server_error':
-      if (outcome.error === undefined) {
-        throw fail(
-          'invalid_response',
-          `The swap service answered HTTP ${response.status} without a JSON error`,
-          outcome.retryAfter,
-        );
-      }
-      throw fail(outcome.error, outcome.description, outcome.retryAfter);
-    case 'invalid_response':
-      throw fail('invalid_response', `The swap service answered ${outcome.reason}`);
-  }
+  await refuseRedirect(response);
+  const outcome = parseTokenResponse(response, await readAnswerText(response));
+  if (outcome.kind === 'ok') return outcome.tokens;
+  throw refusal(response, outcome);
 }
 
 export function createSwapClient(options: SwapClientOptions): SwapClient {
@@ -131,16 +98,23 @@ export function createSwapClient(options: SwapClientOptions): SwapClient {
   const timeoutMs = options.timeoutMs ?? DEFAULT_SWAP_TIMEOUT_MS;
   const swapPath = options.paths?.swap ?? '/swap';
   const refreshPath = options.paths?.refresh ?? '/refresh';
+  const revokePath = options.paths?.revoke ?? '/revoke';
 
   const signalFor = (signal: AbortSignal | undefined) =>
     signal ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
 
-  async function call(path: string, fields: Record<string, string | undefined>, signal?: AbortSignal) {
+  /** One request, its answer judged by `process`; a network failure (the body read too) is unreachable. */
+  async function call<T>(
+    path: string,
+    fields: Record<string, string | undefined>,
+    signal: AbortSignal | undefined,
+    process: (response: Response) => Promise<T>,
+  ): Promise<T> {
     const url = `${base}${path}`;
     const combined = signalFor(signal);
     const response = await swapServiceRequest(url, fields, { fetch: options.fetch, signal: combined });
     try {
-      return await processSwapResponse(response);
+      return await process(response);
     } catch (error) {
       // The body read can time out too.
       if (error instanceof SwapServiceError) throw error;
@@ -155,10 +129,21 @@ export function createSwapClient(options: SwapClientOptions): SwapClient {
         swapPath,
         { code, redirect_uri: swapOptions.redirectUri, code_verifier: swapOptions.codeVerifier },
         swapOptions.signal,
+        processSwapResponse,
       );
     },
     refresh(refreshToken, callOptions = {}) {
-      return call(refreshPath, { refresh_token: refreshToken }, callOptions.signal);
+      return call(refreshPath, { refresh_token: refreshToken }, callOptions.signal, processSwapResponse);
+    },
+    async revoke(refreshToken, callOptions = {}) {
+      // The hint is RFC 7009's (§2.1): the service issues refresh tokens only, and says so.
+      const fields = { token: refreshToken, token_type_hint: 'refresh_token' };
+      try {
+        return await call(revokePath, fields, callOptions.signal, processRevokeResponse);
+      } catch (error) {
+        if (error instanceof SwapServiceUnreachableError) return { outcome: 'unreachable', error };
+        throw error;
+      }
     },
   };
 }

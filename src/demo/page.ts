@@ -116,6 +116,7 @@ export function renderPage(input: PageInput): string {
 <p id="status" class="status" role="status" hidden></p>
 
 <section id="logged-out" hidden>
+<p id="signed-out" class="muted" role="status" hidden></p>
 <button type="button" id="login" class="primary">Log in with Spotify (sandbox)</button>
 <p class="muted">You will see the sandbox's consent page, then come back here.</p>
 </section>

@@ -164,6 +164,36 @@ describe('a browser app on a CORS_ORIGINS origin', () => {
     ]);
   });
 
+  it('signs out with the kit: revoke is a simple request too, and the page reads its answer (CORS)', async () => {
+    const page = await openApp();
+    const login = await logIn(page);
+    const before = proxy.requests().length;
+    const result = await page.evaluate(
+      async ({ swapUrl, code, codeVerifier, redirectUri }) => {
+        const client = window.kit.createSwapClient({ swapUrl });
+        const swapped = await client.swap(code, { redirectUri, codeVerifier });
+        const revoked = await client.revoke(swapped.refresh_token ?? '');
+        const refresh = await client.refresh(swapped.refresh_token ?? '').then(
+          () => 'refreshed',
+          (error: { error?: string }) => error.error,
+        );
+        return { revoked, refresh };
+      },
+      { swapUrl: proxy.url, ...login },
+    );
+    expect(result).toEqual({ revoked: { outcome: 'revoked' }, refresh: 'invalid_grant' });
+    const sent = recordedSince(before);
+    expect(sent.map((r) => [r.method, r.target])).toEqual([
+      ['POST', '/swap'],
+      ['POST', '/revoke'],
+      ['POST', '/refresh'],
+    ]);
+    const revoke = sent[1] as RawRequest;
+    expect(header(revoke, 'origin')).toBe(appOrigin);
+    expect(header(revoke, 'content-type')).toBe('application/x-www-form-urlencoded');
+    expect(formFields(revoke.body).map(([name]) => name)).toEqual(['token', 'token_type_hint']);
+  });
+
   it('passes the preflight a JSON body needs, then the JSON request', async () => {
     const page = await openApp();
     const login = await logIn(page);

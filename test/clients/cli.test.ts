@@ -1,5 +1,5 @@
 /**
- * The `token-swap` CLI (`login`, `refresh`), run for real (the built binary) against the service
+ * The `token-swap` CLI (`login`, `refresh`, `logout`), run for real (the built binary) against the service
  * through a recording proxy: the test sees the exact bytes the CLI's swap client (the client kit, over
  * Node's fetch) writes, and the service's real answers. Nothing here is assumed: it is recorded.
  */
@@ -16,7 +16,7 @@ import {
   type RecordingProxy,
   startRecordingProxy,
 } from '../helpers/clients-wire.js';
-import { CLIENT_ID, CLIENT_SECRET, SECRET_A, type Stack, startStack } from '../helpers/stack.js';
+import { CLIENT_ID, CLIENT_SECRET, postForm, SECRET_A, type Stack, startStack } from '../helpers/stack.js';
 
 /** What to register for a CLI: loopback without a port matches the catcher's port, whatever it is. */
 const LOOPBACK = 'http://127.0.0.1/callback';
@@ -113,6 +113,37 @@ describe('token-swap login, refresh', () => {
     // Spotify did not rotate: the stored refresh token stays.
     const after = JSON.parse(readFileSync(store, 'utf8')) as { tokens: { refreshToken: string } };
     expect(after.tokens.refreshToken).toBe(saved.tokens.refreshToken);
+  });
+  it('logout revokes with the stored refresh token as a form, after which it refreshes no more', async () => {
+    const store = storeIn();
+    expect((await login(stack, proxy, store)).code).toBe(0);
+    const saved = JSON.parse(readFileSync(store, 'utf8')) as {
+      tokens: { accessToken: string; refreshToken: string };
+    };
+    const sent = proxy.requests().length;
+    const logout = runCli(['logout', '--store', store]);
+    expect((await logout.exited).code, logout.stderr()).toBe(0);
+    const [revoke, ...others] = proxy.requests().slice(sent);
+    expect(others).toEqual([]);
+    if (!revoke) throw new Error('logout sent nothing');
+    expect([revoke.method, revoke.target]).toEqual(['POST', '/revoke']);
+    expect(header(revoke, 'content-type')).toBe('application/x-www-form-urlencoded');
+    expect(formFields(revoke.body)).toEqual([
+      ['token', saved.tokens.refreshToken],
+      ['token_type_hint', 'refresh_token'],
+    ]);
+    expect(logout.stderr()).toBe(
+      `Revoked the login at the swap service at ${proxy.url}: none of its refresh tokens works any more.\n`,
+    );
+    expect(logout.stdout()).toMatch(/^Logged out: removed /);
+    for (const token of [saved.tokens.refreshToken, saved.tokens.accessToken]) {
+      expect(logout.stdout() + logout.stderr()).not.toContain(token);
+    }
+    // Checked at the service itself: the login is revoked.
+    const refresh = await postForm(`${stack.service.url}/refresh`, {
+      refresh_token: saved.tokens.refreshToken,
+    });
+    expect(await refresh.json()).toMatchObject({ error: 'invalid_grant' });
   });
 });
 

@@ -1,10 +1,12 @@
 /**
  * The flow a browser app runs: Authorization Code + PKCE at Accounts, the code to the swap service,
- * refreshes through it. The client kit does the OAuth parts; this adds the page and the tab's storage.
+ * refreshes through it, and sign-out by revoking there. The client kit does the OAuth parts; this adds
+ * the page and the tab's storage.
  */
 import {
   AuthorizationError,
   createAuthorizeUrl,
+  type RevokeResult,
   type SwapClient,
   SwapServiceError,
   type TokenSet,
@@ -128,7 +130,7 @@ async function refresh(demo: Demo): Promise<void> {
     if (error instanceof SwapServiceError && error.error === 'invalid_grant') {
       // A refresh token that is refused stays refused (docs/spotify-accounts.md §6): keeping the
       // session would only show a countdown for tokens nobody accepts.
-      logout(demo);
+      forget(demo);
       throw new DemoError(
         'invalid_grant',
         `${error.errorDescription ?? 'The refresh token was refused'}. This tab's refresh token is no longer accepted (the sandbox forgets its tokens, and its sealing secret, when it restarts; Spotify's expire or are revoked), so the session was cleared. Log in again.`,
@@ -140,17 +142,36 @@ async function refresh(demo: Demo): Promise<void> {
   demo.view.showRefreshed(Date.now());
 }
 
-function logout(demo: Demo): void {
+/** Forgets this tab's login, without a word to the service: for one it has refused already. */
+function forget(demo: Demo): void {
   demo.storage.clear();
   demo.view.clearError();
   demo.view.showLoggedOut();
+}
+
+/**
+ * Sign-out: the login revoked at the swap service first, then forgotten in this tab whatever came of
+ * that (an answer other than the kit's three outcomes is shown as an error, after the forgetting).
+ */
+async function signOut(demo: Demo): Promise<void> {
+  const refreshToken = demo.storage.loadSession()?.refreshToken;
+  let result: RevokeResult | undefined;
+  try {
+    if (refreshToken) {
+      demo.view.setStatus(`Revoking the login at ${demo.config.serviceUrl}/revoke…`);
+      result = await demo.client.revoke(refreshToken);
+    }
+  } finally {
+    forget(demo);
+  }
+  demo.view.showSignedOut(result?.outcome ?? 'nothing_to_revoke');
 }
 
 /** What the page does on load: finish a login that comes back, show a session this tab has, or neither. */
 export function start(demo: Demo): void {
   demo.view.onLogin(() => void run(demo, () => login(demo)));
   demo.view.onRefresh(() => void run(demo, () => refresh(demo)));
-  demo.view.onLogout(() => logout(demo));
+  demo.view.onLogout(() => void run(demo, () => signOut(demo)));
 
   const params = new URLSearchParams(demo.location.search);
   if (params.has('code') || params.has('error')) {

@@ -1,5 +1,5 @@
 /** Everything the demo puts on its page. Only a masked form of a token ever reaches the DOM. */
-import type { TokenSet } from '../../client/index.js';
+import type { RevokeResult, TokenSet } from '../../client/index.js';
 import { createCountdown } from './countdown.js';
 import type { ShownError } from './errors.js';
 import type { Profile } from './profile.js';
@@ -10,6 +10,18 @@ function mask(token: string | undefined): string {
   return `${token.slice(0, 6)}…${token.slice(-4)}`;
 }
 
+/** What a sign-out came to at the swap service. */
+export type SignOutOutcome = RevokeResult['outcome'] | 'nothing_to_revoke';
+
+const SIGNED_OUT: Record<SignOutOutcome, string> = {
+  revoked: 'Signed out. The swap service revoked the login: its refresh token works no more.',
+  unsupported:
+    'Signed out in this tab. The swap service keeps no revocations, so its tokens still work until they expire.',
+  unreachable:
+    'Signed out in this tab. The swap service could not be reached to revoke the login, so its tokens still work until they expire.',
+  nothing_to_revoke: 'Signed out.',
+};
+
 export interface View {
   showError(error: ShownError): void;
   clearError(): void;
@@ -17,6 +29,8 @@ export interface View {
   setBusy(busy: boolean): void;
   showSession(tokens: TokenSet): void;
   showLoggedOut(): void;
+  /** After a sign-out: what came of the revocation. */
+  showSignedOut(outcome: SignOutOutcome): void;
   showProfileLoading(): void;
   showProfileUnavailable(): void;
   showProfile(profile: Profile): void;
@@ -44,6 +58,7 @@ export function createView(document: Document): View {
   const accessToken = element('access-token', HTMLElement);
   const refreshToken = element('refresh-token', HTMLElement);
   const refreshed = element('refreshed', HTMLElement);
+  const signedOut = element('signed-out', HTMLElement);
   const buttons = {
     login: element('login', HTMLButtonElement),
     refresh: element('refresh', HTMLButtonElement),
@@ -103,6 +118,12 @@ export function createView(document: Document): View {
       refreshToken.textContent = '';
       refreshed.textContent = '';
       refreshed.hidden = true;
+      signedOut.textContent = '';
+      signedOut.hidden = true;
+    },
+    showSignedOut(outcome) {
+      signedOut.textContent = SIGNED_OUT[outcome];
+      signedOut.hidden = false;
     },
     showProfileLoading() {
       profile.replaceChildren('Loading your profile…');
