@@ -135,6 +135,13 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
     logger,
   });
   refuseRotationWithoutStore(config, options.loginStore);
+  if (config.publicUrl === undefined && config.trustProxy > 0) {
+    // Behind a proxy, the origin a request reaches the service on is rarely the one clients use.
+    logger.warn(
+      {},
+      'TRUST_PROXY is set but PUBLIC_URL is not: the OAuth metadata names the origin requests arrive on, which behind a proxy is likely not the public one',
+    );
+  }
   const coalescer = options.coalescer ?? createLocalCoalescer();
   const served = serveApps(config, options, { upstreams, coalescer, metrics, logger });
 

@@ -95,7 +95,7 @@ function serverOf(url: URL): SpanAttributes {
 export function requestSpanStart(
   request: Pick<Request, 'method' | 'url'>,
   route: string,
-  app: { grant: Grant; name: string },
+  app: { grant: Grant | undefined; name: string },
 ): { name: string; attributes: SpanAttributes } {
   const method = KNOWN_METHODS.has(request.method) ? request.method : '_OTHER';
   const url = new URL(request.url);
@@ -109,7 +109,7 @@ export function requestSpanStart(
       [ATTR.urlPath]: url.pathname,
       ...serverOf(url),
       [ATTR.app]: app.name,
-      [ATTR.grantType]: GRANT_TYPES[app.grant],
+      [ATTR.grantType]: app.grant === undefined ? undefined : GRANT_TYPES[app.grant],
     },
   };
 }
