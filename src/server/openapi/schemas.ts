@@ -123,11 +123,13 @@ export const schemas: Record<string, Json> = {
         description: 'Each served app (`default` is the one of the environment variables) and its paths.',
         additionalProperties: {
           type: 'object',
-          required: ['swap', 'refresh', 'revoke', 'sealing'],
+          required: ['swap', 'refresh', 'revoke', 'token', 'metadata', 'sealing'],
           properties: {
             swap: { type: 'string' },
             refresh: { type: 'string' },
             revoke: { type: 'string' },
+            token: { type: 'string', description: 'Its standard OAuth 2.0 token endpoint.' },
+            metadata: { type: 'string', description: 'Its RFC 8414 metadata.' },
             sealing: { type: 'string', enum: ['on', 'off'] },
           },
           additionalProperties: false,
