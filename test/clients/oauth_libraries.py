@@ -1,7 +1,7 @@
-"""The whole flow with Python's OAuth libraries, as their documentation uses them: discovery by hand
-(neither library fetches RFC 8414 metadata for a plain OAuth server), authorize at the sandbox
+"""The whole flow with Python's OAuth libraries, as their documentation uses them: the RFC 8414 metadata
+fetched with requests (both libraries' sessions take endpoint URLs, not an issuer), authorize at the sandbox
 (auto-approve), the code exchange and a refresh at the service's /token, a revocation at /revoke.
-Run by test/oauth/libraries.test.ts as: python3 python_clients.py (authlib|requests-oauthlib)
+Run by test/clients/oauth-libraries.test.ts as: python3 oauth_libraries.py (authlib|requests-oauthlib)
 METADATA_URL CLIENT_ID REDIRECT_URI. Prints one JSON line of what each step got; never a token.
 """
 

@@ -20,7 +20,7 @@ import { type CliRun, runCli } from '../helpers/cli.js';
 
 const REDIRECT_URI = 'http://127.0.0.1/callback';
 const SCOPE = 'user-read-email user-read-private';
-const PYTHON_SCRIPT = fileURLToPath(new URL('./python_clients.py', import.meta.url));
+const PYTHON_SCRIPT = fileURLToPath(new URL('./oauth_libraries.py', import.meta.url));
 
 let server: CliRun;
 let serviceUrl: string;
