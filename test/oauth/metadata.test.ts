@@ -196,6 +196,11 @@ describe('POST /token with several apps', () => {
       env: { SPOTIFY_CLIENT_ID: '', SPOTIFY_CLIENT_SECRET: '', SPOTIFY_REDIRECT_URI: '' },
       configFile: { apps: { left: twin, right: twin } },
     });
+    expect(
+      twinsOnly.logs.find((line) => String(line.msg).startsWith('these apps share a client id')),
+    ).toMatchObject({
+      apps: ['left', 'right'],
+    });
     const ambiguous = await postForm(`${twinsOnly.service.url}/token`, await fields());
     expect(ambiguous.status).toBe(401);
     expect(await ambiguous.json()).toEqual({
