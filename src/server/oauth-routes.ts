@@ -67,9 +67,10 @@ function tokenHandler(base: Base, budgets: OAuthRouteOptions['budgets']): Handle
     const clientId = publicClientId(c.req.header('authorization'), params);
     const served = appForClient(base.candidates(c), clientId, DEFAULT_APP);
     c.set('served', served);
+    c.var.span?.setAttributes({ [ATTR.app]: served.config.name });
     const grantType = grantTypeOf(params);
     const grant = TOKEN_GRANT_TYPES[grantType];
-    c.var.span?.setAttributes({ [ATTR.app]: served.config.name, [ATTR.grantType]: GRANT_TYPES[grant] });
+    c.var.span?.setAttributes({ [ATTR.grantType]: GRANT_TYPES[grant] });
     const budget = await budgets[grant](c);
     if ('refused' in budget) return budget.refused;
     const response = await runGrant(served, grantType, params, c.var.log, c.var.span);

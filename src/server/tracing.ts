@@ -108,7 +108,8 @@ export function requestSpanStart(
       // The path only: it matched `route`, so it holds nothing but the route and a configured app name.
       [ATTR.urlPath]: url.pathname,
       ...serverOf(url),
-      [ATTR.app]: app.name,
+      // Empty where the body names the app (POST /token at the root): the handler sets it then.
+      [ATTR.app]: app.name === '' ? undefined : app.name,
       [ATTR.grantType]: app.grant === undefined ? undefined : GRANT_TYPES[app.grant],
     },
   };
