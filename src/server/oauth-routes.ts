@@ -12,7 +12,7 @@ import { publicClientId } from './endpoints/client-auth.js';
 import { METADATA_PATH, metadataBase, metadataDocument } from './endpoints/metadata.js';
 import { readParams } from './endpoints/params.js';
 import { appForClient, grantTypeOf, runGrant, TOKEN_GRANT_TYPES } from './endpoints/token-endpoint.js';
-import { errorResponse, notFound } from './errors.js';
+import { errorResponse, notFound, OAuthError } from './errors.js';
 import type { Logger } from './logger.js';
 import { corsGate } from './middleware/cors.js';
 import { methodNotAllowed } from './middleware/method-not-allowed.js';
@@ -61,11 +61,27 @@ function metadataApp(base: Base, c: Context<Env>, served: ReadonlyMap<string, Se
   return base.candidates(c)[0];
 }
 
-function tokenHandler(base: Base, budgets: OAuthRouteOptions['budgets']): Handler<Env> {
+/**
+ * The root /token answers preflights for every app's origins; once the app is known, an origin that is
+ * another app's is refused, so that one app's origins never open another's endpoints (middleware/cors.ts).
+ */
+function checkOrigin(c: Context<Env>, served: ServedApp, allowed: ReadonlySet<string>): void {
+  const origin = c.req.header('origin');
+  if (origin !== undefined && allowed.has(origin) && !served.corsOrigins.has(origin)) {
+    throw new OAuthError(403, 'invalid_request', 'This origin is not allowed for this app');
+  }
+}
+
+function tokenHandler(
+  base: Base,
+  budgets: OAuthRouteOptions['budgets'],
+  originsOf: (c: Context<Env>) => ReadonlySet<string>,
+): Handler<Env> {
   return async (c) => {
     const params = await readParams(c.req.raw);
     const clientId = publicClientId(c.req.header('authorization'), params);
     const served = appForClient(base.candidates(c), clientId, DEFAULT_APP);
+    checkOrigin(c, served, originsOf(c));
     c.set('served', served);
     c.var.span?.setAttributes({ [ATTR.app]: served.config.name });
     const grantType = grantTypeOf(params);
@@ -115,7 +131,7 @@ export function mountOAuthEndpoints(
         ]
       : [];
     app.use(tokenPath, known, ...trace, cors);
-    app.post(tokenPath, options.limitBody, tokenHandler(base, options.budgets));
+    app.post(tokenPath, options.limitBody, tokenHandler(base, options.budgets, originsOf(base)));
     app.all(
       tokenPath,
       methodNotAllowed({

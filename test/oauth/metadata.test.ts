@@ -211,6 +211,48 @@ describe('POST /token with several apps', () => {
   });
 });
 
+describe('POST /token and CORS at the root', () => {
+  it("answers every app's origins, and refuses an origin for an app that does not list it, unsent", async () => {
+    const ORIGIN = 'https://app.example.com';
+    const stack = await withWeb({ web: { ...webApp, corsOrigins: [ORIGIN] } });
+    const base = stack.service.url.replace(/\/$/, '');
+    const preflight = await fetch(`${base}/token`, {
+      method: 'OPTIONS',
+      headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'POST' },
+    });
+    expect(preflight.status).toBe(204);
+    const web = await postForm(
+      `${base}/token`,
+      {
+        grant_type: 'authorization_code',
+        code: await webCode(),
+        redirect_uri: WEB.redirectUri,
+        client_id: WEB.clientId,
+      },
+      { Origin: ORIGIN },
+    );
+    expect(web.status).toBe(200);
+    expect(web.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    const calls = sandbox.stats().byGrant.authorization_code;
+    const other = await postForm(
+      `${base}/token`,
+      {
+        grant_type: 'authorization_code',
+        code: (await authorize(accounts.url)).code,
+        redirect_uri: REDIRECT_URI,
+        client_id: CLIENT_ID,
+      },
+      { Origin: ORIGIN },
+    );
+    expect(other.status).toBe(403);
+    expect(await other.json()).toEqual({
+      error: 'invalid_request',
+      error_description: 'This origin is not allowed for this app',
+    });
+    expect(sandbox.stats().byGrant.authorization_code).toBe(calls);
+  });
+});
+
 describe('POST /token spends the budgets of /swap and /refresh', () => {
   it('a code exchange on /token and one on /swap count against one swap budget', async () => {
     const stack = await start({

@@ -155,6 +155,11 @@ function tokenOperation(perApp: boolean): Json {
         '200': ref('responses', 'SwapTokens'),
         '400': ref('responses', 'TokenBadRequest'),
         '401': ref('responses', 'InvalidClient'),
+        '403': {
+          ...ref('responses', 'ForbiddenOrigin'),
+          description:
+            "`invalid_request`: at the root, an `Origin` another app lists but the client id's app does not.",
+        },
         ...notFound,
         '405': ref('responses', 'MethodNotAllowed'),
         '413': ref('responses', 'PayloadTooLarge'),
