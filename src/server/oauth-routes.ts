@@ -37,19 +37,28 @@ interface Base {
   route: string;
   /** The apps a request on this base may be for; empty: none (an unknown app name). */
   candidates: (c: Context<Env>) => readonly ServedApp[];
+  /** The CORS origins of those apps. */
+  origins: (c: Context<Env>) => ReadonlySet<string>;
 }
+
+const NONE: ReadonlySet<string> = new Set();
 
 function bases(served: ReadonlyMap<string, ServedApp>): Base[] {
   const all = [...served.values()];
-  const list: Base[] = [{ route: '', candidates: () => all }];
+  const everyOrigin: ReadonlySet<string> = new Set(all.flatMap((one) => [...one.corsOrigins]));
+  const list: Base[] = [{ route: '', candidates: () => all, origins: () => everyOrigin }];
   if (served.size > (served.has(DEFAULT_APP) ? 1 : 0)) {
+    const named = (c: Context<Env>) => {
+      const name = c.req.param('app') ?? '';
+      return name === DEFAULT_APP ? undefined : served.get(name);
+    };
     list.push({
       route: `${APPS_PATH}/:app`,
       candidates: (c) => {
-        const name = c.req.param('app') ?? '';
-        const app = name === DEFAULT_APP ? undefined : served.get(name);
+        const app = named(c);
         return app ? [app] : [];
       },
+      origins: (c) => named(c)?.corsOrigins ?? NONE,
     });
   }
   return list;
@@ -72,16 +81,12 @@ function checkOrigin(c: Context<Env>, served: ServedApp, allowed: ReadonlySet<st
   }
 }
 
-function tokenHandler(
-  base: Base,
-  budgets: OAuthRouteOptions['budgets'],
-  originsOf: (c: Context<Env>) => ReadonlySet<string>,
-): Handler<Env> {
+function tokenHandler(base: Base, budgets: OAuthRouteOptions['budgets']): Handler<Env> {
   return async (c) => {
     const params = await readParams(c.req.raw);
     const clientId = publicClientId(c.req.header('authorization'), params);
     const served = appForClient(base.candidates(c), clientId, DEFAULT_APP);
-    checkOrigin(c, served, originsOf(c));
+    checkOrigin(c, served, base.origins(c));
     c.set('served', served);
     c.var.span?.setAttributes({ [ATTR.app]: served.config.name });
     const grantType = grantTypeOf(params);
@@ -101,21 +106,12 @@ export function mountOAuthEndpoints(
   config: ServiceConfig,
   options: OAuthRouteOptions,
 ): void {
-  const origins = new WeakMap<Context<Env>, ReadonlySet<string>>();
-  const originsOf = (base: Base) => (c: Context<Env>) => {
-    let set = origins.get(c);
-    if (!set) {
-      set = new Set(base.candidates(c).flatMap((one) => [...one.corsOrigins]));
-      origins.set(c, set);
-    }
-    return set;
-  };
   const readOnly = methodNotAllowed({ allow: ALLOW.readOnly });
 
   for (const base of bases(served)) {
     const known: MiddlewareHandler<Env> = async (c, next) =>
       base.candidates(c).length === 0 ? errorResponse(notFound()) : next();
-    const cors = corsGate({ allowedOrigins: originsOf(base) });
+    const cors = corsGate({ allowedOrigins: base.origins });
 
     const tokenPath = `${base.route}${TOKEN_PATH}`;
     const trace = options.tracing
@@ -131,11 +127,11 @@ export function mountOAuthEndpoints(
         ]
       : [];
     app.use(tokenPath, known, ...trace, cors);
-    app.post(tokenPath, options.limitBody, tokenHandler(base, options.budgets, originsOf(base)));
+    app.post(tokenPath, options.limitBody, tokenHandler(base, options.budgets));
     app.all(
       tokenPath,
       methodNotAllowed({
-        allow: (c: Context<Env>) => (originsOf(base)(c).size > 0 ? ALLOW.tokenWithCors : ALLOW.token),
+        allow: (c: Context<Env>) => (base.origins(c).size > 0 ? ALLOW.tokenWithCors : ALLOW.token),
       }),
     );
 
