@@ -65,6 +65,11 @@ export const schemas: Record<string, Json> = {
           '`refresh_token` or `access_token`; a hint only: the service issues refresh tokens alone and tries the token as one.',
         pattern: '^[A-Za-z0-9_.-]{1,64}$',
       },
+      client_id: {
+        type: 'string',
+        description:
+          "Optional (RFC 7009 §2.1). At the root, the client id of an app of the configuration file revokes that app's token (POST /token serves every app there); else it is ignored.",
+      },
     },
     additionalProperties: true,
   },
