@@ -131,17 +131,28 @@ describe('several apps in one deployment', () => {
   it('lists the apps at GET /, and answers an unknown app with JSON 404', async () => {
     const root = (await (await fetch(`${stack.service.url}/`)).json()) as { apps: Record<string, unknown> };
     expect(root.apps).toEqual({
-      default: { swap: '/swap', refresh: '/refresh', revoke: '/revoke', sealing: 'on' },
+      default: {
+        swap: '/swap',
+        refresh: '/refresh',
+        revoke: '/revoke',
+        token: '/token',
+        metadata: '/.well-known/oauth-authorization-server',
+        sealing: 'on',
+      },
       ios: {
         swap: '/apps/ios/swap',
         refresh: '/apps/ios/refresh',
         revoke: '/apps/ios/revoke',
+        token: '/apps/ios/token',
+        metadata: '/.well-known/oauth-authorization-server/apps/ios',
         sealing: 'on',
       },
       web: {
         swap: '/apps/web/swap',
         refresh: '/apps/web/refresh',
         revoke: '/apps/web/revoke',
+        token: '/apps/web/token',
+        metadata: '/.well-known/oauth-authorization-server/apps/web',
         sealing: 'on',
       },
     });

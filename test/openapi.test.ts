@@ -367,6 +367,56 @@ describe('a service with sealing, CORS and a metrics token', () => {
   });
 });
 
+describe('a service with sealing, CORS and a metrics token: the OAuth 2.0 endpoints', () => {
+  let stack: Stack;
+  let api: Client;
+
+  beforeAll(async () => {
+    stack = await startStack({ env: { ENCRYPTION_SECRET: SECRET_A, CORS_ORIGINS: ORIGIN } });
+    api = await clientFor(stack.service.url);
+  });
+  afterAll(() => stack.close());
+
+  const token = async (fields: Record<string, string>, headers: Record<string, string> = {}) => {
+    expect(api.contract.requestProblems('POST', '/token', FORM, fields)).toEqual([]);
+    return api.form('/token', fields, headers);
+  };
+  const exchange = async () => ({
+    grant_type: 'authorization_code',
+    code: (await authorize(stack.accounts.url)).code,
+    redirect_uri: REDIRECT_URI,
+    client_id: CLIENT_ID,
+  });
+
+  it('GET /.well-known/oauth-authorization-server: the metadata', async () => {
+    const answer = await api.send('GET', '/.well-known/oauth-authorization-server');
+    expect(answer.documentedAs).toBe('GET /.well-known/oauth-authorization-server 200');
+    expect((await api.send('POST', '/.well-known/oauth-authorization-server')).status).toBe(405);
+  });
+
+  it('POST /token: a code exchange, a refresh, and each error kind', async () => {
+    const exchanged = await token(await exchange());
+    expect(exchanged.documentedAs).toBe('POST /token 200');
+    const refresh_token = (exchanged.body as { refresh_token: string }).refresh_token;
+    const base = { grant_type: 'refresh_token', client_id: CLIENT_ID, refresh_token };
+    expect((await token(base)).documentedAs).toBe('POST /token 200');
+    expect((await token({ ...base, scope: 'streaming' })).documentedAs).toBe('POST /token 400');
+    // The request schema lists the grant types; the service answers any other with its own error.
+    const unsupported = await api.form('/token', { ...base, grant_type: 'password' });
+    expect(unsupported.documentedAs).toBe('POST /token 400');
+    expect(errorOf(unsupported.body)).toBe('unsupported_grant_type');
+    expect((await token({ ...base, client_id: 'nobody' })).documentedAs).toBe('POST /token 401');
+    const basic = await token(await exchange(), { Authorization: `Basic ${btoa(`${CLIENT_ID}:secret`)}` });
+    expect(basic.documentedAs).toBe('POST /token 401');
+    expect(basic.headers.get('www-authenticate')).toMatch(/^Basic/);
+    expect((await api.send('GET', '/token')).documentedAs).toBe('GET /token 405');
+    const preflight = await api.send('OPTIONS', '/token', {
+      headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'POST' },
+    });
+    expect(preflight.documentedAs).toBe('OPTIONS /token 204');
+  });
+});
+
 describe('a service with low rate limits', () => {
   let stack: Stack;
   let api: Client;
@@ -513,6 +563,23 @@ describe('a deployment of named apps only, with rotation', () => {
 
   const codeFor = async (app: { clientId: string; redirectUri: string }) =>
     (await authorize(accounts.url, { client_id: app.clientId, redirect_uri: app.redirectUri })).code;
+
+  it('POST /apps/{app}/token and the per-app metadata; the root metadata is a 404 without a root app', async () => {
+    const fields = {
+      grant_type: 'authorization_code',
+      code: await codeFor(WEB),
+      redirect_uri: WEB.redirectUri,
+      client_id: WEB.clientId,
+    };
+    expect(api.contract.requestProblems('POST', '/apps/web/token', FORM, fields)).toEqual([]);
+    expect((await api.form('/apps/web/token', fields)).documentedAs).toBe('POST /apps/{app}/token 200');
+    // `{app}` lists the configured apps: an unknown one matches no documented path.
+    expect((await api.form('/apps/nope/token', fields)).documentedAs).toBe('* (unlisted) 404');
+    const metadata = await api.send('GET', '/.well-known/oauth-authorization-server/apps/ios');
+    expect(metadata.documentedAs).toBe('GET /.well-known/oauth-authorization-server/apps/{app} 200');
+    const root = await api.send('GET', '/.well-known/oauth-authorization-server');
+    expect(root.documentedAs).toBe('GET /.well-known/oauth-authorization-server 404');
+  });
 
   it('serves the document with the app names as the values of {app}, and without the root paths', async () => {
     const served = await api.send('GET', OPENAPI_PATH);

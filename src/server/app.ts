@@ -123,6 +123,23 @@ function refuseRotationWithoutStore(config: ServiceConfig, store: LoginStore | u
   );
 }
 
+/**
+ * The root POST /token picks the app by client id (oauth-routes.ts): apps that share one cannot be told
+ * apart there, so operators hear which, and which one the root serves.
+ */
+function warnSharedClientIds(config: ServiceConfig, logger: Logger): void {
+  const byClientId = new Map<string, string[]>();
+  for (const app of config.apps)
+    byClientId.set(app.clientId, [...(byClientId.get(app.clientId) ?? []), app.name]);
+  for (const apps of byClientId.values()) {
+    if (apps.length < 2) continue;
+    logger.warn(
+      { apps, root: apps.includes(DEFAULT_APP) ? DEFAULT_APP : undefined },
+      "these apps share a client id: POST /token at the root serves the environment's app for it, or none; each app's /apps/{name}/token serves that app",
+    );
+  }
+}
+
 export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono<Env> {
   const logger = options.logger ?? silentLogger;
   const metrics = options.metrics ?? noopMetrics;
@@ -135,6 +152,14 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
     logger,
   });
   refuseRotationWithoutStore(config, options.loginStore);
+  if (config.publicUrl === undefined && config.trustProxy > 0) {
+    // Behind a proxy, the origin a request reaches the service on is rarely the one clients use.
+    logger.warn(
+      {},
+      'TRUST_PROXY is set but PUBLIC_URL is not: the OAuth metadata names the origin requests arrive on, which behind a proxy is likely not the public one',
+    );
+  }
+  warnSharedClientIds(config, logger);
   const coalescer = options.coalescer ?? createLocalCoalescer();
   const served = serveApps(config, options, { upstreams, coalescer, metrics, logger });
 

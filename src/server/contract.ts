@@ -15,6 +15,9 @@ export const FIELD_LIMITS = {
   /** Refresh tokens of the Ruby service, Base64 with line breaks (docs/migrating-from-the-ruby-service.md). */
   legacyToken: 4096,
   redirectUri: 2048,
+  /** Every Spotify scope, space-separated, is under 500 characters. */
+  scope: 1024,
+  clientId: 255,
 } as const;
 
 /** What a client may send as `X-Request-Id` and see again in the answer and the logs. */
@@ -80,6 +83,18 @@ export const GRANTS: Readonly<Record<Grant, GrantDescription>> = {
     fields: ['token', 'token_type_hint?'],
   },
 };
+
+/** The standard OAuth 2.0 endpoints (oauth-routes.ts): per app as the others, the metadata path-inserted (RFC 8414 §3.1). */
+export const OAUTH = {
+  token: '/token',
+  metadata: '/.well-known/oauth-authorization-server',
+} as const;
+
+export const OAUTH_DESCRIPTIONS = {
+  token:
+    'OAuth 2.0 token endpoint for public clients (RFC 6749): grant_type authorization_code or refresh_token, with client_id',
+  metadata: 'OAuth 2.0 authorization server metadata (RFC 8414), for discovery by OAuth libraries',
+} as const;
 
 /** Where the apps of the configuration file live: `/apps/{name}/swap`, ... */
 export const APPS_PATH = '/apps';

@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'invalid_request'
   | 'invalid_grant'
   | 'invalid_client'
+  | 'invalid_scope'
+  | 'unsupported_grant_type'
   | 'invalid_token'
   | 'not_found'
   | 'method_not_allowed'

@@ -3,10 +3,11 @@
  * app: at the root for the environment's app, under `/apps/:app` for the others. Per request: which
  * app, tracing, CORS, the rate limit, the body limit, then the handler; any other method is a 405.
  */
-import type { Context, Hono, MiddlewareHandler } from 'hono';
+import type { Context, Handler, Hono, MiddlewareHandler } from 'hono';
 import { resolveClientIp } from './client-ip.js';
 import { type AppConfig, DEFAULT_APP, type ServiceConfig } from './config/index.js';
 import { ALLOW, APPS_PATH, type Grant, MAX_BODY_BYTES, TOKEN_ENDPOINTS } from './contract.js';
+import { readParams, single } from './endpoints/params.js';
 import type { TokenHandlers } from './endpoints/tokens.js';
 import { errorResponse, notFound } from './errors.js';
 import type { Logger } from './logger.js';
@@ -14,9 +15,10 @@ import type { Metrics } from './metrics.js';
 import { bodyLimit } from './middleware/body-limit.js';
 import { corsGate } from './middleware/cors.js';
 import { methodNotAllowed } from './middleware/method-not-allowed.js';
-import { rateLimit } from './middleware/rate-limit.js';
+import { budgetCheck, type RateLimitOptions, rateLimit } from './middleware/rate-limit.js';
 import type { RequestContextVariables } from './middleware/request-context.js';
 import { type TraceRequestVariables, traceRequest } from './middleware/trace-request.js';
+import { mountOAuthEndpoints } from './oauth-routes.js';
 import type { RateLimitStore } from './rate-limit.js';
 import type { Tracing } from './tracing.js';
 
@@ -47,27 +49,31 @@ export function mountTokenEndpoints(
     tracing: { tracing: Tracing; logger: Logger } | undefined;
   },
 ): void {
-  const budget = (name: Grant, limit: number) =>
-    rateLimit({
-      store: options.store,
-      policy: { name, limit, windowMs: WINDOW_MS },
-      metrics: options.metrics,
-      clientKey: (c: Context<Env>) => {
-        const ip = resolveClientIp(
-          options.clientAddress?.(c),
-          c.req.header('x-forwarded-for'),
-          config.trustProxy,
-        );
-        // Each app has its own budgets; the default app keeps the plain key.
-        const name = c.var.served.config.name;
-        return name === DEFAULT_APP ? ip : `${name}:${ip}`;
-      },
-    });
-  const budgets: Record<Grant, MiddlewareHandler> = {
-    swap: budget('swap', config.rateLimit.swapPerMinute),
-    refresh: budget('refresh', config.rateLimit.refreshPerMinute),
+  const limiter = (name: Grant, limit: number): RateLimitOptions => ({
+    store: options.store,
+    policy: { name, limit, windowMs: WINDOW_MS },
+    metrics: options.metrics,
+    clientKey: (c: Context<Env>) => {
+      const ip = resolveClientIp(
+        options.clientAddress?.(c),
+        c.req.header('x-forwarded-for'),
+        config.trustProxy,
+      );
+      // Each app has its own budgets; the default app keeps the plain key.
+      const name = c.var.served.config.name;
+      return name === DEFAULT_APP ? ip : `${name}:${ip}`;
+    },
+  });
+  const limiters: Record<Grant, RateLimitOptions> = {
+    swap: limiter('swap', config.rateLimit.swapPerMinute),
+    refresh: limiter('refresh', config.rateLimit.refreshPerMinute),
     // A revocation costs no call to Spotify, but one store write: the refresh budget bounds it.
-    revoke: budget('revoke', config.rateLimit.refreshPerMinute),
+    revoke: limiter('revoke', config.rateLimit.refreshPerMinute),
+  };
+  const budgets = {
+    swap: rateLimit(limiters.swap),
+    refresh: rateLimit(limiters.refresh),
+    revoke: rateLimit(limiters.revoke),
   };
   const cors = corsGate({ allowedOrigins: (c: Context<Env>) => c.var.served.corsOrigins });
   const limitBody = bodyLimit({ maxBytes: MAX_BODY_BYTES });
@@ -100,10 +106,44 @@ export function mountTokenEndpoints(
         ? [traceRequest({ ...options.tracing, route: path, grant: endpoint.grant, appName })]
         : [];
       app.use(path, selectApp, ...trace, cors);
-      app.post(path, budgets[endpoint.grant], limitBody, (c) =>
-        c.var.served.handlers[endpoint.grant](c.req.raw, c.var.log, c.var.span),
-      );
+      const handle =
+        base === '' && endpoint.grant === 'revoke' ? rootRevoke(served) : handlerOf(endpoint.grant);
+      app.post(path, budgets[endpoint.grant], limitBody, handle);
       app.all(path, notAllowed);
     }
   }
+  // The same budgets, the same body limit: POST /token is /swap and /refresh in the standard's words.
+  mountOAuthEndpoints(app, served, config, {
+    budgets: {
+      swap: budgetCheck(limiters.swap),
+      refresh: budgetCheck(limiters.refresh),
+      revoke: budgetCheck(limiters.revoke),
+    },
+    limitBody,
+    tracing: options.tracing,
+  });
+}
+
+const handlerOf =
+  (grant: Grant): Handler<Env> =>
+  (c) =>
+    c.var.served.handlers[grant](c.req.raw, c.var.log, c.var.span);
+
+/**
+ * The root `/revoke`: the environment's app's, as always, unless the `client_id` (RFC 7009 §2.1)
+ * names one other app: POST /token serves every app at the root, so its metadata's revocation
+ * endpoint must revoke their tokens too, or a revocation would answer 200 and revoke nothing.
+ */
+function rootRevoke(served: ReadonlyMap<string, ServedApp>): Handler<Env> {
+  const others = [...served.values()].filter((one) => one.config.name !== DEFAULT_APP);
+  if (others.length === 0) return handlerOf('revoke');
+  return async (c) => {
+    const params = await readParams(c.req.raw);
+    const clientId = single(params, 'client_id');
+    const root = c.var.served;
+    const named = others.filter((one) => one.config.clientId === clientId);
+    const [only] = named;
+    const target = clientId !== root.config.clientId && named.length === 1 && only ? only : root;
+    return target.handlers.grants.revoke(params, c.var.log);
+  };
 }

@@ -95,7 +95,7 @@ function serverOf(url: URL): SpanAttributes {
 export function requestSpanStart(
   request: Pick<Request, 'method' | 'url'>,
   route: string,
-  app: { grant: Grant; name: string },
+  app: { grant: Grant | undefined; name: string },
 ): { name: string; attributes: SpanAttributes } {
   const method = KNOWN_METHODS.has(request.method) ? request.method : '_OTHER';
   const url = new URL(request.url);
@@ -108,8 +108,9 @@ export function requestSpanStart(
       // The path only: it matched `route`, so it holds nothing but the route and a configured app name.
       [ATTR.urlPath]: url.pathname,
       ...serverOf(url),
-      [ATTR.app]: app.name,
-      [ATTR.grantType]: GRANT_TYPES[app.grant],
+      // Empty where the body names the app (POST /token at the root): the handler sets it then.
+      [ATTR.app]: app.name === '' ? undefined : app.name,
+      [ATTR.grantType]: app.grant === undefined ? undefined : GRANT_TYPES[app.grant],
     },
   };
 }

@@ -72,14 +72,22 @@ async function sealedRefreshToken(target: Stack): Promise<string> {
 }
 
 /** Runs an example as written, but for the host and the placeholder values. */
-async function runExample(script: string, target: Stack, values: Record<string, string>): Promise<unknown> {
+async function runExample(
+  script: string,
+  target: Stack,
+  values: Record<string, string>,
+  env: Record<string, string> = {},
+): Promise<unknown> {
   let text = script.replaceAll('https://swap.example.com', target.service.url);
   for (const [placeholder, value] of Object.entries(values)) {
     expect(text, `the example uses ${placeholder}`).toContain(placeholder);
     text = text.replaceAll(placeholder, value);
   }
   expect(text).not.toContain('...');
-  const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', text], { encoding: 'utf8' });
+  const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', text], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
   return JSON.parse(stdout);
 }
 
@@ -90,8 +98,9 @@ function statedFields(outcome: string): string[] {
 }
 
 describe('README curl examples outside the walk-through', () => {
-  it('are the three HTTP API examples, and nothing here is left unrun', () => {
+  it('are the OAuth library example and the three HTTP API examples, and nothing here is left unrun', () => {
     expect(examples.map((e) => [e.section, e.script.match(/swap\.example\.com(\/\w+)/)?.[1]])).toEqual([
+      ['Use it from any OAuth library', '/token'],
       ['HTTP API', '/swap'],
       ['HTTP API', '/refresh'],
       ['HTTP API', '/revoke'],
@@ -125,6 +134,29 @@ describe('README curl examples outside the walk-through', () => {
     expect(body.expires_in).toBe(3600);
     expect(body.scope).toBe('user-read-email user-read-private');
     // "sealed, unless the operator opted out with `ENCRYPTION_SECRET=none`"
+    expect(body.refresh_token).toMatch(/^sts2\.[A-Za-z0-9_-]+$/);
+  });
+
+  it('POST /token: 200 with the fields stated, what /swap answers', async () => {
+    const example = examples.find((e) => e.script.includes('swap.example.com/token'));
+    if (!example) throw new Error('no /token example');
+    const fields = [
+      'access_token',
+      'token_type',
+      'expires_in',
+      'scope',
+      'refresh_token',
+      'refresh_token_expires_in',
+    ];
+    expect(statedFields(example.outcome).slice(0, fields.length)).toEqual(fields);
+    const body = (await runExample(
+      example.script,
+      stack,
+      { 'AQD...': await code(stack) },
+      { SPOTIFY_CLIENT_ID: stack.config.apps[0]?.clientId ?? '' },
+    )) as Record<string, unknown>;
+    expect(Object.keys(body)).toEqual(fields);
+    expect(body.expires_in).toBe(3600);
     expect(body.refresh_token).toMatch(/^sts2\.[A-Za-z0-9_-]+$/);
   });
 

@@ -18,6 +18,7 @@ import {
   REDIRECT_URI,
   SECRET_A,
 } from '../helpers/stack.js';
+import { oauthConformance } from './oauth.js';
 
 export const ALLOWED_ORIGIN = 'https://app.example.com';
 const UPSTREAM_TIMEOUT_MS = 1_000;
@@ -124,6 +125,8 @@ export function conformanceSuite(target: ConformanceTarget): void {
   }
 
   describe(`HTTP conformance: ${target.name}`, () => {
+    oauthConformance(target);
+
     describe('swap', () => {
       it('POST /swap with a form body: 200 with the exact token contract', async () => {
         const response = await swapForm();

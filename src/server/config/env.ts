@@ -17,6 +17,7 @@ import { type ConfigProblem, envProblem } from './problems.js';
 import { DEFAULT_REUSE_GRACE_SECONDS, flag, IDLE_TIMEOUT, MAX_AGE, REUSE_GRACE } from './refresh-tokens.js';
 import {
   checkAccountsUrl,
+  checkPublicUrl,
   corsProblems,
   NO_SEALING,
   parseSealingSecrets,
@@ -51,6 +52,8 @@ export const ENV = {
   BREAKER_FAILURE_THRESHOLD: 'Consecutive upstream failures that open the circuit breaker',
   BREAKER_COOLDOWN_MS: 'How long the open circuit breaker refuses calls before a probe',
   METRICS_TOKEN: 'Bearer token required by GET /metrics (default: open)',
+  PUBLIC_URL:
+    "The service's public base URL, the issuer of its OAuth metadata (default: each request's own origin)",
   REFRESH_TOKEN_MAX_AGE:
     "How long a login lasts from the user's authorization (seconds, or e.g. 90d; default: Spotify's six months)",
   REFRESH_TOKEN_IDLE_TIMEOUT:
@@ -174,6 +177,18 @@ const ENV_SCHEMA = {
   REFRESH_TOKEN_IDLE_TIMEOUT: z.preprocess(blankToUndefined, IDLE_TIMEOUT.optional()),
   REFRESH_TOKEN_ROTATION: z.preprocess(blankToUndefined, flag.default(false)),
   REFRESH_TOKEN_REUSE_GRACE: z.preprocess(blankToUndefined, REUSE_GRACE.default(DEFAULT_REUSE_GRACE_SECONDS)),
+  PUBLIC_URL: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .optional()
+      .transform((value, ctx) => {
+        if (value === undefined) return undefined;
+        const { href, problems } = checkPublicUrl(value);
+        report(ctx, problems);
+        return href ?? value;
+      }),
+  ),
   METRICS_TOKEN: z.preprocess(
     blankToUndefined,
     z.string().min(16, { error: 'must be at least 16 characters' }).optional(),

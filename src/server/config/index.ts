@@ -197,6 +197,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): ServiceCo
       vars.SHUTDOWN_GRACE_MS ??
       defaultShutdownGraceMs({ apps: frozenApps, resilience, redisUrl: vars.REDIS_URL }),
     tracing: tracingConfig(vars),
+    publicUrl: vars.PUBLIC_URL,
   });
 }
 

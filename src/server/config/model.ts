@@ -79,6 +79,11 @@ export interface ServiceConfig {
   readonly shutdownGraceMs: number;
   /** Where and how spans are exported; undefined: tracing is off (the OTEL_* variables). */
   readonly tracing: TracingConfig | undefined;
+  /**
+   * The service's public base URL, without a trailing slash (PUBLIC_URL): the `issuer` of its RFC 8414
+   * metadata. Undefined: each request's own origin stands in (endpoints/metadata.ts).
+   */
+  readonly publicUrl: string | undefined;
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimitConfig = { swapPerMinute: 30, refreshPerMinute: 120 };

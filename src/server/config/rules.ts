@@ -63,6 +63,31 @@ export function checkAccountsUrl(value: string): { href: string | undefined; pro
   return { href: url.href.replace(/\/+$/, ''), problems };
 }
 
+/**
+ * PUBLIC_URL: the issuer of the metadata, which RFC 8414 §2 says is an https URL without query or
+ * fragment; plain http only on loopback, for a local sandbox. The path must be `/`: every endpoint's
+ * URL is the issuer plus the service's own path, and the service does not know of a prefix a proxy
+ * might add.
+ */
+export function checkPublicUrl(value: string): { href: string | undefined; problems: string[] } {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return { href: undefined, problems: [`"${value}" is not an absolute URL`] };
+  }
+  const problems: string[] = [];
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
+    problems.push('must use https (plain http is allowed on loopback only)');
+  }
+  if (url.pathname !== '/') problems.push('must have no path (the service serves its endpoints at the root)');
+  if (url.search || url.hash || value.includes('?') || value.includes('#')) {
+    problems.push('must have no query or fragment');
+  }
+  if (url.username || url.password) problems.push('must not hold credentials');
+  return { href: url.origin, problems };
+}
+
 export function secretProblems(secrets: readonly string[]): string[] {
   if (secrets.length > 1 && secrets.includes(NO_SEALING)) {
     return [`"${NO_SEALING}" turns sealing off and stands alone; it cannot be listed with secrets`];

@@ -14,10 +14,15 @@ export type Presented = (Opened & { legacy: false }) | { grant: Grant; legacy: t
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
-/** The grant of a new login: Spotify's refresh token, authorized now, a new family, generation 0. */
-export function loginGrant(refreshToken: string, nowMs: number): Grant {
+/**
+ * The grant of a new login: Spotify's refresh token, authorized now, a new family, generation 0, and
+ * the scope Spotify granted (kept for every token of the login: Spotify cannot narrow a grant).
+ */
+export function loginGrant(refreshToken: string, nowMs: number, scope?: string): Grant {
   const now = seconds(nowMs);
-  return { refreshToken, authTime: now, familyId: newFamilyId(), generation: 0, issuedAt: now };
+  const grant: Grant = { refreshToken, authTime: now, familyId: newFamilyId(), generation: 0, issuedAt: now };
+  if (scope !== undefined) grant.scope = scope;
+  return grant;
 }
 
 /** The grant of a refresh token the Ruby service sealed, or of an unsealed one: nothing is known but the token. */

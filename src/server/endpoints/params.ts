@@ -11,7 +11,7 @@ import { invalidRequest, OAuthError } from '../errors.js';
  * Every value given for each parameter name, in order: strings from a form, whatever JSON value a JSON
  * body had (so that a number or an object is refused, not turned into text and sent on).
  */
-type RawParams = Map<string, unknown[]>;
+export type RawParams = Map<string, unknown[]>;
 
 const FORM = 'application/x-www-form-urlencoded';
 const JSON_TYPE = 'application/json';
@@ -107,8 +107,11 @@ export async function readParams(request: Request): Promise<RawParams> {
   );
 }
 
-/** Returns the single value of a parameter; a repeated one, or one that is not a string, is `invalid_request`. */
-function single(params: RawParams, name: string): string | undefined {
+/**
+ * Returns the single value of a parameter, undefined for an empty one; a repeated one, or one that is
+ * not a string, is `invalid_request`.
+ */
+export function single(params: RawParams, name: string): string | undefined {
   const values = params.get(name);
   if (!values || values.length === 0) {
     return undefined;
@@ -165,6 +168,17 @@ export function optionalTokenTypeHint(params: RawParams): string | undefined {
   const value = single(params, 'token_type_hint');
   if (value !== undefined && !TOKEN_TYPE_HINT.test(value)) {
     throw invalidRequest('The token_type_hint parameter is malformed');
+  }
+  return value;
+}
+
+/** A scope as RFC 6749 §3.3 writes it: space-separated tokens of visible ASCII but `"` and backslash. */
+const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/;
+
+export function optionalScope(params: RawParams): string | undefined {
+  const value = single(params, 'scope');
+  if (value !== undefined && (value.length > FIELD_LIMITS.scope || !SCOPE.test(value))) {
+    throw invalidRequest('The scope parameter is malformed');
   }
   return value;
 }

@@ -5,6 +5,7 @@
  * store records it (docs/sealed-tokens.md).
  */
 import { base64url, utf8 } from '../../shared/encoding.js';
+import { parseScopes } from '../../shared/scopes.js';
 import type { TokenResponse } from '../../shared/token-response.js';
 import { type Answer, respond } from '../answer.js';
 import type { CoalesceKey } from '../coalesce.js';
@@ -18,6 +19,32 @@ import { nextGrant, type Presented } from './grants.js';
 import { type LoginState, loginRevoked, reuseDetected } from './login-state.js';
 import { readParams, requiredToken } from './params.js';
 import type { TokenContext } from './token-context.js';
+
+/** A refresh token in, and with POST /token the scope the client asks for. */
+export interface RefreshWith {
+  refreshToken: string;
+  scope?: string;
+}
+
+/**
+ * RFC 6749 §6: a requested scope must not exceed the granted one, and Spotify cannot narrow a grant,
+ * so anything but the granted scope is refused, before Spotify is called (a call first could lose a
+ * rotated Spotify token). A token that does not record its scope (sealed before it was, or unsealed)
+ * is let through: after Spotify's answer, refusing would throw away what it rotated
+ * (docs/sealed-tokens.md).
+ */
+function checkScope(requested: string, granted: string | undefined): void {
+  if (granted === undefined) return;
+  const asked = new Set(parseScopes(requested));
+  const has = new Set(parseScopes(granted));
+  if (asked.size !== has.size || [...asked].some((scope) => !has.has(scope))) {
+    throw new OAuthError(
+      400,
+      'invalid_scope',
+      'Spotify cannot narrow or widen a grant: ask for the scope that was granted, or for none',
+    );
+  }
+}
 
 function coalesceKey(context: TokenContext, presented: Presented): CoalesceKey {
   // Callers share an answer only for the very same grant: one whose answer carries a re-sealed token
@@ -141,12 +168,15 @@ export function createRefreshHandler(context: TokenContext) {
     }
   }
 
-  return async function refresh(request: Request, log: Logger, span?: RequestSpan): Promise<Response> {
-    const params = await readParams(request);
-    const value = requiredToken(params, 'refresh_token', { legacy: deps.legacyUnseal !== undefined });
+  /**
+   * A refresh whose token was read and checked for form. `scope` (POST /token, RFC 6749 §6): the
+   * scope the client asks for, which must be the one granted.
+   */
+  async function withToken(params: RefreshWith, log: Logger, span?: RequestSpan): Promise<Response> {
     // A token that does not unseal, or whose login has ended or was revoked, never reaches Spotify:
     // no rate budget spent on forgeries or on tokens Spotify would refuse.
-    const presented = await context.open(value);
+    const presented = await context.open(params.refreshToken);
+    if (params.scope !== undefined) checkScope(params.scope, presented.grant.scope);
     const state = await logins.load(presented.grant, log);
     if (state.record?.revoked) return respond(refuse('revoked', loginRevoked()));
     const ended = loginEnded(policy, presented.grant, now(), state.record?.lastUsedAt);
@@ -173,5 +203,16 @@ export function createRefreshHandler(context: TokenContext) {
       },
     );
     return respond(answer);
+  }
+
+  return {
+    withToken,
+    async fromRequest(request: Request, log: Logger, span?: RequestSpan): Promise<Response> {
+      const params = await readParams(request);
+      const refreshToken = requiredToken(params, 'refresh_token', {
+        legacy: deps.legacyUnseal !== undefined,
+      });
+      return withToken({ refreshToken }, log, span);
+    },
   };
 }

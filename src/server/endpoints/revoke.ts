@@ -10,7 +10,7 @@ import { jsonResponse, respond } from '../answer.js';
 import { OAuthError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Presented } from './grants.js';
-import { optionalTokenTypeHint, readParams, requiredToken } from './params.js';
+import { optionalTokenTypeHint, type RawParams, readParams, requiredToken } from './params.js';
 import type { TokenContext } from './token-context.js';
 
 export const revocationUnavailable = () =>
@@ -23,8 +23,7 @@ export const revocationUnavailable = () =>
 export function createRevokeHandler(context: TokenContext) {
   const { app, deps, logins } = context;
 
-  return async function revoke(request: Request, log: Logger): Promise<Response> {
-    const params = await readParams(request);
+  async function withParams(params: RawParams, log: Logger): Promise<Response> {
     const value = requiredToken(params, 'token', { legacy: deps.legacyUnseal !== undefined });
     // Any hint is fine: this service issues refresh tokens only, and tries the token as one (§2.1).
     optionalTokenTypeHint(params);
@@ -43,5 +42,10 @@ export function createRevokeHandler(context: TokenContext) {
     deps.metrics.revocation(app.name, 'revoked');
     log.info({ app: app.name, login: logins.label(state) }, 'revoked a login');
     return jsonResponse(200, {});
+  }
+
+  return {
+    withParams,
+    fromRequest: async (request: Request, log: Logger) => withParams(await readParams(request), log),
   };
 }

@@ -6,8 +6,11 @@ import type { Handler } from 'hono';
 import { timingSafeEqual } from '../../shared/encoding.js';
 import { jsonResponse } from '../answer.js';
 import type { AppConfig } from '../config/index.js';
+import { DEFAULT_APP } from '../config/index.js';
 import {
   describeTokenEndpoint,
+  OAUTH,
+  OAUTH_DESCRIPTIONS,
   OPENAPI_PATH,
   SERVICE_ENDPOINTS,
   type ServicePath,
@@ -49,6 +52,10 @@ export function serviceEndpoints(options: ServiceEndpointsOptions): Record<Servi
       'Token swap service for Spotify apps: exchanges authorization codes and refreshes tokens so the client secret stays on the server.',
     endpoints: {
       ...Object.fromEntries(TOKEN_ENDPOINTS.map((e) => [`POST ${e.path}`, describeTokenEndpoint(e)])),
+      [`POST ${OAUTH.token}`]: OAUTH_DESCRIPTIONS.token,
+      ...(options.apps.some((app) => app.name === DEFAULT_APP)
+        ? { [`GET ${OAUTH.metadata}`]: OAUTH_DESCRIPTIONS.metadata }
+        : {}),
       ...Object.fromEntries(
         (Object.entries(SERVICE_ENDPOINTS) as [ServicePath, string][])
           .filter(([path]) => path !== '/' && (path !== '/metrics' || metrics.render !== undefined))
@@ -63,6 +70,8 @@ export function serviceEndpoints(options: ServiceEndpointsOptions): Record<Servi
           swap: `${options.prefixOf(app)}/swap`,
           refresh: `${options.prefixOf(app)}/refresh`,
           revoke: `${options.prefixOf(app)}/revoke`,
+          token: `${options.prefixOf(app)}${OAUTH.token}`,
+          metadata: `${OAUTH.metadata}${options.prefixOf(app)}`,
           sealing: app.encryptionSecrets.length > 0 ? 'on' : 'off',
         },
       ]),

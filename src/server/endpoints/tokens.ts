@@ -10,11 +10,18 @@ import type { Logger } from '../logger.js';
 import type { RequestSpan } from '../tracing.js';
 import type { TokenGrant } from '../upstream/token-request.js';
 import { loginGrant } from './grants.js';
-import { optionalCodeVerifier, optionalRedirectUri, readParams, requiredToken } from './params.js';
-import { createRefreshHandler } from './refresh.js';
+import {
+  optionalCodeVerifier,
+  optionalRedirectUri,
+  type RawParams,
+  readParams,
+  requiredToken,
+} from './params.js';
+import { createRefreshHandler, type RefreshWith } from './refresh.js';
 import { createRevokeHandler } from './revoke.js';
 import { createTokenContext, type TokenContext, type TokenHandlerDeps } from './token-context.js';
 
+export type { RefreshWith } from './refresh.js';
 export type { LegacyUnsealer, TokenHandlerDeps } from './token-context.js';
 
 /** `span`: the request's server span when tracing is on, the parent of the upstream calls' spans. */
@@ -22,12 +29,49 @@ export interface TokenHandlers {
   swap(request: Request, log: Logger, span?: RequestSpan): Promise<Response>;
   refresh(request: Request, log: Logger, span?: RequestSpan): Promise<Response>;
   revoke(request: Request, log: Logger, span?: RequestSpan): Promise<Response>;
+  /** The same steps on parameters already read and checked: what `POST /token` dispatches to (token-endpoint.ts). */
+  grants: {
+    authorizationCode(params: CodeExchange, log: Logger, span?: RequestSpan): Promise<Response>;
+    refreshToken(params: RefreshWith, log: Logger, span?: RequestSpan): Promise<Response>;
+    revoke(params: RawParams, log: Logger): Promise<Response>;
+    /** Whether refresh tokens of the Ruby service open here, so their looser form is let through. */
+    acceptsLegacyTokens: boolean;
+  };
   /** The key ids of the app's sealing secrets, in order; undefined when it does not seal. */
   sealingKeyIds(): Promise<string[] | undefined>;
 }
 
-function createSwapHandler(context: TokenContext) {
+/** A code exchange whose parameters are read and checked: what both `/swap` and `/token` send on. */
+export interface CodeExchange {
+  code: string;
+  redirectUri: string;
+  codeVerifier: string | undefined;
+}
+
+function createCodeExchange(context: TokenContext) {
   const { app, deps, now } = context;
+  return async function exchange(params: CodeExchange, log: Logger, span?: RequestSpan): Promise<Response> {
+    const upstream: TokenGrant = {
+      grant_type: 'authorization_code',
+      code: params.code,
+      redirect_uri: params.redirectUri,
+    };
+    if (params.codeVerifier !== undefined) {
+      upstream.code_verifier = params.codeVerifier;
+    }
+    const tokens = await deps.caller.call(app, upstream, log, span);
+    if (tokens.refresh_token === undefined) {
+      log.warn({ app: app.name }, 'Spotify returned no refresh token on a code exchange');
+    }
+    // A code exchange is the user's authorization: the login's life starts now.
+    const grant =
+      tokens.refresh_token === undefined ? undefined : loginGrant(tokens.refresh_token, now(), tokens.scope);
+    return respond(await context.answerWith(tokens, grant, Math.floor(now() / 1000)));
+  };
+}
+
+function createSwapHandler(context: TokenContext, exchange: ReturnType<typeof createCodeExchange>) {
+  const { app } = context;
   const defaultRedirectUri = app.redirectUris[0];
 
   return async function swap(request: Request, log: Logger, span?: RequestSpan): Promise<Response> {
@@ -50,27 +94,25 @@ function createSwapHandler(context: TokenContext) {
       // The configuration requires one: this cannot happen, and says so in the log if it does.
       throw new TypeError(`app ${app.name} has no redirect URI`);
     }
-
-    const upstream: TokenGrant = { grant_type: 'authorization_code', code, redirect_uri: redirectUri };
-    if (codeVerifier !== undefined) {
-      upstream.code_verifier = codeVerifier;
-    }
-    const tokens = await deps.caller.call(app, upstream, log, span);
-    if (tokens.refresh_token === undefined) {
-      log.warn({ app: app.name }, 'Spotify returned no refresh token on a code exchange');
-    }
-    // A code exchange is the user's authorization: the login's life starts now.
-    const grant = tokens.refresh_token === undefined ? undefined : loginGrant(tokens.refresh_token, now());
-    return respond(await context.answerWith(tokens, grant, Math.floor(now() / 1000)));
+    return exchange({ code, redirectUri, codeVerifier }, log, span);
   };
 }
 
 export function createTokenHandlers(app: AppConfig, deps: TokenHandlerDeps): TokenHandlers {
   const context = createTokenContext(app, deps);
+  const exchange = createCodeExchange(context);
+  const refresh = createRefreshHandler(context);
+  const revoke = createRevokeHandler(context);
   return {
-    swap: createSwapHandler(context),
-    refresh: createRefreshHandler(context),
-    revoke: createRevokeHandler(context),
+    swap: createSwapHandler(context, exchange),
+    refresh: refresh.fromRequest,
+    revoke: revoke.fromRequest,
+    grants: {
+      authorizationCode: exchange,
+      refreshToken: refresh.withToken,
+      acceptsLegacyTokens: deps.legacyUnseal !== undefined,
+      revoke: revoke.withParams,
+    },
     sealingKeyIds: async () => context.sealer?.keyIds(),
   };
 }

@@ -16,22 +16,37 @@ export interface RateLimitOptions {
   metrics: Metrics;
 }
 
-export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
+/**
+ * The check alone, for a handler that knows which budget a request spends only once it has read the
+ * body (POST /token: the grant type): the refusal to answer with, or the headers to add to the answer.
+ */
+export function budgetCheck(
+  options: RateLimitOptions,
+): (c: Context) => Promise<{ refused: Response } | { headers: Readonly<Record<string, string>> }> {
   const { store, policy, clientKey, metrics } = options;
-  return async function rateLimit(c, next) {
-    if (policy.limit === 0) return next();
+  return async function budgetCheck(c) {
+    if (policy.limit === 0) return { headers: {} };
     const decision = await checkRateLimit(store, policy, clientKey(c));
-    if (!decision.allowed) {
-      metrics.rateLimited(policy.name);
-      return errorResponse(
+    if (decision.allowed) return { headers: decision.headers };
+    metrics.rateLimited(policy.name);
+    return {
+      refused: errorResponse(
         new OAuthError(
           429,
           'rate_limited',
           `Too many requests from this address; retry after ${decision.retryAfterSeconds} seconds`,
           { ...decision.headers, 'Retry-After': String(decision.retryAfterSeconds) },
         ),
-      );
-    }
+      ),
+    };
+  };
+}
+
+export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
+  const check = budgetCheck(options);
+  return async function rateLimit(c, next) {
+    const decision = await check(c);
+    if ('refused' in decision) return decision.refused;
     await next();
     for (const [name, value] of Object.entries(decision.headers)) c.res.headers.set(name, value);
   };

@@ -21,7 +21,8 @@ export interface TraceRequestOptions {
   logger: Logger;
   /** The route pattern, e.g. `/apps/:app/swap`: the span's name and `http.route`. */
   route: string;
-  grant: Grant;
+  /** Undefined where the body says it (POST /token): the handler sets it then. */
+  grant: Grant | undefined;
   /** The app that serves the request: known once the route matched. */
   appName: (c: Context) => string;
 }

@@ -13,6 +13,7 @@ import {
   TOKEN_ENDPOINTS,
   type TokenEndpoint,
 } from '../contract.js';
+import { oauthPaths, oauthResponses, oauthSchemas } from './oauth.js';
 import { headers, responses } from './responses.js';
 import { schemas } from './schemas.js';
 import { errorResponse, FORM_TYPE, JSON_TYPE, type Json, jsonHeaders, jsonOk, ref } from './shared.js';
@@ -37,8 +38,8 @@ const tokenRequestBody = (schema: string): Json => ({
 });
 
 const components = (apps: readonly string[]): Record<string, Json> => ({
-  schemas,
-  responses,
+  schemas: { ...schemas, ...oauthSchemas },
+  responses: { ...responses, ...oauthResponses },
   headers,
   parameters: {
     App: {
@@ -163,6 +164,7 @@ export function openApiDocument(options: OpenApiOptions = {}): OpenApiDocument {
   }
   for (const endpoint of TOKEN_ENDPOINTS)
     paths[`${APPS_PATH}/{app}${endpoint.path}`] = tokenPathItem(endpoint, true);
+  Object.assign(paths, oauthPaths());
 
   paths['/'] = getOperation('describe', SERVICE_ENDPOINTS['/'], {
     '200': jsonOk('The description.', ref('schemas', 'Service')),
@@ -226,6 +228,10 @@ export function openApiDocument(options: OpenApiOptions = {}): OpenApiDocument {
     tags: [
       { name: 'tokens', description: 'The token endpoints of the default app (the environment variables).' },
       { name: 'apps', description: 'The token endpoints of the apps of `token-swap.config.json`.' },
+      {
+        name: 'oauth',
+        description: 'Standard OAuth 2.0: the token endpoint and the RFC 8414 metadata, for OAuth libraries.',
+      },
       { name: 'service', description: 'Health, metrics and descriptions.' },
     ],
     paths,

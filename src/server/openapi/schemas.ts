@@ -65,6 +65,11 @@ export const schemas: Record<string, Json> = {
           '`refresh_token` or `access_token`; a hint only: the service issues refresh tokens alone and tries the token as one.',
         pattern: '^[A-Za-z0-9_.-]{1,64}$',
       },
+      client_id: {
+        type: 'string',
+        description:
+          "Optional (RFC 7009 §2.1). At the root, the client id of an app of the configuration file revokes that app's token (POST /token serves every app there); else it is ignored.",
+      },
     },
     additionalProperties: true,
   },
@@ -123,11 +128,13 @@ export const schemas: Record<string, Json> = {
         description: 'Each served app (`default` is the one of the environment variables) and its paths.',
         additionalProperties: {
           type: 'object',
-          required: ['swap', 'refresh', 'revoke', 'sealing'],
+          required: ['swap', 'refresh', 'revoke', 'token', 'metadata', 'sealing'],
           properties: {
             swap: { type: 'string' },
             refresh: { type: 'string' },
             revoke: { type: 'string' },
+            token: { type: 'string', description: 'Its standard OAuth 2.0 token endpoint.' },
+            metadata: { type: 'string', description: 'Its RFC 8414 metadata.' },
             sealing: { type: 'string', enum: ['on', 'off'] },
           },
           additionalProperties: false,

@@ -4,8 +4,8 @@
  *
  * `sts2.` + base64url( kid(4) || iv(12) || AES-256-GCM ciphertext+tag ), where
  * - the plaintext is a small JSON object: Spotify's refresh token, the time of the user's original
- *   authorization, the login's family id and generation, when this token was issued, and room for a
- *   key binding (a DPoP key thumbprint);
+ *   authorization, the login's family id and generation, when this token was issued, the scope
+ *   Spotify granted, and room for a key binding (a DPoP key thumbprint);
  * - the associated data is the prefix, the key id, the app's name and its client id: a token of one
  *   app is refused by every other, even one with the same client id and secret, and a flipped key id
  *   breaks the tag;
@@ -48,6 +48,11 @@ export interface Grant {
   issuedAt: number | undefined;
   /** The SHA-256 thumbprint (RFC 7638) of the key the token is bound to, if any. */
   keyBinding?: string;
+  /**
+   * The scope Spotify granted at the code exchange, as it answered it; undefined for tokens sealed
+   * before it was recorded. `POST /token` checks a requested scope against it (RFC 6749 §6).
+   */
+  scope?: string;
 }
 
 /** An opened token: what it carries, and what it was sealed with. */
@@ -152,10 +157,11 @@ function grantOf(plain: string): Grant | undefined {
     return undefined;
   }
   if (typeof payload !== 'object' || payload === null) return undefined;
-  const { rt, at, fid, gen, iat, jkt } = payload as Record<string, unknown>;
+  const { rt, at, fid, gen, iat, jkt, scp } = payload as Record<string, unknown>;
   if (typeof rt !== 'string' || rt === '' || typeof fid !== 'string' || !isSeconds(gen)) return undefined;
   if ((at !== null && !isSeconds(at)) || !isSeconds(iat)) return undefined;
   if (jkt !== undefined && typeof jkt !== 'string') return undefined;
+  if (scp !== undefined && typeof scp !== 'string') return undefined;
   const grant: Grant = {
     refreshToken: rt,
     authTime: at ?? undefined,
@@ -164,6 +170,7 @@ function grantOf(plain: string): Grant | undefined {
     issuedAt: iat,
   };
   if (jkt !== undefined) grant.keyBinding = jkt;
+  if (scp !== undefined) grant.scope = scp;
   return grant;
 }
 
@@ -178,6 +185,7 @@ function payloadOf(grant: Grant): string {
     gen: grant.generation,
     iat: grant.issuedAt,
     ...(grant.keyBinding === undefined ? {} : { jkt: grant.keyBinding }),
+    ...(grant.scope === undefined ? {} : { scp: grant.scope }),
   });
 }
 
