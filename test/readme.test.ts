@@ -158,6 +158,17 @@ describe('README', () => {
     });
   });
 
+  it("the banner's OAuth metadata line names a document whose issuer and token endpoint are this service", async () => {
+    const [, metadataUrl = ''] = /OAuth metadata\s+(\S+)/.exec(server.stderr()) ?? [];
+    expect(metadataUrl).toBe(`http://127.0.0.1:${port}/.well-known/oauth-authorization-server`);
+    const metadata = (await (await fetch(metadataUrl)).json()) as Record<string, unknown>;
+    expect(metadata).toMatchObject({
+      issuer: `http://127.0.0.1:${port}`,
+      token_endpoint: `http://127.0.0.1:${port}/token`,
+      revocation_endpoint: `http://127.0.0.1:${port}/revoke`,
+    });
+  });
+
   it('the control token example works from another machine as written, with the token the banner printed', async () => {
     const [example, ...others] = examples('The sandbox').filter((e) => e.script.includes(REMOTE_SANDBOX));
     expect(others).toEqual([]);

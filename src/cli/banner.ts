@@ -57,7 +57,8 @@ export function sandboxBanner(options: {
 spotify-token-swap is running in SANDBOX mode: a fake Spotify Accounts answers at ${accountsUrl}
 (nothing here talks to Spotify).
 
-  Swap service     ${serviceUrl}   (POST /swap, POST /refresh)
+  Swap service     ${serviceUrl}   (POST /swap, POST /refresh, POST /revoke)
+  OAuth metadata   ${serviceUrl}/.well-known/oauth-authorization-server   (POST /token, for any OAuth library)
   Fake Accounts    ${accountsUrl}  (GET /authorize, POST /api/token)
   Client ID        ${app.clientId}
   Client secret    ${printSecret ? app.clientSecret : '(from SPOTIFY_CLIENT_SECRET, not shown)'}
