@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { loadMiniflare, runtimeBinary } from './binaries.js';
+import { wrangler } from './workers-miniflare.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -100,7 +101,7 @@ export default { async fetch() { ${PROBE_BODY} return new Response('logged'); } 
     const worker = new Miniflare({
       modules: true,
       script: bundled.outputFiles[0]?.text ?? '',
-      compatibilityDate: '2025-07-18',
+      compatibilityDate: wrangler.compatibility_date,
       host: '127.0.0.1',
       port: 0,
       handleRuntimeStdio(stdout, stderr) {

@@ -5,9 +5,6 @@
  * with the Durable Objects wrangler.toml binds (the LOGINS login store), as a deployment has them;
  * workers-logins.test.ts covers the Worker without them.
  */
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ConformanceSandbox,
@@ -16,50 +13,27 @@ import {
   conformanceSuite,
   startConformanceSandbox,
 } from '../conformance/suite.js';
-import { loadMiniflare, type MiniflareInstance } from './binaries.js';
 import { expectNoSecrets } from './secrets.js';
-import { durableObjectsOfWrangler } from './workers-miniflare.js';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const WORKER = fileURLToPath(new URL('../../dist/worker/index.js', import.meta.url));
-/** The newest date the installed workerd supports (`workerd --version`). */
-const COMPATIBILITY_DATE = '2025-07-18';
+import { buildWorker, disposeAll, type RunningWorker, startWorker } from './workers-miniflare.js';
 
 const target: ConformanceTarget = { name: 'Cloudflare Workers (workerd)', serviceUrl: '', accountsUrl: '' };
 let sandbox: ConformanceSandbox | undefined;
-const workers: MiniflareInstance[] = [];
-let output = '';
+const workers: RunningWorker[] = [];
 
-async function startWorker(bindings: Record<string, string>, logins = false): Promise<URL> {
-  const Miniflare = await loadMiniflare();
-  const worker = new Miniflare({
-    modules: true,
-    scriptPath: WORKER,
-    compatibilityDate: COMPATIBILITY_DATE,
-    bindings,
-    ...(logins ? { durableObjects: durableObjectsOfWrangler() } : {}),
-    host: '127.0.0.1',
-    port: 0,
-    handleRuntimeStdio(stdout, stderr) {
-      for (const stream of [stdout, stderr]) {
-        stream.on('data', (chunk: Buffer) => {
-          output += chunk.toString();
-        });
-      }
-    },
-  });
+async function start(bindings: Record<string, string>, logins = false): Promise<URL> {
+  const worker = await startWorker(bindings, { logins });
   workers.push(worker);
-  return worker.ready;
+  return worker.url;
 }
 
 beforeAll(async () => {
-  await promisify(execFile)(process.execPath, ['scripts/build-worker.mjs'], { cwd: ROOT });
+  await buildWorker();
   sandbox = await startConformanceSandbox();
   target.accountsUrl = sandbox.accountsUrl;
-  target.serviceUrl = (await startWorker(conformanceEnv(sandbox.accountsUrl), true)).origin;
+  target.serviceUrl = (await start(conformanceEnv(sandbox.accountsUrl), true)).origin;
 });
 afterAll(async () => {
-  await Promise.all(workers.map((worker) => worker.dispose()));
+  await disposeAll();
   await sandbox?.close();
 });
 
@@ -67,12 +41,12 @@ conformanceSuite(target);
 
 describe('the Worker', () => {
   it('logs no secret', () => {
-    expectNoSecrets(output);
+    expectNoSecrets(workers.map((worker) => worker.output()).join(''));
   });
 
   it('answers every request with a JSON 500 naming what to fix while a binding is missing', async () => {
     const { SPOTIFY_CLIENT_SECRET: _, ...incomplete } = conformanceEnv(target.accountsUrl);
-    const url = await startWorker(incomplete);
+    const url = await start(incomplete);
     const response = await fetch(new URL('/swap', url), {
       method: 'POST',
       body: new URLSearchParams({ code: 'x' }),
