@@ -4,6 +4,14 @@
  */
 export type { AuthorizeRequest, AuthorizeUrlOptions } from './authorize-url.js';
 export { createAuthorizeUrl, SPOTIFY_ACCOUNTS_URL } from './authorize-url.js';
+export type { DpopKey, DpopProofOptions, DpopPublicJwk } from './dpop.js';
+export {
+  createDpopKey,
+  createDpopProof,
+  dpopThumbprint,
+  exportDpopKey,
+  importDpopKey,
+} from './dpop.js';
 export type { AuthorizationErrorCode, LoginRequiredReason } from './errors.js';
 export {
   AuthorizationError,
