@@ -26,6 +26,12 @@ export { processRevokeResponse, REVOCATION_UNAVAILABLE } from './revoke.js';
 export type { LogoutResult, Session, SessionOptions } from './session.js';
 export { createSession } from './session.js';
 export type { SignInNotice } from './sign-in.js';
+export type {
+  SpotifySdkAccessToken,
+  SpotifySdkAuthOptions,
+  SpotifySdkAuthStrategy,
+} from './spotify-sdk.js';
+export { spotifySdkAuth } from './spotify-sdk.js';
 export type { ReleaseLock, StoredLogin, TokenStore } from './store.js';
 export { createMemoryStore } from './store.js';
 export type {
