@@ -19,6 +19,8 @@ export {
   SwapServiceError,
   SwapServiceUnreachableError,
 } from './errors.js';
+export type { IndexedDbStoreOptions } from './indexeddb-store.js';
+export { createIndexedDbStore } from './indexeddb-store.js';
 export type { Pkce } from './pkce.js';
 export { createPkce, createState } from './pkce.js';
 export type { RevokeResult } from './revoke.js';
