@@ -2,8 +2,9 @@
  * DPoP (RFC 9449) for the app side: a P-256 key and the proofs signed with it. A swap service that
  * supports DPoP binds the sealed refresh token to the key's thumbprint (RFC 7638) and refreshes or
  * revokes it only with a proof by the same key, so a refresh token copied off the device is useless
- * (README, "DPoP-bound refresh tokens"). WebCrypto only: the signature ECDSA gives is already the raw
- * r||s that JWS ES256 wants (RFC 7518 §3.4), so the JWS is a few lines, not a library.
+ * (README, "DPoP: a refresh token that works only with this app's key"). WebCrypto only: the
+ * signature ECDSA gives is already the raw r||s that JWS ES256 wants (RFC 7518 §3.4), so the JWS is a
+ * few lines, not a library.
  */
 import { base64url, randomToken, utf8 } from '../shared/encoding.js';
 

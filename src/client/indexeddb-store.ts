@@ -2,9 +2,9 @@
  * A TokenStore in the browser's IndexedDB, for a login made with a DPoP key. IndexedDB keeps what
  * structured cloning keeps, a CryptoKey included, so the non-extractable private key is stored as it
  * is: a script on the page can sign with it while it runs, but no script can read it out, and a
- * refresh token bound to it (README, "DPoP-bound refresh tokens") is useless anywhere else. The refresh
- * token itself is readable there, as in any web storage: without DPoP, keep tokens in memory or
- * `sessionStorage` instead (docs/clients/browser.md).
+ * refresh token bound to it (README, "DPoP: a refresh token that works only with this app's key") is
+ * useless anywhere else. The refresh token itself is readable there, as in any web storage: without
+ * DPoP, keep tokens in memory or `sessionStorage` instead (docs/clients/browser.md).
  */
 import type { StoredLogin, TokenStore } from './store.js';
 
