@@ -4,6 +4,14 @@
  */
 export type { AuthorizeRequest, AuthorizeUrlOptions } from './authorize-url.js';
 export { createAuthorizeUrl, SPOTIFY_ACCOUNTS_URL } from './authorize-url.js';
+export type { DpopKey, DpopProofOptions, DpopPublicJwk } from './dpop.js';
+export {
+  createDpopKey,
+  createDpopProof,
+  dpopThumbprint,
+  exportDpopKey,
+  importDpopKey,
+} from './dpop.js';
 export type { AuthorizationErrorCode, LoginRequiredReason } from './errors.js';
 export {
   AuthorizationError,
@@ -11,6 +19,8 @@ export {
   SwapServiceError,
   SwapServiceUnreachableError,
 } from './errors.js';
+export type { IndexedDbStoreOptions } from './indexeddb-store.js';
+export { createIndexedDbStore } from './indexeddb-store.js';
 export type { Pkce } from './pkce.js';
 export { createPkce, createState } from './pkce.js';
 export type { RevokeResult } from './revoke.js';
@@ -18,6 +28,12 @@ export { processRevokeResponse, REVOCATION_UNAVAILABLE } from './revoke.js';
 export type { LogoutResult, Session, SessionOptions } from './session.js';
 export { createSession } from './session.js';
 export type { SignInNotice } from './sign-in.js';
+export type {
+  SpotifySdkAccessToken,
+  SpotifySdkAuthOptions,
+  SpotifySdkAuthStrategy,
+} from './spotify-sdk.js';
+export { spotifySdkAuth } from './spotify-sdk.js';
 export type { ReleaseLock, StoredLogin, TokenStore } from './store.js';
 export { createMemoryStore } from './store.js';
 export type {

@@ -4,7 +4,8 @@
  * across processes; it saves rotated tokens, and on `invalid_grant` it forgets the login and says
  * that the user must log in again (Spotify: do not retry, discard the token). It also tells the app
  * ahead of time when the login nears its end (sign-in.ts), and signs out: revoke at the service, then
- * forget, whatever the revocation came to.
+ * forget, whatever the revocation came to. A login made with a DPoP key keeps it (`StoredLogin.dpopKey`),
+ * and every refresh and revocation of it carries a proof by that key.
  */
 import { LoginRequiredError, SwapServiceError, SwapServiceUnreachableError } from './errors.js';
 import type { RevokeResult } from './revoke.js';
@@ -103,7 +104,8 @@ export function createSession(options: SessionOptions): Session {
   async function refreshWith(login: StoredLogin, refreshToken: string): Promise<TokenSet> {
     const client = options.client ?? createSwapClient({ swapUrl: login.swapUrl, fetch: options.fetch });
     try {
-      return tokenSetFromResponse(await client.refresh(refreshToken), now(), login.tokens);
+      const response = await client.refresh(refreshToken, { dpopKey: login.dpopKey });
+      return tokenSetFromResponse(response, now(), login.tokens);
     } catch (error) {
       if (error instanceof SwapServiceError && error.error === 'invalid_grant') {
         await store.clear();
@@ -129,7 +131,7 @@ export function createSession(options: SessionOptions): Session {
     if (refreshToken === undefined) return { outcome: 'no_refresh_token' };
     const client = options.client ?? createSwapClient({ swapUrl: login.swapUrl, fetch: options.fetch });
     try {
-      return await client.revoke(refreshToken, { signal });
+      return await client.revoke(refreshToken, { signal, dpopKey: login.dpopKey });
     } catch (error) {
       return { outcome: 'failed', error };
     }

@@ -1,4 +1,5 @@
 /** Where a login is kept between runs. */
+import type { DpopKey } from './dpop.js';
 import type { TokenSet } from './token-set.js';
 
 /** A login: the tokens plus what is needed to refresh them later. */
@@ -9,6 +10,11 @@ export interface StoredLogin {
   /** Spotify Web API base URL (the sandbox's when testing). */
   apiUrl?: string;
   tokens: TokenSet;
+  /**
+   * The DPoP key the login was made with (RFC 9449): its refresh token refreshes and revokes only
+   * with a proof by this key. Absent for a login without DPoP (and every login stored before it).
+   */
+  dpopKey?: DpopKey;
 }
 
 /** Releases a lock taken with `TokenStore.lock`. */

@@ -6,6 +6,7 @@
 import { abortKind } from '../shared/abort.js';
 import { parseTokenResponse, type TokenResponse } from '../shared/token-response.js';
 import { readAnswerText, refusal, refuseRedirect } from './answer.js';
+import { createDpopProof, type DpopKey } from './dpop.js';
 import { SwapServiceError, SwapServiceUnreachableError } from './errors.js';
 import { processRevokeResponse, type RevokeResult } from './revoke.js';
 
@@ -23,10 +24,19 @@ export interface SwapClientOptions {
   timeoutMs?: number;
   /** Override the paths for services with other routes (the Ruby service's `/api/token`, ...). */
   paths?: { swap?: string; refresh?: string; revoke?: string };
+  /**
+   * Sends a DPoP proof by this key on every call (RFC 9449), so that the service binds the refresh
+   * token to it; a call's own `dpopKey` takes its place.
+   */
+  dpopKey?: DpopKey;
+  /** The clock for the proofs' `iat` (epoch ms). */
+  now?: () => number;
 }
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /** The key of the login this call is for: a refresh token bound to it refreshes only with its proof. */
+  dpopKey?: DpopKey | undefined;
 }
 
 export interface SwapOptions extends CallOptions {
@@ -53,7 +63,7 @@ export const DEFAULT_SWAP_TIMEOUT_MS = 15_000;
 export async function swapServiceRequest(
   url: string,
   fields: Record<string, string | undefined>,
-  options: { fetch?: typeof fetch; signal: AbortSignal },
+  options: { fetch?: typeof fetch; signal: AbortSignal; dpop?: string | undefined },
 ): Promise<Response> {
   const body = new URLSearchParams();
   for (const [name, value] of Object.entries(fields)) {
@@ -62,10 +72,15 @@ export async function swapServiceRequest(
     }
   }
   const doFetch = options.fetch ?? fetch;
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/x-www-form-urlencoded',
+    Accept: 'application/json',
+  };
+  if (options.dpop !== undefined) headers.DPoP = options.dpop;
   try {
     return await doFetch(url, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+      headers,
       body,
       // Never followed: a redirect would re-send the code, the verifier or the refresh token to
       // wherever it points, and take tokens from there.
@@ -103,16 +118,21 @@ export function createSwapClient(options: SwapClientOptions): SwapClient {
   const signalFor = (signal: AbortSignal | undefined) =>
     signal ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
 
+  // The latest nonce the service sent (RFC 9449 §8): every later proof carries it.
+  let nonce: string | undefined;
+
   /** One request, its answer judged by `process`; a network failure (the body read too) is unreachable. */
-  async function call<T>(
-    path: string,
+  async function send<T>(
+    url: string,
     fields: Record<string, string | undefined>,
-    signal: AbortSignal | undefined,
+    call: CallOptions,
     process: (response: Response) => Promise<T>,
   ): Promise<T> {
-    const url = `${base}${path}`;
-    const combined = signalFor(signal);
-    const response = await swapServiceRequest(url, fields, { fetch: options.fetch, signal: combined });
+    const key = call.dpopKey ?? options.dpopKey;
+    const dpop = key && (await createDpopProof(key, { method: 'POST', url, nonce, now: options.now }));
+    const combined = signalFor(call.signal);
+    const response = await swapServiceRequest(url, fields, { fetch: options.fetch, signal: combined, dpop });
+    nonce = response.headers.get('dpop-nonce') ?? nonce;
     try {
       return await process(response);
     } catch (error) {
@@ -122,24 +142,46 @@ export function createSwapClient(options: SwapClientOptions): SwapClient {
     }
   }
 
+  /**
+   * `send`, and once more with the service's nonce when it refused the proof for want of one
+   * (`use_dpop_nonce`, RFC 9449 §8): it refused before using the code or the token, so both still work.
+   */
+  async function call<T>(
+    path: string,
+    fields: Record<string, string | undefined>,
+    callOptions: CallOptions,
+    process: (response: Response) => Promise<T>,
+  ): Promise<T> {
+    const url = `${base}${path}`;
+    const sentWith = nonce;
+    try {
+      return await send(url, fields, callOptions, process);
+    } catch (error) {
+      const retry =
+        error instanceof SwapServiceError && error.error === 'use_dpop_nonce' && nonce !== sentWith;
+      if (!retry) throw error;
+      return await send(url, fields, callOptions, process);
+    }
+  }
+
   return {
     swapUrl: base,
     swap(code, swapOptions = {}) {
       return call(
         swapPath,
         { code, redirect_uri: swapOptions.redirectUri, code_verifier: swapOptions.codeVerifier },
-        swapOptions.signal,
+        swapOptions,
         processSwapResponse,
       );
     },
     refresh(refreshToken, callOptions = {}) {
-      return call(refreshPath, { refresh_token: refreshToken }, callOptions.signal, processSwapResponse);
+      return call(refreshPath, { refresh_token: refreshToken }, callOptions, processSwapResponse);
     },
     async revoke(refreshToken, callOptions = {}) {
       // The hint is RFC 7009's (§2.1): the service issues refresh tokens only, and says so.
       const fields = { token: refreshToken, token_type_hint: 'refresh_token' };
       try {
-        return await call(revokePath, fields, callOptions.signal, processRevokeResponse);
+        return await call(revokePath, fields, callOptions, processRevokeResponse);
       } catch (error) {
         if (error instanceof SwapServiceUnreachableError) return { outcome: 'unreachable', error };
         throw error;

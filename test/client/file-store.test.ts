@@ -3,8 +3,9 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { StoredLogin } from '../../src/client/index.js';
+import { createDpopKey, createDpopProof, type StoredLogin } from '../../src/client/index.js';
 import { createFileStore, defaultStorePath, TokenStoreError } from '../../src/client/node/index.js';
+import { verifyProof } from '../helpers/dpop.js';
 
 const login = (n: number): StoredLogin => ({
   swapUrl: 'http://127.0.0.1:3000',
@@ -126,5 +127,52 @@ describe('defaultStorePath', () => {
       '/Users/u/Library/Application Support/spotify-token-swap/tokens.json',
     );
     expect(defaultStorePath({ APPDATA: 'C:\\AppData' }, 'win32', 'C:\\u')).toContain('spotify-token-swap');
+  });
+});
+
+describe('file token store with a DPoP key', () => {
+  it('keeps the key as a private JWK in the 0600 file, and loads a key that signs as the same one', async () => {
+    const path = tempPath();
+    const store = createFileStore(path);
+    const key = await createDpopKey({ extractable: true });
+    await store.save({ ...login(1), dpopKey: key });
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    const file = JSON.parse(readFileSync(path, 'utf8'));
+    expect(file.dpopJwk).toMatchObject({ kty: 'EC', crv: 'P-256', d: expect.any(String) });
+    expect(file).not.toHaveProperty('dpopKey');
+
+    const loaded = await store.load();
+    expect(loaded).toMatchObject(login(1));
+    const again = loaded?.dpopKey;
+    expect(again?.publicJwk).toEqual(key.publicJwk);
+    const proof = await createDpopProof(again ?? key, { method: 'POST', url: 'http://127.0.0.1/refresh' });
+    expect((await verifyProof(proof)).header.jwk).toEqual(key.publicJwk);
+    // Saved again (a rotated token) it stays the same key.
+    await store.save({ ...(loaded ?? login(2)), tokens: login(2).tokens });
+    expect((await store.load())?.dpopKey?.publicJwk).toEqual(key.publicJwk);
+  });
+
+  it('refuses to write a non-extractable key, and leaves the stored login as it was', async () => {
+    const path = tempPath();
+    const store = createFileStore(path);
+    await store.save(login(1));
+    await expect(store.save({ ...login(2), dpopKey: await createDpopKey() })).rejects.toThrow(
+      /not extractable/,
+    );
+    expect(await store.load()).toEqual(login(1));
+  });
+
+  it('calls a file with a broken key corrupt, and still loads a login stored without one', async () => {
+    const path = tempPath();
+    const store = createFileStore(path);
+    await store.save(login(1));
+    expect((await store.load())?.dpopKey).toBeUndefined();
+    writeFileSync(
+      path,
+      JSON.stringify({ ...login(1), dpopJwk: { kty: 'EC', crv: 'P-256', x: 'a', y: 'b', d: 'c' } }),
+    );
+    await expect(store.load()).rejects.toMatchObject({ code: 'corrupt' });
+    writeFileSync(path, JSON.stringify({ ...login(1), dpopJwk: 'not a key' }));
+    await expect(store.load()).rejects.toBeInstanceOf(TokenStoreError);
   });
 });

@@ -75,11 +75,20 @@ describe('token-swap login, refresh', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/Logged in as Sandbox User/);
 
-    // First a probe, before the browser opens: the service answers it without calling Spotify.
-    const [probe, swap, ...others] = proxy.requests();
-    expect(others).toEqual([]);
+    // The service's metadata (where to authorize, whether DPoP), a probe, and the swap: the service
+    // answers the first two without calling Spotify. (The proxy lists requests per connection, so
+    // their order here is not the order they were sent in.)
+    const requests = proxy.requests();
+    expect(requests.map((r) => `${r.method} ${r.target}`).sort()).toEqual([
+      'GET /.well-known/oauth-authorization-server',
+      'GET /swap',
+      'POST /swap',
+    ]);
+    const probe = requests.find((r) => r.method === 'GET' && r.target === '/swap');
+    const swap = requests.find((r) => r.method === 'POST');
     if (!probe || !swap) throw new Error('the CLI sent less than a probe and a swap');
-    expect([probe.method, probe.target, probe.body.length]).toEqual(['GET', '/swap', 0]);
+    expect(probe.body.length).toBe(0);
+    expect(header(swap, 'dpop')).toBeUndefined();
     expect([swap.method, swap.target]).toEqual(['POST', '/swap']);
     expect(header(swap, 'content-type')).toBe('application/x-www-form-urlencoded');
     expect(header(swap, 'accept')).toBe('application/json');
@@ -104,7 +113,7 @@ describe('token-swap login, refresh', () => {
 
     const refresh = runCli(['refresh', '--store', store]);
     expect((await refresh.exited).code, refresh.stderr()).toBe(0);
-    const refreshes = proxy.requests().slice(2);
+    const refreshes = proxy.requests().slice(3);
     expect(refreshes.map((r) => [r.method, r.target])).toEqual([['POST', '/refresh']]);
     const [refreshRequest] = refreshes;
     if (!refreshRequest) throw new Error('no refresh');

@@ -2,32 +2,22 @@ import { defineCommand } from 'citty';
 import {
   AuthorizationError,
   createAuthorizeUrl,
+  createDpopKey,
   createSwapClient,
   SPOTIFY_ACCOUNTS_URL,
   type TokenSet,
   tokenSetFromResponse,
 } from '../../client/index.js';
 import { DEFAULT_LOGIN_TIMEOUT_MS, startLoopbackCatcher } from '../../client/node/index.js';
-import { parseScopes, SPOTIFY_SCOPES } from '../../shared/scopes.js';
 import { describeUser, fetchProfile, openStore, storeFlag, storePath } from '../app-side.js';
 import { describeExpiry } from '../expiry.js';
 import { CliFailure, EXIT, knownFailure, listenError } from '../fail.js';
-import { type CliIo, ioOf } from '../io.js';
+import { ioOf } from '../io.js';
 import { checkSwapService, redirectUriFailure, warnIfInsecure } from '../login-checks.js';
 import { type CliLogin, loginCommand } from '../login-command.js';
+import { DEFAULT_LOGIN_SCOPES, type LoginOptions, loginOptions, swapUrlOf } from '../login-options.js';
 import { openBrowser } from '../open-browser.js';
-
-const DEFAULT_LOGIN_SCOPES = ['user-read-email', 'user-read-private'];
-
-/** The Web API is at api.spotify.com for Spotify, and beside the fake Accounts for the sandbox. */
-function defaultApiUrl(accountsUrl: string): string {
-  return accountsUrl === SPOTIFY_ACCOUNTS_URL ? 'https://api.spotify.com' : accountsUrl;
-}
-
-function required(value: unknown, flag: string, variable: string): string {
-  if (typeof value === 'string' && value.trim() !== '') return value.trim();
-  throw new CliFailure(`--${flag} is required (or set ${variable})`, EXIT.usage);
-}
+import { fetchServiceMetadata } from '../service-metadata.js';
 
 /** A taken --port is the user's to change: one line, not a stack. */
 async function startCatcher(port: number) {
@@ -71,58 +61,6 @@ function browserMessage(error: unknown): string {
   return knownFailure(error)?.message ?? 'Something unexpected went wrong; the terminal says what.';
 }
 
-function url(value: string, flag: string): string {
-  try {
-    return new URL(value).href.replace(/\/+$/, '');
-  } catch {
-    throw new CliFailure(`--${flag}: "${value}" is not an absolute URL`, EXIT.usage);
-  }
-}
-
-interface LoginOptions {
-  swapUrl: string;
-  clientId: string;
-  accountsUrl: string;
-  apiUrl: string;
-  scopes: string[];
-  port: number;
-  timeoutMs: number;
-}
-
-/** The flags and the environment as a login to run, or a usage failure that says what is wrong. */
-function loginOptions(args: Record<string, unknown>, env: CliIo['env']): LoginOptions {
-  const flag = (name: string) => (typeof args[name] === 'string' ? (args[name] as string) : undefined);
-  const swapUrl = url(
-    required(flag('swap-url') ?? env.TOKEN_SWAP_URL, 'swap-url', 'TOKEN_SWAP_URL'),
-    'swap-url',
-  );
-  const clientId = required(flag('client-id') ?? env.SPOTIFY_CLIENT_ID, 'client-id', 'SPOTIFY_CLIENT_ID');
-  const accountsUrl = url(
-    flag('accounts-url') ?? env.SPOTIFY_ACCOUNTS_URL ?? SPOTIFY_ACCOUNTS_URL,
-    'accounts-url',
-  );
-  const apiUrl = url(flag('api-url') ?? defaultApiUrl(accountsUrl), 'api-url');
-  const scope = flag('scope');
-  const scopes = scope === undefined ? DEFAULT_LOGIN_SCOPES : parseScopes(scope.replace(/,/g, ' '));
-  const unknown = scopes.filter((name) => !SPOTIFY_SCOPES.has(name));
-  if (unknown.length > 0) {
-    throw new CliFailure(
-      `Unknown scope: ${unknown.join(', ')} (Spotify would answer "Illegal scope")`,
-      EXIT.usage,
-    );
-  }
-  const port = flag('port') === undefined ? 0 : Number(flag('port'));
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new CliFailure('--port must be a whole number from 0 to 65535', EXIT.usage);
-  }
-  const timeout = flag('timeout');
-  const timeoutMs = timeout === undefined ? DEFAULT_LOGIN_TIMEOUT_MS : Number(timeout) * 1000;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw new CliFailure('--timeout must be a positive number of seconds', EXIT.usage);
-  }
-  return { swapUrl, clientId, accountsUrl, apiUrl, scopes, port, timeoutMs };
-}
-
 export default defineCommand({
   meta: { name: 'login', description: 'Log in with Spotify through a swap service and store the tokens' },
   args: {
@@ -133,7 +71,8 @@ export default defineCommand({
     },
     'client-id': {
       type: 'string',
-      description: 'Client ID of the Spotify app (SPOTIFY_CLIENT_ID)',
+      description:
+        "Client ID of the Spotify app (SPOTIFY_CLIENT_ID; default the service's spotify_client_id, when it publishes one)",
       valueHint: 'id',
     },
     scope: {
@@ -154,7 +93,7 @@ export default defineCommand({
     'show-dialog': { type: 'boolean', description: 'Ask for consent again even if already given' },
     'accounts-url': {
       type: 'string',
-      description: `Spotify Accounts base URL; a sandbox's to test (SPOTIFY_ACCOUNTS_URL, default ${SPOTIFY_ACCOUNTS_URL})`,
+      description: `Spotify Accounts base URL; a sandbox's to test (SPOTIFY_ACCOUNTS_URL, default the service's authorization_endpoint, else ${SPOTIFY_ACCOUNTS_URL})`,
       valueHint: 'url',
     },
     'api-url': {
@@ -173,7 +112,8 @@ export default defineCommand({
   async run(context) {
     const { args } = context;
     const { stdout, stderr, env, signals, now } = ioOf(context);
-    const options = loginOptions(args, env);
+    const swapUrl = swapUrlOf(args, env);
+    const options = loginOptions(args, env, swapUrl, await fetchServiceMetadata(swapUrl, stderr));
     const store = openStore(args.store, env);
     warnIfInsecure(options.swapUrl, stderr);
 
@@ -215,7 +155,9 @@ export default defineCommand({
       let user: string;
       let tokens: TokenSet;
       try {
-        const client = createSwapClient({ swapUrl: options.swapUrl });
+        // A new key per login, extractable: the file store keeps it (src/client/node/file-store.ts).
+        const dpopKey = options.dpop ? await createDpopKey({ extractable: true }) : undefined;
+        const client = createSwapClient({ swapUrl: options.swapUrl, ...(dpopKey ? { dpopKey } : {}) });
         const response = await client.swap(code, {
           redirectUri: authorize.redirectUri,
           codeVerifier: authorize.codeVerifier,
@@ -223,7 +165,14 @@ export default defineCommand({
         });
         tokens = tokenSetFromResponse(response, now());
         const { swapUrl, clientId, apiUrl, accountsUrl } = options;
-        const login: CliLogin = { swapUrl, clientId, apiUrl, accountsUrl, tokens };
+        const login: CliLogin = {
+          swapUrl,
+          clientId,
+          apiUrl,
+          accountsUrl,
+          tokens,
+          ...(dpopKey ? { dpopKey } : {}),
+        };
         await store.save(login);
         user = describeUser(await fetchProfile(apiUrl, tokens.accessToken, stderr));
       } catch (error) {
@@ -238,6 +187,9 @@ export default defineCommand({
           `  Scopes:        ${tokens.scopes.join(' ') || '(none)'}`,
           `  Access token:  ${describeExpiry(tokens.expiresAt, now())}; \`token-swap token\` refreshes it when needed`,
           `  Refresh token: ${tokens.refreshToken ? 'stored' : 'none (log in again when the access token expires)'}`,
+          ...(options.dpop
+            ? ['  DPoP:          a key of this login, stored with it, signs each refresh and the logout']
+            : []),
           `  Saved to:      ${storePath(args.store, env)}`,
           '',
         ].join('\n'),

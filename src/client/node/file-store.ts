@@ -1,12 +1,16 @@
 /**
  * A TokenStore in a JSON file: mode 0600 in a 0700 directory, written atomically (temp file,
  * fsync, rename) so a crash never leaves half a file, with a lock file that serializes refreshes
- * across processes.
+ * across processes. A login's DPoP key is written in it as a private JWK (`dpopJwk`): a CryptoKey
+ * cannot be written to a file unless it is extractable, so the key of a login kept here must be made
+ * with `createDpopKey({ extractable: true })`. The file then is the secret, as it already is for the
+ * refresh token the key protects: 0600, never logged.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { exportDpopKey, importDpopKey } from '../dpop.js';
 import type { ReleaseLock, StoredLogin, TokenStore } from '../store.js';
 
 export const STORE_DIR_NAME = 'spotify-token-swap';
@@ -51,8 +55,18 @@ export interface FileStoreOptions {
   staleLockMs?: number;
 }
 
-function isStoredLogin(value: unknown): value is StoredLogin {
-  const login = value as StoredLogin | null;
+/** A login as the file holds it: the DPoP key as a private JWK, not a CryptoKey. */
+type FileLogin = Omit<StoredLogin, 'dpopKey'> & { dpopJwk?: JsonWebKey };
+
+/** Logins stored before DPoP have no key, and keep loading. */
+function isKeyOrNone(jwk: unknown): boolean {
+  if (jwk === undefined) return true;
+  const key = jwk as Record<string, unknown> | null;
+  return typeof key === 'object' && key !== null && ['x', 'y', 'd'].every((k) => typeof key[k] === 'string');
+}
+
+function isStoredLogin(value: unknown): value is FileLogin {
+  const login = value as FileLogin | null;
   return (
     typeof login === 'object' &&
     login !== null &&
@@ -63,8 +77,25 @@ function isStoredLogin(value: unknown): value is StoredLogin {
     typeof login.tokens.expiresAt === 'number' &&
     Array.isArray(login.tokens.scopes) &&
     // Logins stored before the kit knew the login's end have none, and keep loading.
-    (login.tokens.refreshTokenExpiresAt === undefined || Number.isFinite(login.tokens.refreshTokenExpiresAt))
+    (login.tokens.refreshTokenExpiresAt === undefined ||
+      Number.isFinite(login.tokens.refreshTokenExpiresAt)) &&
+    isKeyOrNone(login.dpopJwk)
   );
+}
+
+async function fromFile(path: string, stored: FileLogin): Promise<StoredLogin> {
+  const { dpopJwk, ...login } = stored;
+  if (dpopJwk === undefined) return login;
+  try {
+    return { ...login, dpopKey: await importDpopKey(dpopJwk) };
+  } catch {
+    throw new TokenStoreError('corrupt', path);
+  }
+}
+
+async function toFile(login: StoredLogin): Promise<FileLogin> {
+  const { dpopKey, ...rest } = login;
+  return dpopKey === undefined ? rest : { ...rest, dpopJwk: await exportDpopKey(dpopKey) };
 }
 
 function processAlive(pid: number): boolean {
@@ -123,15 +154,16 @@ export function createFileStore(
       if (!isStoredLogin(parsed)) {
         throw new TokenStoreError('corrupt', path);
       }
-      return parsed;
+      return fromFile(path, parsed);
     },
 
     async save(login) {
+      const text = `${JSON.stringify(await toFile(login), null, 2)}\n`;
       await ensureDir();
       const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
       const handle = await open(temp, 'wx', 0o600);
       try {
-        await handle.writeFile(`${JSON.stringify(login, null, 2)}\n`, 'utf8');
+        await handle.writeFile(text, 'utf8');
         await handle.sync();
       } finally {
         await handle.close();
