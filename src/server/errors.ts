@@ -21,7 +21,8 @@ export type ErrorCode =
   | 'upstream_timeout'
   | 'rate_limited'
   | 'temporarily_unavailable'
-  | 'revocation_unavailable';
+  | 'revocation_unavailable'
+  | 'invalid_dpop_proof';
 
 export interface OAuthErrorBody {
   error: string;

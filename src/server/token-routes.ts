@@ -7,6 +7,7 @@ import type { Context, Handler, Hono, MiddlewareHandler } from 'hono';
 import { resolveClientIp } from './client-ip.js';
 import { type AppConfig, DEFAULT_APP, type ServiceConfig } from './config/index.js';
 import { ALLOW, APPS_PATH, type Grant, MAX_BODY_BYTES, TOKEN_ENDPOINTS } from './contract.js';
+import { proofInput } from './endpoints/dpop.js';
 import { readParams, single } from './endpoints/params.js';
 import type { TokenHandlers } from './endpoints/tokens.js';
 import { errorResponse, notFound } from './errors.js';
@@ -144,6 +145,6 @@ function rootRevoke(served: ReadonlyMap<string, ServedApp>): Handler<Env> {
     const named = others.filter((one) => one.config.clientId === clientId);
     const [only] = named;
     const target = clientId !== root.config.clientId && named.length === 1 && only ? only : root;
-    return target.handlers.grants.revoke(params, c.var.log);
+    return target.handlers.grants.revoke(params, c.var.log, proofInput(c.req.raw));
   };
 }

@@ -20,6 +20,13 @@ export const DEFAULT_APP = 'default';
 /** Names of the apps of the configuration file: they become URL paths (`/apps/{name}/swap`). */
 export const APP_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
+/**
+ * DPoP (RFC 9449) per app: `optional` binds the refresh token of a code exchange that carries a proof;
+ * `required` refuses a code exchange without one (endpoints/dpop.ts).
+ */
+export const DPOP_MODES = ['optional', 'required'] as const;
+export type DpopMode = (typeof DPOP_MODES)[number];
+
 export interface AppConfig {
   /** `default` for the app the environment defines. */
   readonly name: string;
@@ -44,6 +51,8 @@ export interface AppConfig {
   readonly upstreamTimeoutMs: number;
   /** Lifetime, idle limit and rotation of the refresh tokens the service hands out for this app. */
   readonly refreshTokens: RefreshTokenPolicy;
+  /** Absent: `optional` (configurations built by hand, e.g. `token-swap doctor`'s). */
+  readonly dpop?: DpopMode;
 }
 
 export interface ResilienceConfig {

@@ -15,6 +15,7 @@ import { asLoginExpired, loginEnded, loginEndedError } from '../logins/lifetime.
 import type { PresentedKey, RefreshRefusal, ResealReason } from '../metrics.js';
 import type { Grant } from '../sealing/index.js';
 import { ATTR, type RequestSpan } from '../tracing.js';
+import { checkBinding, type ProofInput, proofInput } from './dpop.js';
 import { nextGrant, type Presented } from './grants.js';
 import { type LoginState, loginRevoked, reuseDetected } from './login-state.js';
 import { readParams, requiredToken } from './params.js';
@@ -24,6 +25,8 @@ import type { TokenContext } from './token-context.js';
 export interface RefreshWith {
   refreshToken: string;
   scope?: string;
+  /** The request's DPoP header, method and URL: a bound token needs a proof by its key. */
+  proof: ProofInput;
 }
 
 /**
@@ -175,7 +178,10 @@ export function createRefreshHandler(context: TokenContext) {
   async function withToken(params: RefreshWith, log: Logger, span?: RequestSpan): Promise<Response> {
     // A token that does not unseal, or whose login has ended or was revoked, never reaches Spotify:
     // no rate budget spent on forgeries or on tokens Spotify would refuse.
+    // A bad proof is refused whatever the token, before the token is even opened.
+    const jkt = await context.dpop.verify(params.proof);
     const presented = await context.open(params.refreshToken);
+    await checkBinding(presented.grant.keyBinding, jkt);
     if (params.scope !== undefined) checkScope(params.scope, presented.grant.scope);
     const state = await logins.load(presented.grant, log);
     if (state.record?.revoked) return respond(refuse('revoked', loginRevoked()));
@@ -212,7 +218,7 @@ export function createRefreshHandler(context: TokenContext) {
       const refreshToken = requiredToken(params, 'refresh_token', {
         legacy: deps.legacyUnseal !== undefined,
       });
-      return withToken({ refreshToken }, log, span);
+      return withToken({ refreshToken, proof: proofInput(request) }, log, span);
     },
   };
 }

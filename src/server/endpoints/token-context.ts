@@ -18,6 +18,7 @@ import {
   type SealerFactory,
 } from '../sealing/index.js';
 import type { SpotifyCaller } from '../upstream/caller.js';
+import { createDpopVerifier, type DpopVerifier } from './dpop.js';
 import { legacyGrant, type Presented } from './grants.js';
 import { createLoginState, type LoginStateHandle } from './login-state.js';
 
@@ -36,6 +37,8 @@ export interface TokenHandlerDeps {
   logins?: LoginStore;
   /** Injectable for tests: the clock of login lifetimes. */
   now?: () => number;
+  /** PUBLIC_URL: the base of the URL a DPoP proof must name (endpoints/dpop.ts). */
+  publicUrl?: string;
 }
 
 export interface TokenContext {
@@ -44,6 +47,8 @@ export interface TokenContext {
   sealer: Sealer | undefined;
   logins: LoginStateHandle;
   now: () => number;
+  /** Checks DPoP proofs, with the login store as the replay cache. */
+  dpop: DpopVerifier;
   /** What the client presented, opened; throws the generic invalid_grant when it does not open. */
   open(value: string): Promise<Presented>;
   /**
@@ -69,6 +74,7 @@ export function createTokenContext(app: AppConfig, deps: TokenHandlerDeps): Toke
     sealer,
     now,
     logins: createLoginState(app, { store: deps.logins, metrics: deps.metrics, now }),
+    dpop: createDpopVerifier({ publicUrl: deps.publicUrl, store: deps.logins, now }),
     async open(value) {
       // Unsealed, the token is Spotify's own; a Ruby one opens with the legacy secrets; else ours.
       if (!sealer) return { grant: legacyGrant(value), legacy: false, version: 1, kid: '', keyIndex: 0 };
