@@ -126,12 +126,14 @@ export function createMemoryLoginStore(
     },
     async seenJti(key, untilMs) {
       const at = now();
-      for (const [oldest, until] of proofs) {
-        if (until > at && proofs.size < maxProofs) break;
-        proofs.delete(oldest);
-      }
       const until = proofs.get(key);
       if (until !== undefined && until > at) return true;
+      proofs.delete(key);
+      // Ended ones go from the front; past the bound, the oldest too.
+      for (const [oldest, end] of proofs) {
+        if (end > at && proofs.size < maxProofs) break;
+        proofs.delete(oldest);
+      }
       proofs.set(key, untilMs);
       return false;
     },
