@@ -5,8 +5,20 @@
  * binding; an unbound token stays unbound; DPOP=required; what the metadata announces.
  */
 import { describe, expect, it } from 'vitest';
-import { answer, exchangeAtToken, proofFor, proofKey, refreshAtToken } from './helpers/dpop.js';
-import { authorize, postForm, stacksClosedAfterEach, UNSEALED } from './helpers/stack.js';
+import { createApp } from '../src/server/app.js';
+import { loadConfig } from '../src/server/config/index.js';
+import { answer, exchangeAtToken, proof, proofFor, proofKey, refreshAtToken } from './helpers/dpop.js';
+import {
+  authorize,
+  CLIENT_ID,
+  CLIENT_SECRET,
+  postForm,
+  REDIRECT_URI,
+  SECRET_A,
+  stacksClosedAfterEach,
+  UNSEALED,
+} from './helpers/stack.js';
+import { startStorelessService } from './helpers/storeless-service.js';
 
 const start = stacksClosedAfterEach();
 
@@ -140,5 +152,38 @@ describe('the metadata', () => {
       status: 400,
       body: { error: 'invalid_dpop_proof' },
     });
+  });
+});
+
+describe('a runtime without a login store (no replay cache)', () => {
+  it('refuses a proof rather than hand out a token the client believes bound, and announces no DPoP', async () => {
+    const storeless = await startStorelessService();
+    try {
+      const { code } = await authorize(storeless.accountsUrl);
+      const key = await proofKey();
+      const refused = await postForm(
+        `${storeless.url}/swap`,
+        { code },
+        { DPoP: await proof(key, 'POST', `${storeless.url}/swap`) },
+      );
+      expect(await answer(refused)).toMatchObject({ status: 400, body: { error: 'invalid_dpop_proof' } });
+      // Without a proof the same code still swaps: nothing was spent.
+      expect((await postForm(`${storeless.url}/swap`, { code })).status).toBe(200);
+      const metadata = await answer(await fetch(`${storeless.url}/.well-known/oauth-authorization-server`));
+      expect(metadata.body).not.toHaveProperty('dpop_signing_alg_values_supported');
+    } finally {
+      await storeless.close();
+    }
+  });
+
+  it('does not start with DPOP=required, naming the variable', () => {
+    const config = loadConfig({
+      SPOTIFY_CLIENT_ID: CLIENT_ID,
+      SPOTIFY_CLIENT_SECRET: CLIENT_SECRET,
+      SPOTIFY_REDIRECT_URI: REDIRECT_URI,
+      ENCRYPTION_SECRET: SECRET_A,
+      DPOP: 'required',
+    });
+    expect(() => createApp(config)).toThrow(/DPOP/);
   });
 });
