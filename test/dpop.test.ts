@@ -40,8 +40,11 @@ describe('a code exchange with a DPoP proof', () => {
     expect(
       await answer(await refreshAtToken(stack, token, await proofFor(stack, other, '/token'))),
     ).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
-    const refreshed = await answer(await refreshAtToken(stack, token, await proofFor(stack, key, '/token')));
+    const dpop = await proofFor(stack, key, '/token');
+    const refreshed = await answer(await refreshAtToken(stack, token, dpop));
     expect(refreshed).toMatchObject({ status: 200, body: { token_type: 'Bearer' } });
+    // A proof is good for one request within its minute: never in a log line.
+    expect(stack.rawLogs()).not.toContain(dpop.split('.')[2]);
   });
 
   it('at /swap binds it too, and /refresh checks the binding', async () => {
