@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../src/server/app.js';
 import { loadConfig } from '../src/server/config/index.js';
 import { answer, exchangeAtToken, proof, proofFor, proofKey, refreshAtToken } from './helpers/dpop.js';
+import { metric } from './helpers/metrics.js';
 import {
   authorize,
   CLIENT_ID,
@@ -40,6 +41,9 @@ describe('a code exchange with a DPoP proof', () => {
     expect(
       await answer(await refreshAtToken(stack, token, await proofFor(stack, other, '/token'))),
     ).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    // Each counted, and logged as worth a look: a copied token, or a client that lost its key.
+    expect(await metric(stack, 'token_swap_refresh_refused_total', { reason: 'dpop' })).toBe(2);
+    expect(stack.logs.filter((line) => String(line.msg).includes('DPoP-bound'))).toHaveLength(2);
     const dpop = await proofFor(stack, key, '/token');
     const refreshed = await answer(await refreshAtToken(stack, token, dpop));
     expect(refreshed).toMatchObject({ status: 200, body: { token_type: 'Bearer' } });

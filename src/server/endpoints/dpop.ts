@@ -166,16 +166,20 @@ export function createDpopVerifier(options: {
  * proof with an unbound token leaves it unbound: binding happens at issuance, and binding later would
  * let whoever copied an unbound token lock its owner out.
  */
-export async function checkBinding(bound: string | undefined, presented: string | undefined): Promise<void> {
-  if (bound === undefined) return;
+export async function bindingRefusal(
+  bound: string | undefined,
+  presented: string | undefined,
+): Promise<OAuthError | undefined> {
+  if (bound === undefined) return undefined;
   if (presented === undefined) {
-    throw new OAuthError(
+    return new OAuthError(
       400,
       'invalid_grant',
       'This refresh token is bound to a DPoP key: send a DPoP proof signed by it',
     );
   }
   if (!(await timingSafeEqual(presented, bound))) {
-    throw new OAuthError(400, 'invalid_grant', 'This refresh token is bound to another DPoP key');
+    return new OAuthError(400, 'invalid_grant', 'This refresh token is bound to another DPoP key');
   }
+  return undefined;
 }

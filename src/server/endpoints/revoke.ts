@@ -9,7 +9,7 @@
 import { jsonResponse, respond } from '../answer.js';
 import { OAuthError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { checkBinding, type ProofInput, proofInput } from './dpop.js';
+import { bindingRefusal, type ProofInput, proofInput } from './dpop.js';
 import type { Presented } from './grants.js';
 import { optionalTokenTypeHint, type RawParams, readParams, requiredToken } from './params.js';
 import type { TokenContext } from './token-context.js';
@@ -40,7 +40,8 @@ export function createRevokeHandler(context: TokenContext) {
       deps.metrics.revocation(app.name, 'unknown');
       return jsonResponse(200, {});
     }
-    await checkBinding(presented.grant.keyBinding, jkt);
+    const unproven = await bindingRefusal(presented.grant.keyBinding, jkt);
+    if (unproven) return respond(unproven.toAnswer());
     const state = await logins.load(presented.grant, log);
     await logins.revoke(state, presented.grant, log);
     deps.metrics.revocation(app.name, 'revoked');
