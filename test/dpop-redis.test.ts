@@ -1,7 +1,7 @@
 /**
  * The replay cache of DPoP proofs in Redis (src/runtimes/node/redis/login-store.ts): two replicas
  * behind one PUBLIC_URL share it, so a proof one accepted is a replay at the other, also when both
- * get it at the same moment (SET NX: exactly one wins). A real redis-server, a real sandbox.
+ * get it at the same moment (SET NX: exactly one wins); without Redis, no proof is accepted unchecked. A real redis-server, a real sandbox.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, type Sandbox } from '../src/sandbox/index.js';
@@ -33,9 +33,9 @@ afterAll(async () => {
   await redis.kill();
 });
 
-async function replica(): Promise<Stack> {
+async function replica(url = redis.url): Promise<Stack> {
   const stack = await startStack({
-    env: { REDIS_URL: redis.url, PUBLIC_URL },
+    env: { REDIS_URL: url, PUBLIC_URL },
     accounts: { sandbox, listening: accounts },
   });
   open.push(stack);
@@ -62,5 +62,15 @@ describe('the DPoP replay cache in Redis', () => {
       [exchangeAtToken(a, once), exchangeAtToken(b, once)].map(async (r) => (await r).status),
     );
     expect(statuses.sort()).toEqual([200, 400]);
+  });
+
+  it('refuses a proof it cannot check while Redis is unreachable: 503 with Retry-After, never a replay let through', async () => {
+    const lost = await startRedis();
+    const stack = await replica(lost.url);
+    await lost.kill();
+    const key = await proofKey();
+    const refused = await exchangeAtToken(stack, await proof(key, 'POST', `${PUBLIC_URL}/token`));
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect(await answer(refused)).toMatchObject({ status: 503, body: { error: 'temporarily_unavailable' } });
   });
 });

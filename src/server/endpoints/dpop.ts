@@ -7,7 +7,7 @@
  */
 import { calculateJwkThumbprint, EmbeddedJWK, errors, type JWK, jwtVerify } from 'jose';
 import { base64url, timingSafeEqual, utf8 } from '../../shared/encoding.js';
-import { OAuthError } from '../errors.js';
+import { OAuthError, temporarilyUnavailable } from '../errors.js';
 import type { LoginStore } from '../logins/store.js';
 
 /**
@@ -23,6 +23,7 @@ export const PROOF_MAX_FUTURE_SECONDS = 5;
 /** Longer than any proof of an allowed algorithm with a 4096-bit RSA key. */
 const MAX_PROOF_LENGTH = 4096;
 const MAX_JTI_LENGTH = 256;
+const STORE_RETRY_AFTER_SECONDS = 5;
 
 /** What a proof is checked against: the header, and the request it came with. */
 export interface ProofInput {
@@ -127,19 +128,21 @@ export function createDpopVerifier(options: {
     }
   }
 
-  /** §11.1: a `jti` seen within the window is a replayed proof; `key` names it without holding it. */
-  async function checkFresh(jkt: string, jti: string, iat: number): Promise<void> {
+  /** §11.1: a `jti` seen within the window is a replayed proof; the cache keeps a hash, not the jti. */
+  async function checkFresh(replays: LoginStore, jkt: string, jti: string, iat: number): Promise<void> {
     const digest = await crypto.subtle.digest('SHA-256', utf8(`${jkt}\n${jti}`));
     // The proof is accepted until its iat is too old: the cache must remember it that long.
     const untilMs = (iat + PROOF_MAX_AGE_SECONDS + 1) * 1000;
     let seen: boolean;
     try {
-      seen = (await store?.seenJti(base64url(new Uint8Array(digest)), untilMs)) ?? true;
+      seen = await replays.seenJti(base64url(new Uint8Array(digest)), untilMs);
     } catch {
-      throw new OAuthError(503, 'temporarily_unavailable', 'DPoP proofs cannot be checked right now');
+      // Unchecked, a proof could be a replay: refused, as a rotating app refuses without its store.
+      throw temporarilyUnavailable('DPoP proofs cannot be checked right now', STORE_RETRY_AFTER_SECONDS);
     }
-    if (seen)
+    if (seen) {
       throw invalidProof('This DPoP proof was used before: sign a new one (a new jti) for each request');
+    }
   }
 
   return {
@@ -154,7 +157,7 @@ export function createDpopVerifier(options: {
       const { payload, protectedHeader } = await claimsOf(input.header);
       const { iat, jti } = checkClaims(payload, input, expectedHtu(publicUrl, input.url), now() / 1000);
       const jkt = await calculateJwkThumbprint(protectedHeader.jwk as JWK, 'sha256');
-      await checkFresh(jkt, jti, iat);
+      await checkFresh(store, jkt, jti, iat);
       return jkt;
     },
   };

@@ -91,7 +91,7 @@ export const responses: Record<string, Json> = {
     { code: 'upstream_error' },
   ),
   ServiceUnavailable: errorResponse(
-    '`temporarily_unavailable`: Spotify has been failing and the circuit breaker is open, or too many calls to Spotify are in flight; Spotify is not called.',
+    "`temporarily_unavailable`: Spotify has been failing and the circuit breaker is open, too many calls to Spotify are in flight, or the login store is unreachable where it must be asked (a rotating app, a revocation, a DPoP proof's replay check); Spotify is not called.",
     {
       error: 'temporarily_unavailable',
       error_description: 'The service is at capacity; retry after 1 second',
