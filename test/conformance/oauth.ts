@@ -57,7 +57,7 @@ export function oauthConformance(target: ConformanceTarget): void {
       });
     });
 
-    it.each(['ES256', 'EdDSA', 'RS256'])(
+    it.each(['ES256', 'EdDSA', 'RS256', 'PS256'])(
       'POST /token with a %s DPoP proof: the refresh token is bound, refused unsent without a proof by its key',
       async (alg) => {
         const key = await proofKey(alg);
