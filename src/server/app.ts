@@ -95,6 +95,7 @@ function serveApps(
       logins: options.loginStore,
       now: options.now,
       publicUrl: config.publicUrl,
+      dpopNonce: config.dpopNonce,
     });
     served.set(appConfig.name, { config: appConfig, handlers, corsOrigins: new Set(appConfig.corsOrigins) });
     // Which key id is which secret, for the key-rotation procedure (README): the metrics show ids only.

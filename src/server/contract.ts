@@ -28,7 +28,7 @@ export const CORS = {
   allowMethods: ['GET', 'POST', 'OPTIONS'],
   // DPoP: the proof of RFC 9449 (endpoints/dpop.ts), sent by browser clients too.
   allowHeaders: ['Content-Type', 'X-Request-Id', 'DPoP'],
-  exposeHeaders: ['Retry-After', 'X-Request-Id', 'RateLimit', 'RateLimit-Policy'],
+  exposeHeaders: ['Retry-After', 'X-Request-Id', 'RateLimit', 'RateLimit-Policy', 'DPoP-Nonce'],
   maxAgeSeconds: 600,
 } as const;
 

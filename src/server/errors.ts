@@ -22,7 +22,8 @@ export type ErrorCode =
   | 'rate_limited'
   | 'temporarily_unavailable'
   | 'revocation_unavailable'
-  | 'invalid_dpop_proof';
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce';
 
 export interface OAuthErrorBody {
   error: string;

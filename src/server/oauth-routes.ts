@@ -10,6 +10,7 @@ import { DEFAULT_APP, type ServiceConfig } from './config/index.js';
 import { ALLOW, APPS_PATH, type Grant, OAUTH } from './contract.js';
 import { publicClientId } from './endpoints/client-auth.js';
 import { proofInput } from './endpoints/dpop.js';
+import { withDpopNonce } from './endpoints/dpop-nonce.js';
 import { METADATA_PATH, metadataBase, metadataDocument } from './endpoints/metadata.js';
 import { readParams } from './endpoints/params.js';
 import { appForClient, grantTypeOf, runGrant, TOKEN_GRANT_TYPES } from './endpoints/token-endpoint.js';
@@ -97,7 +98,7 @@ function tokenHandler(base: Base, budgets: OAuthRouteOptions['budgets']): Handle
     if ('refused' in budget) return budget.refused;
     const response = await runGrant(served, grantType, params, proofInput(c.req.raw), c.var.log, c.var.span);
     for (const [name, value] of Object.entries(budget.headers)) response.headers.set(name, value);
-    return response;
+    return withDpopNonce(served.handlers, response);
   };
 }
 

@@ -64,6 +64,8 @@ export const ENV = {
   REFRESH_TOKEN_REUSE_GRACE:
     "How long the newest token's predecessor still gets the answer of its first use (default: 30 seconds)",
   DPOP: 'optional: bind the refresh token of a code exchange that carries a DPoP proof; required: refuse one without',
+  DPOP_NONCE:
+    'DPoP proofs must carry a nonce the service handed out (DPoP-Nonce) within the last minute or two',
   SHUTDOWN_GRACE_MS:
     'How long a shutdown waits for in-flight requests (default: a little more than the longest possible request)',
   // OpenTelemetry's own variables, as its specification defines them (tracing.ts).
@@ -182,6 +184,7 @@ const ENV_SCHEMA = {
   REFRESH_TOKEN_IDLE_TIMEOUT: z.preprocess(blankToUndefined, IDLE_TIMEOUT.optional()),
   REFRESH_TOKEN_ROTATION: z.preprocess(blankToUndefined, flag.default(false)),
   REFRESH_TOKEN_REUSE_GRACE: z.preprocess(blankToUndefined, REUSE_GRACE.default(DEFAULT_REUSE_GRACE_SECONDS)),
+  DPOP_NONCE: z.preprocess(blankToUndefined, flag.default(false)),
   DPOP: z.preprocess(
     (value) => (typeof value === 'string' ? value.trim().toLowerCase() || undefined : value),
     DPOP_MODE.default('optional'),

@@ -220,6 +220,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): ServiceCo
       defaultShutdownGraceMs({ apps: frozenApps, resilience, redisUrl: vars.REDIS_URL }),
     tracing: tracingConfig(vars),
     publicUrl: vars.PUBLIC_URL,
+    dpopNonce: vars.DPOP_NONCE,
   });
 }
 

@@ -93,6 +93,8 @@ export interface ServiceConfig {
    * metadata. Undefined: each request's own origin stands in (endpoints/metadata.ts).
    */
   readonly publicUrl: string | undefined;
+  /** DPOP_NONCE: DPoP proofs must carry a nonce of the service's (endpoints/dpop-nonce.ts). */
+  readonly dpopNonce: boolean;
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimitConfig = { swapPerMinute: 30, refreshPerMinute: 120 };

@@ -9,6 +9,7 @@ import { calculateJwkThumbprint, EmbeddedJWK, errors, type JWK, jwtVerify } from
 import { base64url, timingSafeEqual, utf8 } from '../../shared/encoding.js';
 import { OAuthError, temporarilyUnavailable } from '../errors.js';
 import type { LoginStore } from '../logins/store.js';
+import type { NonceSource } from './dpop-nonce.js';
 
 /**
  * Asymmetric algorithms only (§4.2). Each one has WebCrypto behind it on every runtime the core runs
@@ -111,8 +112,10 @@ export function createDpopVerifier(options: {
   publicUrl: string | undefined;
   store: LoginStore | undefined;
   now: () => number;
+  /** With DPOP_NONCE: the `nonce` claim is checked (before the jti is spent). */
+  nonces?: NonceSource | undefined;
 }): DpopVerifier {
-  const { publicUrl, store, now } = options;
+  const { publicUrl, store, now, nonces } = options;
 
   async function claimsOf(header: string) {
     if (header.length > MAX_PROOF_LENGTH) throw invalidProof('The DPoP proof is too long');
@@ -157,6 +160,7 @@ export function createDpopVerifier(options: {
       const { payload, protectedHeader } = await claimsOf(input.header);
       const { iat, jti } = checkClaims(payload, input, expectedHtu(publicUrl, input.url), now() / 1000);
       const jkt = await calculateJwkThumbprint(protectedHeader.jwk as JWK, 'sha256');
+      await nonces?.check(payload.nonce);
       await checkFresh(store, jkt, jti, iat);
       return jkt;
     },

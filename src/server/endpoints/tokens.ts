@@ -40,6 +40,8 @@ export interface TokenHandlers {
   };
   /** Whether refresh tokens get bound to DPoP keys: the app seals, and a login store keeps the replay cache. */
   bindsDpop: boolean;
+  /** With DPOP_NONCE: the nonce every answer carries in `DPoP-Nonce` (RFC 9449 §8.2). */
+  dpopNonce: (() => Promise<string>) | undefined;
   /** The key ids of the app's sealing secrets, in order; undefined when it does not seal. */
   sealingKeyIds(): Promise<string[] | undefined>;
 }
@@ -144,6 +146,7 @@ export function createTokenHandlers(app: AppConfig, deps: TokenHandlerDeps): Tok
       revoke: revoke.withParams,
     },
     bindsDpop: context.dpop.available && context.sealer !== undefined,
+    dpopNonce: context.nonces?.issue,
     sealingKeyIds: async () => context.sealer?.keyIds(),
   };
 }

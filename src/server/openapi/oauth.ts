@@ -130,7 +130,7 @@ export const oauthResponses: Record<string, Json> = {
     },
   ),
   TokenBadRequest: errorResponse(
-    '`invalid_request` (a field missing, malformed or repeated, `grant_type` or `client_id` missing), `unsupported_grant_type`, `invalid_scope` (a scope other than the granted one), `invalid_dpop_proof` (a `DPoP` header that is no valid proof for this request, or none where the app requires DPoP), or `invalid_grant` (Spotify refused, a refresh token does not open or is bound to a DPoP key this request proves no possession of, a `redirect_uri` off the allowlist). Spotify is not called but for the first case of the last.',
+    '`invalid_request` (a field missing, malformed or repeated, `grant_type` or `client_id` missing), `unsupported_grant_type`, `invalid_scope` (a scope other than the granted one), `invalid_dpop_proof` (a `DPoP` header that is no valid proof for this request, or none where the app requires DPoP), `use_dpop_nonce` (with `DPOP_NONCE=1`: a proof without a recent nonce the service gave; the `DPoP-Nonce` header of the answer has one), or `invalid_grant` (Spotify refused, a refresh token does not open or is bound to a DPoP key this request proves no possession of, a `redirect_uri` off the allowlist). Spotify is not called but for the first case of the last.',
     {
       error: 'unsupported_grant_type',
       error_description: 'grant_type must be authorization_code or refresh_token',
