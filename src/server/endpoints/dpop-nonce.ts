@@ -1,7 +1,7 @@
 /**
  * Server-provided DPoP nonces (RFC 9449 §8), with DPOP_NONCE=1: a proof must carry a `nonce` this
  * service handed out within the last minute or two, so a proof signed ahead of time (a device briefly
- * in an attacker's hands) stops working soon, whatever the device's clock says. Stateless, so that
+ * in an attacker's hands) stops working soon. Stateless, so that
  * every replica takes every other's: a nonce is a minute's number and its HMAC under a key derived
  * from the app's first sealing secret, and nothing is stored.
  */
