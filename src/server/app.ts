@@ -94,6 +94,8 @@ function serveApps(
       legacyUnseal: legacy.length > 0 ? options.legacyUnsealer?.(legacy) : undefined,
       logins: options.loginStore,
       now: options.now,
+      publicUrl: config.publicUrl,
+      dpopNonce: config.dpopNonce,
     });
     served.set(appConfig.name, { config: appConfig, handlers, corsOrigins: new Set(appConfig.corsOrigins) });
     // Which key id is which secret, for the key-rotation procedure (README): the metrics show ids only.
@@ -111,16 +113,20 @@ function serveApps(
  */
 function refuseRotationWithoutStore(config: ServiceConfig, store: LoginStore | undefined): void {
   if (store) return;
-  const rotating = config.apps.filter((app) => app.refreshTokens.rotation);
-  if (rotating.length === 0) return;
-  throw new ConfigError(
-    rotating.map((app) => ({
-      source: ENVIRONMENT,
-      variable: app.name === DEFAULT_APP ? 'REFRESH_TOKEN_ROTATION' : `apps.${app.name}.refreshTokenRotation`,
-      message:
-        'needs a login store, and this runtime has none (Node keeps one in memory or in Redis; Workers need the LOGINS Durable Object: docs/sealed-tokens.md)',
-    })),
-  );
+  const message =
+    'needs a login store, and this runtime has none (Node keeps one in memory or in Redis; Workers need the LOGINS Durable Object: docs/sealed-tokens.md)';
+  // DPOP=required too: the store keeps the replay cache of DPoP proofs (endpoints/dpop.ts).
+  const problems = config.apps.flatMap((app) => {
+    const env = app.name === DEFAULT_APP;
+    return [
+      ...(app.refreshTokens.rotation
+        ? [{ variable: env ? 'REFRESH_TOKEN_ROTATION' : `apps.${app.name}.refreshTokenRotation`, message }]
+        : []),
+      ...(app.dpop === 'required' ? [{ variable: env ? 'DPOP' : `apps.${app.name}.dpop`, message }] : []),
+    ];
+  });
+  if (problems.length === 0) return;
+  throw new ConfigError(problems.map((problem) => ({ source: ENVIRONMENT, ...problem })));
 }
 
 /**

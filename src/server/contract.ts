@@ -26,8 +26,9 @@ export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 /** The answer to a preflight for an allowed origin; the same on every token endpoint. */
 export const CORS = {
   allowMethods: ['GET', 'POST', 'OPTIONS'],
-  allowHeaders: ['Content-Type', 'X-Request-Id'],
-  exposeHeaders: ['Retry-After', 'X-Request-Id', 'RateLimit', 'RateLimit-Policy'],
+  // DPoP: the proof of RFC 9449 (endpoints/dpop.ts), sent by browser clients too.
+  allowHeaders: ['Content-Type', 'X-Request-Id', 'DPoP'],
+  exposeHeaders: ['Retry-After', 'X-Request-Id', 'RateLimit', 'RateLimit-Policy', 'DPoP-Nonce'],
   maxAgeSeconds: 600,
 } as const;
 

@@ -21,7 +21,9 @@ export type ErrorCode =
   | 'upstream_timeout'
   | 'rate_limited'
   | 'temporarily_unavailable'
-  | 'revocation_unavailable';
+  | 'revocation_unavailable'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce';
 
 export interface OAuthErrorBody {
   error: string;

@@ -22,6 +22,8 @@ export const SECRET_KEY_NAMES: readonly string[] = [
   'password',
   'redisUrl',
   'cookie',
+  // A DPoP proof with the token it goes with is good for one request within its minute.
+  'dpop',
   'body',
 ];
 const SECRET_KEYS = new Set(SECRET_KEY_NAMES.map((key) => key.toLowerCase()));

@@ -8,9 +8,10 @@ import type { UpstreamResult } from './upstream/token-request.js';
 
 /**
  * Why the service refused a refresh itself: the login is past its maximum age (`expired`), went
- * unused too long (`idle`), was revoked (`revoked`), or one of its tokens was used twice (`reuse`).
+ * unused too long (`idle`), was revoked (`revoked`), one of its tokens was used twice (`reuse`), or
+ * a token bound to a DPoP key came without a proof by that key (`dpop`).
  */
-export type RefreshRefusal = 'expired' | 'idle' | 'revoked' | 'reuse';
+export type RefreshRefusal = 'expired' | 'idle' | 'revoked' | 'reuse' | 'dpop';
 
 /** Why a refresh handed out a new sealed token (endpoints/grants.ts). */
 export type ResealReason = 'rotation' | 'spotify_rotated' | 'old_key' | 'old_format' | 'legacy' | 'idle';

@@ -9,6 +9,8 @@ import { jsonResponse } from './answer.js';
 import { DEFAULT_APP, type ServiceConfig } from './config/index.js';
 import { ALLOW, APPS_PATH, type Grant, OAUTH } from './contract.js';
 import { publicClientId } from './endpoints/client-auth.js';
+import { proofInput } from './endpoints/dpop.js';
+import { withDpopNonce } from './endpoints/dpop-nonce.js';
 import { METADATA_PATH, metadataBase, metadataDocument } from './endpoints/metadata.js';
 import { readParams } from './endpoints/params.js';
 import { appForClient, grantTypeOf, runGrant, TOKEN_GRANT_TYPES } from './endpoints/token-endpoint.js';
@@ -94,9 +96,9 @@ function tokenHandler(base: Base, budgets: OAuthRouteOptions['budgets']): Handle
     c.var.span?.setAttributes({ [ATTR.grantType]: GRANT_TYPES[grant] });
     const budget = await budgets[grant](c);
     if ('refused' in budget) return budget.refused;
-    const response = await runGrant(served, grantType, params, c.var.log, c.var.span);
+    const response = await runGrant(served, grantType, params, proofInput(c.req.raw), c.var.log, c.var.span);
     for (const [name, value] of Object.entries(budget.headers)) response.headers.set(name, value);
-    return response;
+    return withDpopNonce(served.handlers, response);
   };
 }
 
@@ -151,6 +153,7 @@ export function mountOAuthEndpoints(
           base: metadataBase(config.publicUrl, c.req.url),
           prefix,
           accountsUrl: described.config.accountsUrl,
+          dpop: described.handlers.bindsDpop,
         }),
       );
     });

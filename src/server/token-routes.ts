@@ -7,6 +7,8 @@ import type { Context, Handler, Hono, MiddlewareHandler } from 'hono';
 import { resolveClientIp } from './client-ip.js';
 import { type AppConfig, DEFAULT_APP, type ServiceConfig } from './config/index.js';
 import { ALLOW, APPS_PATH, type Grant, MAX_BODY_BYTES, TOKEN_ENDPOINTS } from './contract.js';
+import { proofInput } from './endpoints/dpop.js';
+import { withDpopNonce } from './endpoints/dpop-nonce.js';
 import { readParams, single } from './endpoints/params.js';
 import type { TokenHandlers } from './endpoints/tokens.js';
 import { errorResponse, notFound } from './errors.js';
@@ -126,8 +128,11 @@ export function mountTokenEndpoints(
 
 const handlerOf =
   (grant: Grant): Handler<Env> =>
-  (c) =>
-    c.var.served.handlers[grant](c.req.raw, c.var.log, c.var.span);
+  async (c) =>
+    withDpopNonce(
+      c.var.served.handlers,
+      await c.var.served.handlers[grant](c.req.raw, c.var.log, c.var.span),
+    );
 
 /**
  * The root `/revoke`: the environment's app's, as always, unless the `client_id` (RFC 7009 §2.1)
@@ -144,6 +149,9 @@ function rootRevoke(served: ReadonlyMap<string, ServedApp>): Handler<Env> {
     const named = others.filter((one) => one.config.clientId === clientId);
     const [only] = named;
     const target = clientId !== root.config.clientId && named.length === 1 && only ? only : root;
-    return target.handlers.grants.revoke(params, c.var.log);
+    return withDpopNonce(
+      target.handlers,
+      await target.handlers.grants.revoke(params, c.var.log, proofInput(c.req.raw)),
+    );
   };
 }

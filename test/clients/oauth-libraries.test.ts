@@ -11,6 +11,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { generateCodeVerifier, OAuth2Client } from '@badgateway/oauth2-client';
+import { exportJWK, SignJWT } from 'jose';
 import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,6 +84,119 @@ describe('openid-client v6', () => {
     const refreshed = await client.refreshTokenGrant(config, refreshToken);
     expect(refreshed.access_token).not.toBe(tokens.access_token);
     await client.tokenRevocation(config, refreshToken, { token_type_hint: 'refresh_token' });
+    await refusedAfterRevocation(refreshToken);
+  });
+});
+
+/**
+ * Neither library sends a DPoP proof with a revocation (RFC 9449 defines none), and the service
+ * revokes a bound token only with one: the test signs it with the library's key pair, as an app would.
+ */
+async function revokeWithProof(refreshToken: string, keyPair: CryptoKeyPair): Promise<Response> {
+  const dpop = await new SignJWT({
+    htm: 'POST',
+    htu: `${serviceUrl}/revoke`,
+    iat: Math.floor(Date.now() / 1000),
+    jti: crypto.randomUUID(),
+  })
+    .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk: await exportJWK(keyPair.publicKey) })
+    .sign(keyPair.privateKey);
+  return fetch(`${serviceUrl}/revoke`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', DPoP: dpop },
+    body: new URLSearchParams({ token: refreshToken, client_id: SANDBOX_CLIENT_ID }),
+  });
+}
+
+describe('openid-client v6 with DPoP', () => {
+  it('binds the refresh token to its DPoP key: refreshes with the handle, is refused without it', async () => {
+    const config = await client.discovery(new URL(serviceUrl), SANDBOX_CLIENT_ID, undefined, client.None(), {
+      algorithm: 'oauth2',
+      execute: [client.allowInsecureRequests],
+    });
+    expect(config.serverMetadata().dpop_signing_alg_values_supported).toContain('ES256');
+    const keyPair = await client.randomDPoPKeyPair('ES256');
+    const DPoP = client.getDPoPHandle(config, keyPair);
+    const verifier = client.randomPKCECodeVerifier();
+    const authorizeUrl = client.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT_URI,
+      scope: SCOPE,
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    });
+    const tokens = await client.authorizationCodeGrant(
+      config,
+      await follow(authorizeUrl),
+      { pkceCodeVerifier: verifier },
+      undefined,
+      { DPoP },
+    );
+    // RFC 9449 §5: the refresh token is bound, Spotify's access token stays a Bearer token.
+    expect(tokens.token_type).toBe('bearer');
+    const refreshToken = tokens.refresh_token ?? '';
+    const refreshed = await client.refreshTokenGrant(config, refreshToken, undefined, { DPoP });
+    expect(refreshed.access_token).not.toBe(tokens.access_token);
+    await expect(client.refreshTokenGrant(config, refreshToken)).rejects.toMatchObject({
+      error: 'invalid_grant',
+    });
+    const otherKey = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'));
+    await expect(
+      client.refreshTokenGrant(config, refreshToken, undefined, { DPoP: otherKey }),
+    ).rejects.toMatchObject({ error: 'invalid_grant' });
+    // tokenRevocation sends no proof: refused, and the token still works.
+    await expect(client.tokenRevocation(config, refreshToken)).rejects.toMatchObject({
+      error: 'invalid_grant',
+    });
+    expect((await revokeWithProof(refreshToken, keyPair)).status).toBe(200);
+    await expect(client.refreshTokenGrant(config, refreshToken, undefined, { DPoP })).rejects.toMatchObject({
+      error: 'invalid_grant',
+    });
+  });
+});
+
+describe('oauth4webapi with DPoP', () => {
+  it('binds the refresh token to the key of its DPoP handle', async () => {
+    const issuer = new URL(serviceUrl);
+    const insecure = { [oauth.allowInsecureRequests]: true };
+    const as = await oauth.processDiscoveryResponse(
+      issuer,
+      await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...insecure }),
+    );
+    const app: oauth.Client = { client_id: SANDBOX_CLIENT_ID };
+    const auth = oauth.None();
+    const keyPair = await oauth.generateKeyPair('ES256');
+    const DPoP = oauth.DPoP(app, keyPair);
+    const verifier = oauth.generateRandomCodeVerifier();
+    const authorizeUrl = new URL(as.authorization_endpoint ?? '');
+    authorizeUrl.search = new URLSearchParams({
+      client_id: SANDBOX_CLIENT_ID,
+      response_type: 'code',
+      redirect_uri: REDIRECT_URI,
+      scope: SCOPE,
+      code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    }).toString();
+    const params = oauth.validateAuthResponse(as, app, await follow(authorizeUrl), oauth.expectNoState);
+    const exchanged = await oauth.processAuthorizationCodeResponse(
+      as,
+      app,
+      await oauth.authorizationCodeGrantRequest(as, app, auth, params, REDIRECT_URI, verifier, {
+        DPoP,
+        ...insecure,
+      }),
+    );
+    const refreshToken = exchanged.refresh_token ?? '';
+    const refreshed = await oauth.processRefreshTokenResponse(
+      as,
+      app,
+      await oauth.refreshTokenGrantRequest(as, app, auth, refreshToken, { DPoP, ...insecure }),
+    );
+    expect(refreshed.access_token).not.toBe(exchanged.access_token);
+    const bare = await oauth.refreshTokenGrantRequest(as, app, auth, refreshToken, insecure);
+    await expect(oauth.processRefreshTokenResponse(as, app, bare)).rejects.toMatchObject({
+      error: 'invalid_grant',
+    });
+    expect((await revokeWithProof(refreshToken, keyPair)).status).toBe(200);
     await refusedAfterRevocation(refreshToken);
   });
 });

@@ -1,10 +1,12 @@
 /**
  * The standard OAuth 2.0 endpoints in the conformance suite (suite.ts registers them for every
  * runtime): the RFC 8414 metadata, and POST /token for both grants and its client and grant-type
- * errors, each refusal before Spotify is called.
+ * errors, each refusal before Spotify is called; and a DPoP-bound refresh token (RFC 9449), with
+ * proofs of each algorithm the runtime's jose and WebCrypto verify.
  */
 import { describe, expect, it } from 'vitest';
 import { SPOTIFY_SCOPES } from '../../src/shared/scopes.js';
+import { proof, proofKey } from '../helpers/dpop.js';
 import { tokenCalls } from '../helpers/sandbox-control.js';
 import { authorize, CLIENT_ID, postForm, REDIRECT_URI } from '../helpers/stack.js';
 import type { ConformanceTarget } from './suite.js';
@@ -51,8 +53,30 @@ export function oauthConformance(target: ConformanceTarget): void {
         token_endpoint_auth_methods_supported: ['none'],
         revocation_endpoint_auth_methods_supported: ['none'],
         scopes_supported: [...SPOTIFY_SCOPES],
+        dpop_signing_alg_values_supported: ['ES256', 'EdDSA', 'RS256', 'PS256'],
       });
     });
+
+    it.each(['ES256', 'EdDSA', 'RS256', 'PS256'])(
+      'POST /token with a %s DPoP proof: the refresh token is bound, refused unsent without a proof by its key',
+      async (alg) => {
+        const key = await proofKey(alg);
+        const dpop = () => proof(key, 'POST', service('/token'));
+        const exchanged = await exchange({}, { DPoP: await dpop() });
+        expect(exchanged.status).toBe(200);
+        const { refresh_token } = (await exchanged.json()) as { refresh_token: string };
+        const refresh = (headers: Record<string, string>) =>
+          postForm(
+            service('/token'),
+            { grant_type: 'refresh_token', refresh_token, client_id: CLIENT_ID },
+            headers,
+          );
+        await refusedUnsent(() => refresh({}), 400, 'invalid_grant');
+        const replayed = await dpop();
+        expect((await refresh({ DPoP: replayed })).status).toBe(200);
+        await refusedUnsent(() => refresh({ DPoP: replayed }), 400, 'invalid_dpop_proof');
+      },
+    );
 
     it('POST /token: a code exchange, then a refresh with the granted scope, both as /swap and /refresh answer', async () => {
       const exchanged = await exchange();

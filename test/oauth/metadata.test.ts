@@ -73,6 +73,8 @@ describe('GET /.well-known/oauth-authorization-server', () => {
       token_endpoint_auth_methods_supported: ['none'],
       revocation_endpoint_auth_methods_supported: ['none'],
       scopes_supported: [...SPOTIFY_SCOPES],
+      // A sealing app with a login store binds refresh tokens to DPoP keys (docs/sealed-tokens.md).
+      dpop_signing_alg_values_supported: ['ES256', 'EdDSA', 'RS256', 'PS256'],
     });
     const root = (await (await fetch(`${stack.service.url}/`)).json()) as {
       endpoints: Record<string, string>;

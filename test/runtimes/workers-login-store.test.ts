@@ -39,6 +39,18 @@ describe('the LOGINS Durable Object login store', () => {
     expect(await store().get(randomUUID())).toBeUndefined();
   });
 
+  it('seenJti, the DPoP replay cache, is set-if-absent: of two calls at once exactly one sets it, and it ends', async () => {
+    const key = randomUUID();
+    const results = await Promise.all([store().seenJti(key, until()), store().seenJti(key, until())]);
+    expect([...results].sort()).toEqual([false, true]);
+    expect(await store().seenJti(key, until())).toBe(true);
+    // Past its end (the service's clock, as the other operations), the proof is forgotten.
+    const later = createDurableObjectLoginStore(namespace, () => Date.now() + 2 * HOUR);
+    expect(await later.seenJti(key, Date.now() + 3 * HOUR)).toBe(false);
+    // A proof's object is not a login's: the same key names no login record.
+    expect(await store().get(key)).toBeUndefined();
+  });
+
   it('rotate is a compare-and-set: of two rotations from the same generation, exactly one wins', async () => {
     const key = randomUUID();
     const results = await Promise.all([

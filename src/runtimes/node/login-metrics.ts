@@ -38,7 +38,7 @@ export function createLoginMetrics(registry: Registry): LoginMetrics {
   const registers = [registry];
   const refused = new Counter({
     name: 'token_swap_refresh_refused_total',
-    help: 'Refreshes the service refused itself, before calling Spotify, by app and reason (expired, idle, revoked, reuse)',
+    help: 'Refreshes the service refused itself, before calling Spotify, by app and reason (expired, idle, revoked, reuse, dpop)',
     labelNames: ['app', 'reason'] as const,
     registers,
   });

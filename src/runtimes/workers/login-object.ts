@@ -19,6 +19,8 @@ import type { DurableObjectState } from './platform.js';
 
 /** The one storage key of an object: its login's record and until when it is kept. */
 const HELD = 'login';
+/** Or, in an object named by a DPoP proof's key, until when that proof is remembered. */
+const PROOF = 'proof';
 
 interface Held {
   record: LoginRecord;
@@ -77,7 +79,20 @@ export class LoginObject {
         if ((record?.lastUsedAt ?? 0) >= request.atMs) return {};
         await this.#put(live, { ...record, lastUsedAt: request.atMs }, request.untilMs);
         return {};
+      case 'seenJti':
+        return { seen: await this.#seen(request.now, request.untilMs) };
     }
+  }
+
+  /** Set if absent: the object runs one event at a time, so of two requests with one proof, one sets it. */
+  async #seen(now: number, untilMs: number): Promise<boolean> {
+    const { storage } = this.#state;
+    const until = await storage.get<number>(PROOF);
+    if (until !== undefined && until > now) return true;
+    await storage.put(PROOF, untilMs);
+    // The alarm finds no login record and deletes the object's storage (alarm() above).
+    await storage.setAlarm(untilMs);
+    return false;
   }
 
   async #put(live: Held | undefined, record: LoginRecord, untilMs: number): Promise<void> {

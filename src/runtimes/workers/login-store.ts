@@ -56,5 +56,10 @@ export function createDurableObjectLoginStore(
     async touch(key, atMs, untilMs) {
       await call(key, 'touch', { atMs, untilMs });
     },
+    async seenJti(key, untilMs) {
+      // Named apart from the logins' objects: a proof's key and a login's are both hashes.
+      const { seen } = await call(`dpop:${key}`, 'seenJti', { untilMs });
+      return seen;
+    },
   };
 }

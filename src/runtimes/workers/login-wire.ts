@@ -22,6 +22,8 @@ export const LOGIN_REQUEST = z.discriminatedUnion('operation', [
     next: z.object({ generation, rotatedAt: epochMs, answer: z.string() }),
   }),
   z.object({ operation: z.literal('touch'), now: epochMs, untilMs: epochMs, atMs: epochMs }),
+  /** A DPoP proof's replay-cache entry: the object is named by the proof's key, not a login's. */
+  z.object({ operation: z.literal('seenJti'), now: epochMs, untilMs: epochMs }),
 ]);
 
 export type LoginRequest = z.infer<typeof LOGIN_REQUEST>;
@@ -42,6 +44,7 @@ export const LOGIN_ANSWER = {
   revoke: z.object({}),
   rotate: z.object({ rotated: z.boolean() }),
   touch: z.object({}),
+  seenJti: z.object({ seen: z.boolean() }),
 } as const satisfies Record<LoginOperation, z.ZodType>;
 
 export type LoginAnswer<O extends LoginOperation> = z.infer<(typeof LOGIN_ANSWER)[O]>;

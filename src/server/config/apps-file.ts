@@ -3,6 +3,7 @@
  * `/apps/{name}/...`. Secrets in it may be written out or read from a variable (`{ "env": "NAME" }`).
  */
 import { z } from 'zod';
+import { DPOP_MODE } from './env.js';
 import { findJsonSyntaxError } from './json-syntax.js';
 import { APP_NAME, type AppConfig, DEFAULT_APP } from './model.js';
 import { ConfigError, type ConfigProblem } from './problems.js';
@@ -68,6 +69,7 @@ const FileAppSchema = z
     refreshTokenIdleTimeout: IDLE_TIMEOUT.optional(),
     refreshTokenRotation: flag.optional(),
     refreshTokenReuseGrace: REUSE_GRACE.optional(),
+    dpop: DPOP_MODE.optional(),
   })
   .strict();
 
@@ -149,6 +151,7 @@ function readApp(
     corsOrigins: Object.freeze([...app.corsOrigins]),
     accountsUrl: accounts?.href,
     upstreamTimeoutMs: app.upstreamTimeoutMs,
+    dpop: app.dpop,
     refreshTokens: definedOnly({
       maxAgeSeconds: app.refreshTokenMaxAge,
       idleTimeoutSeconds: app.refreshTokenIdleTimeout,

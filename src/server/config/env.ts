@@ -11,6 +11,7 @@ import {
   DEFAULT_RATE_LIMITS,
   DEFAULT_RESILIENCE,
   DEFAULT_UPSTREAM_TIMEOUT_MS,
+  DPOP_MODES,
   LOG_LEVELS,
 } from './model.js';
 import { type ConfigProblem, envProblem } from './problems.js';
@@ -62,6 +63,9 @@ export const ENV = {
     'Every refresh hands out a new refresh token, and reuse of an old one revokes the login',
   REFRESH_TOKEN_REUSE_GRACE:
     "How long the newest token's predecessor still gets the answer of its first use (default: 30 seconds)",
+  DPOP: 'optional: bind the refresh token of a code exchange that carries a DPoP proof; required: refuse one without',
+  DPOP_NONCE:
+    'DPoP proofs must carry a nonce the service handed out (DPoP-Nonce) within the last minute or two',
   SHUTDOWN_GRACE_MS:
     'How long a shutdown waits for in-flight requests (default: a little more than the longest possible request)',
   // OpenTelemetry's own variables, as its specification defines them (tracing.ts).
@@ -70,6 +74,9 @@ export const ENV = {
 
 export type EnvVariable = keyof typeof ENV;
 export type Env = Readonly<Record<string, string | undefined>>;
+
+/** DPOP, and an app's `dpop` (apps-file.ts). */
+export const DPOP_MODE = z.enum(DPOP_MODES, { error: `must be one of ${DPOP_MODES.join(', ')}` });
 
 const blankToUndefined = (value: unknown) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
@@ -177,6 +184,11 @@ const ENV_SCHEMA = {
   REFRESH_TOKEN_IDLE_TIMEOUT: z.preprocess(blankToUndefined, IDLE_TIMEOUT.optional()),
   REFRESH_TOKEN_ROTATION: z.preprocess(blankToUndefined, flag.default(false)),
   REFRESH_TOKEN_REUSE_GRACE: z.preprocess(blankToUndefined, REUSE_GRACE.default(DEFAULT_REUSE_GRACE_SECONDS)),
+  DPOP_NONCE: z.preprocess(blankToUndefined, flag.default(false)),
+  DPOP: z.preprocess(
+    (value) => (typeof value === 'string' ? value.trim().toLowerCase() || undefined : value),
+    DPOP_MODE.default('optional'),
+  ),
   PUBLIC_URL: z.preprocess(
     blankToUndefined,
     z

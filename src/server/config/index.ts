@@ -17,7 +17,14 @@ export { parseAppsFileText } from './apps-file.js';
 export { longestRequestMs, refreshBudgetMs } from './budgets.js';
 export type { Env } from './env.js';
 export { ENV, readVariables } from './env.js';
-export type { AppConfig, LogLevel, RefreshTokenPolicy, ServiceConfig, TracingConfig } from './model.js';
+export type {
+  AppConfig,
+  DpopMode,
+  LogLevel,
+  RefreshTokenPolicy,
+  ServiceConfig,
+  TracingConfig,
+} from './model.js';
 export {
   APP_NAME,
   DEFAULT_ACCOUNTS_URL,
@@ -25,6 +32,7 @@ export {
   DEFAULT_HOST,
   DEFAULT_PORT,
   DEFAULT_UPSTREAM_TIMEOUT_MS,
+  DPOP_MODES,
   LOG_LEVELS,
 } from './model.js';
 export type { ConfigProblem } from './problems.js';
@@ -99,6 +107,18 @@ function policyProblems(apps: readonly AppConfig[], file: ConfigFile | undefined
   );
 }
 
+/** A DPoP binding lives in the sealed token: an app that hands out Spotify's own tokens cannot bind them. */
+function dpopProblems(apps: readonly AppConfig[], file: ConfigFile | undefined): ConfigProblem[] {
+  const message = `needs sealed refresh tokens (a DPoP key binding is sealed into them), so not ENCRYPTION_SECRET=${NO_SEALING}`;
+  return apps
+    .filter((app) => app.dpop === 'required' && app.encryptionSecrets.length === 0)
+    .map((app) =>
+      app.name === DEFAULT_APP || file === undefined
+        ? envProblem('DPOP', message)
+        : { source: file.source, variable: `apps.${app.name}.dpop`, message },
+    );
+}
+
 /** The app the environment defines, or the problems that keep it from being one. */
 function environmentApp(vars: EnvValues, problems: ConfigProblem[]): AppConfig | undefined {
   for (const [name, message] of REQUIRED) {
@@ -132,6 +152,7 @@ function environmentApp(vars: EnvValues, problems: ConfigProblem[]): AppConfig |
     corsOrigins: Object.freeze(vars.CORS_ORIGINS),
     upstreamTimeoutMs: vars.UPSTREAM_TIMEOUT_MS,
     refreshTokens: envRefreshTokenPolicy(vars),
+    dpop: vars.DPOP,
   };
 }
 
@@ -140,6 +161,7 @@ function withServiceDefaults(app: FileApp, vars: EnvValues): AppConfig {
     ...app,
     accountsUrl: app.accountsUrl ?? vars.SPOTIFY_ACCOUNTS_URL,
     upstreamTimeoutMs: app.upstreamTimeoutMs ?? vars.UPSTREAM_TIMEOUT_MS,
+    dpop: app.dpop ?? vars.DPOP,
     refreshTokens: Object.freeze({ ...envRefreshTokenPolicy(vars), ...app.refreshTokens }),
   };
 }
@@ -170,7 +192,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): ServiceCo
       message: 'declares no app; add one under "apps"',
     });
   }
-  problems.push(...policyProblems(apps, options.file));
+  problems.push(...policyProblems(apps, options.file), ...dpopProblems(apps, options.file));
   if (problems.length > 0) throw new ConfigError(problems);
 
   const resilience = Object.freeze({
@@ -198,6 +220,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): ServiceCo
       defaultShutdownGraceMs({ apps: frozenApps, resilience, redisUrl: vars.REDIS_URL }),
     tracing: tracingConfig(vars),
     publicUrl: vars.PUBLIC_URL,
+    dpopNonce: vars.DPOP_NONCE,
   });
 }
 

@@ -20,6 +20,13 @@ export const DEFAULT_APP = 'default';
 /** Names of the apps of the configuration file: they become URL paths (`/apps/{name}/swap`). */
 export const APP_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
+/**
+ * DPoP (RFC 9449) per app: `optional` binds the refresh token of a code exchange that carries a proof;
+ * `required` refuses a code exchange without one (endpoints/dpop.ts).
+ */
+export const DPOP_MODES = ['optional', 'required'] as const;
+export type DpopMode = (typeof DPOP_MODES)[number];
+
 export interface AppConfig {
   /** `default` for the app the environment defines. */
   readonly name: string;
@@ -44,6 +51,8 @@ export interface AppConfig {
   readonly upstreamTimeoutMs: number;
   /** Lifetime, idle limit and rotation of the refresh tokens the service hands out for this app. */
   readonly refreshTokens: RefreshTokenPolicy;
+  /** Absent: `optional` (configurations built by hand, e.g. `token-swap doctor`'s). */
+  readonly dpop?: DpopMode;
 }
 
 export interface ResilienceConfig {
@@ -84,6 +93,8 @@ export interface ServiceConfig {
    * metadata. Undefined: each request's own origin stands in (endpoints/metadata.ts).
    */
   readonly publicUrl: string | undefined;
+  /** DPOP_NONCE: DPoP proofs must carry a nonce of the service's (endpoints/dpop-nonce.ts). */
+  readonly dpopNonce: boolean;
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimitConfig = { swapPerMinute: 30, refreshPerMinute: 120 };

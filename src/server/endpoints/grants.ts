@@ -18,10 +18,12 @@ const seconds = (ms: number) => Math.floor(ms / 1000);
  * The grant of a new login: Spotify's refresh token, authorized now, a new family, generation 0, and
  * the scope Spotify granted (kept for every token of the login: Spotify cannot narrow a grant).
  */
-export function loginGrant(refreshToken: string, nowMs: number, scope?: string): Grant {
+export function loginGrant(refreshToken: string, nowMs: number, scope?: string, keyBinding?: string): Grant {
   const now = seconds(nowMs);
   const grant: Grant = { refreshToken, authTime: now, familyId: newFamilyId(), generation: 0, issuedAt: now };
   if (scope !== undefined) grant.scope = scope;
+  // The DPoP key's thumbprint (endpoints/dpop.ts): every token of the login keeps it (nextGrant).
+  if (keyBinding !== undefined) grant.keyBinding = keyBinding;
   return grant;
 }
 

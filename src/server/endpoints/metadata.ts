@@ -6,6 +6,7 @@
  */
 import { SPOTIFY_SCOPES } from '../../shared/scopes.js';
 import { OAUTH } from '../contract.js';
+import { DPOP_ALGORITHMS } from './dpop.js';
 import { TOKEN_GRANT_TYPES } from './token-endpoint.js';
 
 export const METADATA_PATH = OAUTH.metadata;
@@ -22,6 +23,8 @@ export interface MetadataOptions {
   prefix: string;
   /** The app's Spotify Accounts base URL. */
   accountsUrl: string;
+  /** Whether the app binds refresh tokens to DPoP keys (TokenHandlers.bindsDpop). */
+  dpop: boolean;
 }
 
 export function metadataDocument(options: MetadataOptions) {
@@ -41,6 +44,8 @@ export function metadataDocument(options: MetadataOptions) {
     token_endpoint_auth_methods_supported: ['none'],
     revocation_endpoint_auth_methods_supported: ['none'],
     scopes_supported: [...SPOTIFY_SCOPES],
+    // RFC 9449 §5.1: announced only where a proof can be checked and a binding kept.
+    ...(options.dpop ? { dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS] } : {}),
   };
 }
 

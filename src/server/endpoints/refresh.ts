@@ -15,6 +15,7 @@ import { asLoginExpired, loginEnded, loginEndedError } from '../logins/lifetime.
 import type { PresentedKey, RefreshRefusal, ResealReason } from '../metrics.js';
 import type { Grant } from '../sealing/index.js';
 import { ATTR, type RequestSpan } from '../tracing.js';
+import { bindingRefusal, type ProofInput, proofInput } from './dpop.js';
 import { nextGrant, type Presented } from './grants.js';
 import { type LoginState, loginRevoked, reuseDetected } from './login-state.js';
 import { readParams, requiredToken } from './params.js';
@@ -24,6 +25,8 @@ import type { TokenContext } from './token-context.js';
 export interface RefreshWith {
   refreshToken: string;
   scope?: string;
+  /** The request's DPoP header, method and URL: a bound token needs a proof by its key. */
+  proof: ProofInput;
 }
 
 /**
@@ -168,6 +171,21 @@ export function createRefreshHandler(context: TokenContext) {
     }
   }
 
+  /** The presented token opened, its DPoP proof and scope checked; or the answer that refuses it. */
+  async function opened(params: RefreshWith, log: Logger): Promise<Presented | Answer> {
+    // A bad proof is refused whatever the token, before the token is even opened.
+    const jkt = await context.dpop.verify(params.proof);
+    const presented = await context.open(params.refreshToken);
+    const unproven = await bindingRefusal(presented.grant.keyBinding, jkt);
+    if (!unproven) {
+      if (params.scope !== undefined) checkScope(params.scope, presented.grant.scope);
+      return presented;
+    }
+    // A copied token, or a client that lost its key: worth a look either way.
+    log.warn({ app: app.name }, 'a DPoP-bound refresh token came without a proof by its key');
+    return refuse('dpop', unproven);
+  }
+
   /**
    * A refresh whose token was read and checked for form. `scope` (POST /token, RFC 6749 §6): the
    * scope the client asks for, which must be the one granted.
@@ -175,8 +193,8 @@ export function createRefreshHandler(context: TokenContext) {
   async function withToken(params: RefreshWith, log: Logger, span?: RequestSpan): Promise<Response> {
     // A token that does not unseal, or whose login has ended or was revoked, never reaches Spotify:
     // no rate budget spent on forgeries or on tokens Spotify would refuse.
-    const presented = await context.open(params.refreshToken);
-    if (params.scope !== undefined) checkScope(params.scope, presented.grant.scope);
+    const presented = await opened(params, log);
+    if (!('grant' in presented)) return respond(presented);
     const state = await logins.load(presented.grant, log);
     if (state.record?.revoked) return respond(refuse('revoked', loginRevoked()));
     const ended = loginEnded(policy, presented.grant, now(), state.record?.lastUsedAt);
@@ -212,7 +230,7 @@ export function createRefreshHandler(context: TokenContext) {
       const refreshToken = requiredToken(params, 'refresh_token', {
         legacy: deps.legacyUnseal !== undefined,
       });
-      return withToken({ refreshToken }, log, span);
+      return withToken({ refreshToken, proof: proofInput(request) }, log, span);
     },
   };
 }

@@ -9,6 +9,7 @@
 import { jsonResponse, respond } from '../answer.js';
 import { OAuthError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { bindingRefusal, type ProofInput, proofInput } from './dpop.js';
 import type { Presented } from './grants.js';
 import { optionalTokenTypeHint, type RawParams, readParams, requiredToken } from './params.js';
 import type { TokenContext } from './token-context.js';
@@ -23,11 +24,13 @@ export const revocationUnavailable = () =>
 export function createRevokeHandler(context: TokenContext) {
   const { app, deps, logins } = context;
 
-  async function withParams(params: RawParams, log: Logger): Promise<Response> {
+  /** A bound token is revoked with a proof by its key only (endpoints/dpop.ts), as it is refreshed. */
+  async function withParams(params: RawParams, log: Logger, proof: ProofInput): Promise<Response> {
     const value = requiredToken(params, 'token', { legacy: deps.legacyUnseal !== undefined });
     // Any hint is fine: this service issues refresh tokens only, and tries the token as one (§2.1).
     optionalTokenTypeHint(params);
     if (!deps.logins) return respond(revocationUnavailable().toAnswer());
+    const jkt = await context.dpop.verify(proof);
 
     let presented: Presented;
     try {
@@ -37,6 +40,8 @@ export function createRevokeHandler(context: TokenContext) {
       deps.metrics.revocation(app.name, 'unknown');
       return jsonResponse(200, {});
     }
+    const unproven = await bindingRefusal(presented.grant.keyBinding, jkt);
+    if (unproven) return respond(unproven.toAnswer());
     const state = await logins.load(presented.grant, log);
     await logins.revoke(state, presented.grant, log);
     deps.metrics.revocation(app.name, 'revoked');
@@ -46,6 +51,7 @@ export function createRevokeHandler(context: TokenContext) {
 
   return {
     withParams,
-    fromRequest: async (request: Request, log: Logger) => withParams(await readParams(request), log),
+    fromRequest: async (request: Request, log: Logger) =>
+      withParams(await readParams(request), log, proofInput(request)),
   };
 }

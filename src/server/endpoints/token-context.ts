@@ -18,6 +18,8 @@ import {
   type SealerFactory,
 } from '../sealing/index.js';
 import type { SpotifyCaller } from '../upstream/caller.js';
+import { createDpopVerifier, type DpopVerifier } from './dpop.js';
+import { createNonceSource, type NonceSource } from './dpop-nonce.js';
 import { legacyGrant, type Presented } from './grants.js';
 import { createLoginState, type LoginStateHandle } from './login-state.js';
 
@@ -36,6 +38,10 @@ export interface TokenHandlerDeps {
   logins?: LoginStore;
   /** Injectable for tests: the clock of login lifetimes. */
   now?: () => number;
+  /** PUBLIC_URL: the base of the URL a DPoP proof must name (endpoints/dpop.ts). */
+  publicUrl?: string;
+  /** DPOP_NONCE: proofs must carry a nonce of the service's (endpoints/dpop-nonce.ts). */
+  dpopNonce?: boolean;
 }
 
 export interface TokenContext {
@@ -44,6 +50,10 @@ export interface TokenContext {
   sealer: Sealer | undefined;
   logins: LoginStateHandle;
   now: () => number;
+  /** Checks DPoP proofs, with the login store as the replay cache. */
+  dpop: DpopVerifier;
+  /** With DPOP_NONCE, for an app that seals (the key comes from its sealing secret). */
+  nonces: NonceSource | undefined;
   /** What the client presented, opened; throws the generic invalid_grant when it does not open. */
   open(value: string): Promise<Presented>;
   /**
@@ -63,12 +73,16 @@ export function createTokenContext(app: AppConfig, deps: TokenHandlerDeps): Toke
       ? (deps.createSealer ?? createSealer)(app.encryptionSecrets, { app: app.name, clientId: app.clientId })
       : undefined;
   const now = deps.now ?? Date.now;
+  const [sealingSecret] = app.encryptionSecrets;
+  const nonces = deps.dpopNonce && sealingSecret ? createNonceSource(sealingSecret, now) : undefined;
   return {
     app,
     deps,
     sealer,
     now,
     logins: createLoginState(app, { store: deps.logins, metrics: deps.metrics, now }),
+    dpop: createDpopVerifier({ publicUrl: deps.publicUrl, store: deps.logins, now, nonces }),
+    nonces,
     async open(value) {
       // Unsealed, the token is Spotify's own; a Ruby one opens with the legacy secrets; else ours.
       if (!sealer) return { grant: legacyGrant(value), legacy: false, version: 1, kid: '', keyIndex: 0 };

@@ -10,6 +10,7 @@ import type { AppConfig } from '../config/index.js';
 import { invalidRequest, OAuthError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RequestSpan } from '../tracing.js';
+import type { ProofInput } from './dpop.js';
 import {
   optionalCodeVerifier,
   optionalRedirectUri,
@@ -94,6 +95,7 @@ export function runGrant(
   app: TokenEndpointApp,
   grantType: TokenGrantType,
   params: RawParams,
+  proof: ProofInput,
   log: Logger,
   span: RequestSpan | undefined,
 ): Promise<Response> {
@@ -102,8 +104,8 @@ export function runGrant(
     const code = requiredToken(params, 'code');
     const redirectUri = redirectUriOf(params, app.config);
     const codeVerifier = optionalCodeVerifier(params);
-    return grants.authorizationCode({ code, redirectUri, codeVerifier }, log, span);
+    return grants.authorizationCode({ code, redirectUri, codeVerifier, proof }, log, span);
   }
   const refreshToken = requiredToken(params, 'refresh_token', { legacy: grants.acceptsLegacyTokens });
-  return grants.refreshToken({ refreshToken, scope: optionalScope(params) }, log, span);
+  return grants.refreshToken({ refreshToken, scope: optionalScope(params), proof }, log, span);
 }

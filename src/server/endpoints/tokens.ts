@@ -9,6 +9,7 @@ import type { AppConfig } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import type { RequestSpan } from '../tracing.js';
 import type { TokenGrant } from '../upstream/token-request.js';
+import { invalidProof, type ProofInput, proofInput } from './dpop.js';
 import { loginGrant } from './grants.js';
 import {
   optionalCodeVerifier,
@@ -33,10 +34,14 @@ export interface TokenHandlers {
   grants: {
     authorizationCode(params: CodeExchange, log: Logger, span?: RequestSpan): Promise<Response>;
     refreshToken(params: RefreshWith, log: Logger, span?: RequestSpan): Promise<Response>;
-    revoke(params: RawParams, log: Logger): Promise<Response>;
+    revoke(params: RawParams, log: Logger, proof: ProofInput): Promise<Response>;
     /** Whether refresh tokens of the Ruby service open here, so their looser form is let through. */
     acceptsLegacyTokens: boolean;
   };
+  /** Whether refresh tokens get bound to DPoP keys: the app seals, and a login store keeps the replay cache. */
+  bindsDpop: boolean;
+  /** With DPOP_NONCE: the nonce every answer carries in `DPoP-Nonce` (RFC 9449 §8.2). */
+  dpopNonce: (() => Promise<string>) | undefined;
   /** The key ids of the app's sealing secrets, in order; undefined when it does not seal. */
   sealingKeyIds(): Promise<string[] | undefined>;
 }
@@ -46,11 +51,36 @@ export interface CodeExchange {
   code: string;
   redirectUri: string;
   codeVerifier: string | undefined;
+  /** The request's DPoP header, method and URL (endpoints/dpop.ts). */
+  proof: ProofInput;
+}
+
+/**
+ * The DPoP key the login's refresh tokens are bound to, checked before Spotify is called (a code is
+ * good for one exchange only). `required` with no proof is `invalid_dpop_proof` rather than
+ * `invalid_request`: RFC 9449 §5 names that error for a token request whose proof does not do, and
+ * it tells a client exactly what to add.
+ */
+async function keyBindingOf(context: TokenContext, proof: ProofInput): Promise<string | undefined> {
+  const jkt = await context.dpop.verify(proof);
+  if (jkt === undefined) {
+    if (context.app.dpop === 'required') {
+      throw invalidProof('This app requires DPoP: send a DPoP proof with the code exchange');
+    }
+    return undefined;
+  }
+  if (!context.sealer) {
+    throw invalidProof(
+      "This app hands out Spotify's refresh tokens unsealed: they cannot be bound to a DPoP key",
+    );
+  }
+  return jkt;
 }
 
 function createCodeExchange(context: TokenContext) {
   const { app, deps, now } = context;
   return async function exchange(params: CodeExchange, log: Logger, span?: RequestSpan): Promise<Response> {
+    const keyBinding = await keyBindingOf(context, params.proof);
     const upstream: TokenGrant = {
       grant_type: 'authorization_code',
       code: params.code,
@@ -65,7 +95,9 @@ function createCodeExchange(context: TokenContext) {
     }
     // A code exchange is the user's authorization: the login's life starts now.
     const grant =
-      tokens.refresh_token === undefined ? undefined : loginGrant(tokens.refresh_token, now(), tokens.scope);
+      tokens.refresh_token === undefined
+        ? undefined
+        : loginGrant(tokens.refresh_token, now(), tokens.scope, keyBinding);
     return respond(await context.answerWith(tokens, grant, Math.floor(now() / 1000)));
   };
 }
@@ -94,7 +126,7 @@ function createSwapHandler(context: TokenContext, exchange: ReturnType<typeof cr
       // The configuration requires one: this cannot happen, and says so in the log if it does.
       throw new TypeError(`app ${app.name} has no redirect URI`);
     }
-    return exchange({ code, redirectUri, codeVerifier }, log, span);
+    return exchange({ code, redirectUri, codeVerifier, proof: proofInput(request) }, log, span);
   };
 }
 
@@ -113,6 +145,8 @@ export function createTokenHandlers(app: AppConfig, deps: TokenHandlerDeps): Tok
       acceptsLegacyTokens: deps.legacyUnseal !== undefined,
       revoke: revoke.withParams,
     },
+    bindsDpop: context.dpop.available && context.sealer !== undefined,
+    dpopNonce: context.nonces?.issue,
     sealingKeyIds: async () => context.sealer?.keyIds(),
   };
 }

@@ -47,6 +47,11 @@ export interface LoginStore {
   rotate(key: string, expected: number | undefined, next: Rotation, untilMs: number): Promise<boolean>;
   /** Records a refresh at `atMs`, for the idle limit (a later time only: never moves back). */
   touch(key: string, atMs: number, untilMs: number): Promise<void>;
+  /**
+   * The replay cache of DPoP proofs (endpoints/dpop.ts): records `key` until `untilMs` if it is not
+   * recorded yet, in one step; `true` when it already was (the proof is a replay). `key` is a hash.
+   */
+  seenJti(key: string, untilMs: number): Promise<boolean>;
 }
 
 /**
@@ -57,6 +62,13 @@ export interface LoginStore {
  */
 export const MEMORY_STORE_MAX_RECORDS = 100_000;
 
+/**
+ * DPoP proofs the memory store remembers at most: a proof is remembered for about a minute, so this
+ * holds some 1 600 proofs a second. Past it, the oldest is forgotten first, and could be replayed
+ * within the rest of its minute: the price of a bounded process, as for the records above.
+ */
+export const MEMORY_STORE_MAX_PROOFS = 100_000;
+
 interface Held {
   record: LoginRecord;
   untilMs: number;
@@ -64,11 +76,14 @@ interface Held {
 
 /** One process's store: what Node without REDIS_URL, Deno and Bun use. `now` is injectable for tests. */
 export function createMemoryLoginStore(
-  options: { now?: () => number; maxRecords?: number } = {},
+  options: { now?: () => number; maxRecords?: number; maxProofs?: number } = {},
 ): LoginStore {
   const now = options.now ?? Date.now;
   const max = options.maxRecords ?? MEMORY_STORE_MAX_RECORDS;
+  const maxProofs = options.maxProofs ?? MEMORY_STORE_MAX_PROOFS;
   const records = new Map<string, Held>();
+  /** Proof key → until when; in insertion order, which is also the order they end in, give or take a few seconds. */
+  const proofs = new Map<string, number>();
 
   const live = (key: string): Held | undefined => {
     const held = records.get(key);
@@ -109,6 +124,19 @@ export function createMemoryLoginStore(
       if ((record?.lastUsedAt ?? 0) >= atMs) return;
       put(key, { ...record, lastUsedAt: atMs }, untilMs);
     },
+    async seenJti(key, untilMs) {
+      const at = now();
+      const until = proofs.get(key);
+      if (until !== undefined && until > at) return true;
+      proofs.delete(key);
+      // Ended ones go from the front; past the bound, the oldest too.
+      for (const [oldest, end] of proofs) {
+        if (end > at && proofs.size < maxProofs) break;
+        proofs.delete(oldest);
+      }
+      proofs.set(key, untilMs);
+      return false;
+    },
   };
 }
 
@@ -117,7 +145,8 @@ export function loginStoreNotice(store: LoginStore | undefined): { level: 'info'
   if (!store) {
     return {
       level: 'warn',
-      message: 'no login store on this runtime: POST /revoke answers 501, and refresh-token rotation is off',
+      message:
+        'no login store on this runtime: POST /revoke answers 501, refresh-token rotation is off, and DPoP proofs are refused (no replay cache)',
     };
   }
   if (!store.shared) {

@@ -42,6 +42,14 @@ const components = (apps: readonly string[]): Record<string, Json> => ({
   responses: { ...responses, ...oauthResponses },
   headers,
   parameters: {
+    DPoP: {
+      name: 'DPoP',
+      in: 'header',
+      required: false,
+      description:
+        "A DPoP proof (RFC 9449 §4): a JWS with `typ` `dpop+jwt`, an `alg` of the metadata's `dpop_signing_alg_values_supported`, the public key in `jwk`, and the claims `htm` (POST), `htu` (this endpoint's public URL: `PUBLIC_URL` and the path, else the URL requested; no query), `iat` (at most 60 s old, 5 s ahead) and `jti` (never used before); with `DPOP_NONCE=1` also `nonce`, the value of a `DPoP-Nonce` header the service answered with (every answer carries one then) in the last two minutes. With a code exchange, the refresh tokens of the login are bound to the key; a bound token is refreshed and revoked with a proof by that key only. The access token stays a Bearer token (§5).",
+      schema: { type: 'string', pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$' },
+    },
     App: {
       name: 'app',
       in: 'path',
@@ -94,6 +102,7 @@ function tokenPathItem(endpoint: TokenEndpoint, perApp: boolean): Json {
       tags,
       summary: `${grant.summary}${alias}`,
       description: grant.description,
+      parameters: [ref('parameters', 'DPoP')],
       requestBody: ref('requestBodies', REQUEST_BODIES[endpoint.grant]),
       responses: {
         '200': ref('responses', OK_RESPONSES[endpoint.grant]),

@@ -2,9 +2,11 @@
  * The standard OAuth 2.0 endpoints in the OpenAPI document: `POST /token` (RFC 6749 §3.2) and the
  * RFC 8414 metadata, at the root and per app (oauth-routes.ts).
  */
+
 import { CODE_VERIFIER_PATTERN } from '../../shared/encoding.js';
 import { SPOTIFY_SCOPES } from '../../shared/scopes.js';
 import { APPS_PATH, FIELD_LIMITS, OAUTH, OAUTH_DESCRIPTIONS } from '../contract.js';
+import { DPOP_ALGORITHMS } from '../endpoints/dpop.js';
 import {
   errorResponse,
   FORM_TYPE,
@@ -103,6 +105,10 @@ export const oauthSchemas: Record<string, Json> = {
       token_endpoint_auth_methods_supported: stringList('Public clients.', ['none']),
       revocation_endpoint_auth_methods_supported: stringList('Public clients.', ['none']),
       scopes_supported: stringList("Spotify's scopes for third-party apps.", [...SPOTIFY_SCOPES]),
+      dpop_signing_alg_values_supported: stringList(
+        'RFC 9449 §5.1: the algorithms of the DPoP proofs taken. Absent where refresh tokens cannot be bound: an unsealed app, or a runtime without a login store (no replay cache).',
+        [...DPOP_ALGORITHMS],
+      ),
     },
     additionalProperties: false,
   },
@@ -124,7 +130,7 @@ export const oauthResponses: Record<string, Json> = {
     },
   ),
   TokenBadRequest: errorResponse(
-    '`invalid_request` (a field missing, malformed or repeated, `grant_type` or `client_id` missing), `unsupported_grant_type`, `invalid_scope` (a scope other than the granted one), or `invalid_grant` (Spotify refused, a refresh token does not open, a `redirect_uri` off the allowlist). Spotify is not called but for the last.',
+    '`invalid_request` (a field missing, malformed or repeated, `grant_type` or `client_id` missing), `unsupported_grant_type`, `invalid_scope` (a scope other than the granted one), `invalid_dpop_proof` (a `DPoP` header that is no valid proof for this request, or none where the app requires DPoP), `use_dpop_nonce` (with `DPOP_NONCE=1`: a proof without a recent nonce the service gave; the `DPoP-Nonce` header of the answer has one), or `invalid_grant` (Spotify refused, a refresh token does not open or is bound to a DPoP key this request proves no possession of, a `redirect_uri` off the allowlist). Spotify is not called but for the first case of the last.',
     {
       error: 'unsupported_grant_type',
       error_description: 'grant_type must be authorization_code or refresh_token',
@@ -143,6 +149,7 @@ function tokenOperation(perApp: boolean): Json {
       operationId: id,
       tags: ['oauth'],
       summary: 'OAuth 2.0 token endpoint (RFC 6749) for public clients',
+      parameters: [ref('parameters', 'DPoP')],
       description: `${OAUTH_DESCRIPTIONS.token}. ${perApp ? "This app's client id only." : 'The client id selects the app among all configured ones.'} Behaves as /swap (authorization_code) and /refresh (refresh_token), with their rate budgets.`,
       requestBody: {
         required: true,

@@ -47,7 +47,7 @@ export const responses: Record<string, Json> = {
     { headers: jsonHeaders },
   ),
   BadRequest: errorResponse(
-    '`invalid_request`: a field is missing, malformed or repeated, or the body is not valid JSON; Spotify is not called. `invalid_grant`: Spotify refused the code or refresh token (passed through), or a sealed refresh token does not open.',
+    '`invalid_request`: a field is missing, malformed or repeated, or the body is not valid JSON; Spotify is not called. `invalid_dpop_proof`: the `DPoP` header is no valid proof for this request, or a code exchange of an app with `DPOP=required` has none; Spotify is not called. `use_dpop_nonce`: with `DPOP_NONCE=1`, the proof carries no recent nonce the service gave; the `DPoP-Nonce` header of the answer has one to sign again with. `invalid_grant`: Spotify refused the code or refresh token (passed through), a sealed refresh token does not open, or it is bound to a DPoP key and the request has no proof by that key.',
     { error: 'invalid_request', error_description: 'The code parameter is required' },
   ),
   SpotifyError: errorResponse('Any other JSON error from Spotify, passed through with its status and body.', {
@@ -91,7 +91,7 @@ export const responses: Record<string, Json> = {
     { code: 'upstream_error' },
   ),
   ServiceUnavailable: errorResponse(
-    '`temporarily_unavailable`: Spotify has been failing and the circuit breaker is open, or too many calls to Spotify are in flight; Spotify is not called.',
+    "`temporarily_unavailable`: Spotify has been failing and the circuit breaker is open, too many calls to Spotify are in flight, or the login store is unreachable where it must be asked (a rotating app, a revocation, a DPoP proof's replay check); Spotify is not called.",
     {
       error: 'temporarily_unavailable',
       error_description: 'The service is at capacity; retry after 1 second',

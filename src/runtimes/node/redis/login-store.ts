@@ -2,7 +2,7 @@
  * The login store in Redis (src/server/logins/store.ts): one hash per login, shared by every replica
  * and kept across restarts, each expiring when its login would have ended anyway (PEXPIREAT, never
  * moved earlier). A rotation is one script, so that of two replicas refreshing the same token at
- * once exactly one records its generation.
+ * once exactly one records its generation. DPoP proofs seen are plain keys with a TTL.
  *
  * Unlike rate limits and coalescing, there is no per-process fallback: a revocation kept in one
  * process's memory would be a promise the other replicas break. A failed call throws, and the token
@@ -124,5 +124,12 @@ export function createRedisLoginStore(
       call(async () => {
         await redis.tokenSwapLoginTouch(keyOf(key), atMs, untilMs, now());
       }),
+    // SET NX is the one step: of two replicas given the same proof at once, exactly one sets it.
+    seenJti: (key, untilMs) =>
+      call(
+        async () =>
+          (await redis.set(`${KEY_PREFIX}dpop:${key}`, '1', 'PX', Math.max(1, untilMs - now()), 'NX')) ===
+          null,
+      ),
   };
 }
