@@ -3,11 +3,10 @@
  * and a person agreeing in a browser (test/helpers/agreeing-browser.mjs as $BROWSER): the authorize
  * endpoint comes from `authorization_endpoint`, the client id from `spotify_client_id` where the
  * service publishes it, and DPoP is used when `dpop_signing_alg_values_supported` has ES256: a new key
- * per login, kept in the 0600 store, proving every refresh and the logout. The service does not
- * announce DPoP or its client id yet (src/server/endpoints/metadata.ts), so a proxy in front of it adds
- * both to its metadata, and records the DPoP headers on their way; the service runs with PUBLIC_URL
- * set to the proxy, so that its issuer and endpoints (and a proof's htu) are the proxy's, as behind
- * any reverse proxy.
+ * per login, kept in the 0600 store, proving every refresh and the logout, and the service binds the
+ * refresh token to it. One service runs behind a recording proxy with PUBLIC_URL set to the proxy,
+ * so that its issuer and endpoints (and a proof's htu) are the proxy's, as behind any reverse proxy;
+ * the other is reached directly.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -33,14 +32,6 @@ async function serve(env: Record<string, string> = {}): Promise<string> {
   return url.replace(/\/$/, '');
 }
 
-/** The service's metadata with what the service does not say yet: DPoP with ES256, and its client id. */
-async function announcing(response: Response): Promise<Response> {
-  const metadata = (await response.json()) as Record<string, unknown>;
-  metadata.dpop_signing_alg_values_supported ??= ['ES256'];
-  metadata.spotify_client_id ??= SANDBOX_CLIENT_ID;
-  return Response.json(metadata);
-}
-
 beforeAll(async () => {
   proxy = await listen(async (request) => {
     const url = new URL(request.url);
@@ -54,7 +45,6 @@ beforeAll(async () => {
       body,
       redirect: 'manual',
     });
-    if (url.pathname === '/.well-known/oauth-authorization-server') return announcing(answer);
     return new Response(answer.body, { status: answer.status, headers: answer.headers });
   });
   [target, plainUrl] = await Promise.all([serve({ PUBLIC_URL: proxy.url }), serve()]);
@@ -117,29 +107,22 @@ describe('token-swap login from the service metadata', () => {
     expect(second).not.toBe(thumbprint);
   });
 
-  it('takes the authorize endpoint from the metadata where the service does not publish its client id, and asks for --client-id', async () => {
-    const bare = await cli(['login', '--swap-url', plainUrl, '--store', storeIn()]);
-    expect(bare.code).toBe(2);
-    expect(bare.stderr).toContain(
-      '--client-id is required (or set SPOTIFY_CLIENT_ID): the swap service does not publish it (spotify_client_id in its metadata)',
-    );
-
+  it('logs in at the service itself with --swap-url alone, and the refresh token it keeps is bound to its key', async () => {
     const store = storeIn();
-    const login = await cli([
-      'login',
-      '--swap-url',
-      plainUrl,
-      '--client-id',
-      SANDBOX_CLIENT_ID,
-      '--store',
-      store,
-    ]);
+    const login = await cli(['login', '--swap-url', plainUrl, '--store', store]);
+    expect(login.stderr).toBe('');
     expect(login.code).toBe(0);
-    expect(login.stdout).toContain(`${plainUrl}/sandbox/authorize?`);
-    const metadata = await (await fetch(`${plainUrl}/.well-known/oauth-authorization-server`)).json();
-    // DPoP exactly when the service itself announces it (it will, once it binds tokens).
-    const dpop = (metadata.dpop_signing_alg_values_supported ?? []).includes('ES256');
-    expect('dpopJwk' in JSON.parse(readFileSync(store, 'utf8'))).toBe(dpop);
-    expect(login.stdout.includes('DPoP:')).toBe(dpop);
+    expect(login.stdout).toContain(`${plainUrl}/sandbox/authorize?client_id=${SANDBOX_CLIENT_ID}&`);
+    const stored = JSON.parse(readFileSync(store, 'utf8'));
+    expect(stored.dpopJwk).toBeDefined();
+    // Without a proof by the login's key, the stored refresh token is refused: a copy of the file's
+    // token alone is not enough (RFC 9449), the key in it is needed too.
+    const stolen = await fetch(`${plainUrl}/refresh`, {
+      method: 'POST',
+      body: new URLSearchParams({ refresh_token: stored.tokens.refreshToken }),
+    });
+    expect(stolen.status).toBe(400);
+    expect(await stolen.json()).toMatchObject({ error: 'invalid_grant' });
+    expect((await cli(['refresh', '--store', store])).code).toBe(0);
   });
 });

@@ -154,6 +154,7 @@ export function mountOAuthEndpoints(
           prefix,
           accountsUrl: described.config.accountsUrl,
           dpop: described.handlers.bindsDpop,
+          clientId: described.config.clientId,
         }),
       );
     });

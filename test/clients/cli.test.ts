@@ -16,6 +16,7 @@ import {
   type RecordingProxy,
   startRecordingProxy,
 } from '../helpers/clients-wire.js';
+import { verifyProof } from '../helpers/dpop.js';
 import { CLIENT_ID, CLIENT_SECRET, postForm, SECRET_A, type Stack, startStack } from '../helpers/stack.js';
 
 /** What to register for a CLI: loopback without a port matches the catcher's port, whatever it is. */
@@ -88,7 +89,9 @@ describe('token-swap login, refresh', () => {
     const swap = requests.find((r) => r.method === 'POST');
     if (!probe || !swap) throw new Error('the CLI sent less than a probe and a swap');
     expect(probe.body.length).toBe(0);
-    expect(header(swap, 'dpop')).toBeUndefined();
+    // The service announces DPoP in its metadata, so the swap carries a proof by the login's new key.
+    const { payload } = await verifyProof(header(swap, 'dpop') ?? '');
+    expect(payload).toMatchObject({ htm: 'POST', htu: expect.stringMatching(/\/swap$/) });
     expect([swap.method, swap.target]).toEqual(['POST', '/swap']);
     expect(header(swap, 'content-type')).toBe('application/x-www-form-urlencoded');
     expect(header(swap, 'accept')).toBe('application/json');

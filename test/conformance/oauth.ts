@@ -54,6 +54,7 @@ export function oauthConformance(target: ConformanceTarget): void {
         revocation_endpoint_auth_methods_supported: ['none'],
         scopes_supported: [...SPOTIFY_SCOPES],
         dpop_signing_alg_values_supported: ['ES256', 'EdDSA', 'RS256', 'PS256'],
+        spotify_client_id: CLIENT_ID,
       });
     });
 

@@ -75,6 +75,7 @@ describe('GET /.well-known/oauth-authorization-server', () => {
       scopes_supported: [...SPOTIFY_SCOPES],
       // A sealing app with a login store binds refresh tokens to DPoP keys (docs/sealed-tokens.md).
       dpop_signing_alg_values_supported: ['ES256', 'EdDSA', 'RS256', 'PS256'],
+      spotify_client_id: CLIENT_ID,
     });
     const root = (await (await fetch(`${stack.service.url}/`)).json()) as {
       endpoints: Record<string, string>;

@@ -25,6 +25,8 @@ export interface MetadataOptions {
   accountsUrl: string;
   /** Whether the app binds refresh tokens to DPoP keys (TokenHandlers.bindsDpop). */
   dpop: boolean;
+  /** The app's Spotify client id: public (every authorize URL carries it), and what a client needs. */
+  clientId: string;
 }
 
 export function metadataDocument(options: MetadataOptions) {
@@ -46,6 +48,9 @@ export function metadataDocument(options: MetadataOptions) {
     scopes_supported: [...SPOTIFY_SCOPES],
     // RFC 9449 §5.1: announced only where a proof can be checked and a binding kept.
     ...(options.dpop ? { dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS] } : {}),
+    // An extension (§2 allows them): RFC 8414 has no member for the client id, which a public client
+    // of this service needs to authorize at Spotify; with it, the metadata URL alone is enough.
+    spotify_client_id: options.clientId,
   };
 }
 

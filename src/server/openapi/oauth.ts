@@ -83,6 +83,7 @@ export const oauthSchemas: Record<string, Json> = {
       'token_endpoint_auth_methods_supported',
       'revocation_endpoint_auth_methods_supported',
       'scopes_supported',
+      'spotify_client_id',
     ],
     properties: {
       issuer: {
@@ -105,6 +106,11 @@ export const oauthSchemas: Record<string, Json> = {
       token_endpoint_auth_methods_supported: stringList('Public clients.', ['none']),
       revocation_endpoint_auth_methods_supported: stringList('Public clients.', ['none']),
       scopes_supported: stringList("Spotify's scopes for third-party apps.", [...SPOTIFY_SCOPES]),
+      spotify_client_id: {
+        type: 'string',
+        description:
+          "An extension: the app's Spotify client id, which RFC 8414 has no member for. Public (every authorize URL carries it); with it a client needs only the metadata URL (`token-swap login --swap-url` alone).",
+      },
       dpop_signing_alg_values_supported: stringList(
         'RFC 9449 §5.1: the algorithms of the DPoP proofs taken. Absent where refresh tokens cannot be bound: an unsealed app, or a runtime without a login store (no replay cache).',
         [...DPOP_ALGORITHMS],
