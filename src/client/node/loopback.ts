@@ -7,6 +7,9 @@
  * the address and port the catcher listens on (`Host`) with the `state` of the authorize URL
  * (compared in constant time). Anything else gets a 400 page and the wait goes on, until its timeout.
  * Nothing is kept per refused request, so a flood of them costs no memory.
+ *
+ * One module, a little over the size budget: the server, its checks and the pages it shows are one
+ * security boundary, and reading it whole is how it is reviewed.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
