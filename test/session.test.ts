@@ -171,6 +171,8 @@ describe('CSRF and origin', () => {
         error: 'invalid_request',
         error_description: 'Session requests need the header X-CSRF: 1',
       });
+      // Readable by the page of an allowed origin, so that it can say why.
+      expect(response.headers.get('access-control-allow-origin')).toBe(APP_ORIGIN);
     }
   });
 

@@ -30,6 +30,15 @@ export function sessionGuard(options: SessionGuardOptions): MiddlewareHandler {
     maxAge: CORS.maxAgeSeconds,
     credentials: true,
   });
+  const refusalOf = (c: Context, origin: string | undefined) => {
+    if (c.req.header(SESSION_CSRF_HEADER) !== '1') {
+      return refused(`Session requests need the header ${SESSION_CSRF_HEADER}: 1`);
+    }
+    if (origin === undefined || (origin !== ownOrigin(c) && !allowedOrigins(c).has(origin))) {
+      return refused("Session requests need an Origin that is the service or on the app's CORS allowlist");
+    }
+    return undefined;
+  };
   return async function sessionGuard(c, next) {
     const origin = c.req.header('origin');
     if (c.req.method === 'OPTIONS') {
@@ -39,12 +48,11 @@ export function sessionGuard(options: SessionGuardOptions): MiddlewareHandler {
       return withHeaders(c, next);
     }
     if (c.req.method !== 'POST') return next();
-    if (c.req.header(SESSION_CSRF_HEADER) !== '1') {
-      return refused(`Session requests need the header ${SESSION_CSRF_HEADER}: 1`);
-    }
-    if (origin === undefined || (origin !== ownOrigin(c) && !allowedOrigins(c).has(origin))) {
-      return refused("Session requests need an Origin that is the service or on the app's CORS allowlist");
-    }
-    return withHeaders(c, next);
+    // Inside the CORS answer, so that a page on an allowed origin can read why it was refused.
+    return withHeaders(c, async () => {
+      const refusal = refusalOf(c, origin);
+      if (refusal) c.res = refusal;
+      else await next();
+    });
   };
 }
