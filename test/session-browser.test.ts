@@ -157,7 +157,7 @@ describe('a cross-site page', () => {
       page.evaluate(() => document.querySelector('form')?.submit()),
     ]);
     expect(navigated?.status()).toBe(403);
-    expect(JSON.parse(await page.innerText('body'))).toEqual({
+    expect(JSON.parse((await page.textContent('pre')) ?? '')).toEqual({
       error: 'invalid_request',
       error_description: 'Session requests need the header X-CSRF: 1',
     });
