@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tokenCalls } from './helpers/sandbox-control.js';
 import { authorize, REDIRECT_URI, type Stack, startStack, UNSEALED } from './helpers/stack.js';
+import { startStorelessService } from './helpers/storeless-service.js';
 import { refresh, testClock } from './helpers/tokens.js';
 
 const APP_ORIGIN = 'http://127.0.0.1:5173';
@@ -224,6 +225,42 @@ describe('CSRF and origin', () => {
   });
 });
 
+describe('start-up', () => {
+  it('says which cookie and attributes the session endpoints use, on loopback too', () => {
+    expect(stack.logs).toContainEqual(
+      expect.objectContaining({
+        cookieName: COOKIE,
+        attributes: 'Path=/; Secure; HttpOnly; SameSite=Strict',
+        msg: expect.stringContaining('also on http://127.0.0.1 and localhost'),
+      }),
+    );
+  });
+});
+
+describe('without a login store', () => {
+  it('logs out with 501 revocation_unavailable, and clears the cookie all the same', async () => {
+    const storeless = await startStorelessService();
+    try {
+      const { code } = await authorize(storeless.accountsUrl);
+      const at = (path: string, headers: Record<string, string>, body: Record<string, string> = {}) =>
+        fetch(`${storeless.url}${path}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
+          body: new URLSearchParams(body),
+        });
+      const own = { 'X-CSRF': '1', Origin: new URL(storeless.url).origin };
+      const swapped = await at('/session/swap', own, { code, redirect_uri: REDIRECT_URI });
+      const cookie = swapped.headers.getSetCookie()[0]?.split(';')[0] ?? '';
+      const out = await at('/session/logout', { ...own, Cookie: cookie });
+      expect(out.status).toBe(501);
+      expect(((await out.json()) as { error: string }).error).toBe('revocation_unavailable');
+      expect(out.headers.getSetCookie()[0]).toContain('Max-Age=0');
+    } finally {
+      await storeless.close();
+    }
+  });
+});
+
 describe('without sealing', () => {
   it('answers 501 session_unavailable', async () => {
     const unsealed = await startStack({ env: { ...UNSEALED, CORS_ORIGINS: APP_ORIGIN } });
@@ -234,6 +271,7 @@ describe('without sealing', () => {
       });
       expect(response.status).toBe(501);
       expect(((await response.json()) as { error: string }).error).toBe('session_unavailable');
+      expect(unsealed.logs).toContainEqual(expect.objectContaining({ unsealed: ['default'] }));
     } finally {
       await unsealed.close();
     }

@@ -13,6 +13,8 @@ import { errorResponse, OAuthError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RequestSpan } from '../tracing.js';
 import {
+  COOKIE_ATTRIBUTES,
+  COOKIE_NAME,
   type CookieSealer,
   clearedCookie,
   createCookieSealer,
@@ -41,6 +43,27 @@ export const sessionUnavailable = () =>
     'session_unavailable',
     'Session endpoints need sealing: this app has ENCRYPTION_SECRET=none (see docs/sessions.md)',
   );
+
+/**
+ * What start-up says about the session endpoints: the cookie and its attributes, the same on
+ * http://127.0.0.1 and localhost as on https (Chromium keeps `__Host-` and `Secure` on loopback,
+ * which it treats as potentially trustworthy: test/session-browser.test.ts), and the apps that have
+ * none for want of sealing.
+ */
+export function sessionNotice(apps: readonly AppConfig[]): {
+  fields: Record<string, unknown>;
+  message: string;
+} {
+  const unsealed = apps.filter((app) => app.encryptionSecrets.length === 0).map((app) => app.name);
+  return {
+    fields: {
+      cookie: COOKIE_NAME,
+      attributes: COOKIE_ATTRIBUTES,
+      ...(unsealed.length > 0 ? { unsealed } : {}),
+    },
+    message: `session endpoints: cookie ${COOKIE_NAME}; ${COOKIE_ATTRIBUTES}, also on http://127.0.0.1 and localhost, where browsers keep them; any other host needs https${unsealed.length > 0 ? '; apps that do not seal answer them 501' : ''}`,
+  };
+}
 
 interface TokenBody {
   access_token: string;
