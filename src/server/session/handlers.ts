@@ -57,7 +57,7 @@ export function sessionNotice(apps: readonly AppConfig[]): {
   const unsealed = apps.filter((app) => app.encryptionSecrets.length === 0).map((app) => app.name);
   return {
     fields: {
-      cookie: COOKIE_NAME,
+      cookieName: COOKIE_NAME,
       attributes: COOKIE_ATTRIBUTES,
       ...(unsealed.length > 0 ? { unsealed } : {}),
     },
