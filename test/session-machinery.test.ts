@@ -1,0 +1,133 @@
+/**
+ * The session endpoints reuse the token endpoints' machinery (issue 15): per app (one app's cookie and
+ * origins open no other app's session), the rate budgets, coalescing of concurrent refreshes, and
+ * rotation with reuse detection. Over real sockets against the sandbox.
+ */
+import { describe, expect, it } from 'vitest';
+import { tokenCalls } from './helpers/sandbox-control.js';
+import {
+  authorize,
+  CLIENT_ID,
+  CLIENT_SECRET,
+  REDIRECT_URI,
+  type Stack,
+  stacksClosedAfterEach,
+} from './helpers/stack.js';
+import { testClock } from './helpers/tokens.js';
+
+const ROOT_ORIGIN = 'http://127.0.0.1:5173';
+const WEB_ORIGIN = 'http://127.0.0.1:5174';
+const start = stacksClosedAfterEach();
+
+function post(
+  stack: Stack,
+  path: string,
+  headers: Record<string, string>,
+  body: Record<string, string> = {},
+) {
+  return fetch(`${stack.service.url}${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-CSRF': '1', ...headers },
+    body: new URLSearchParams(body),
+  });
+}
+
+async function signIn(stack: Stack, prefix: string, origin: string): Promise<string> {
+  const { code } = await authorize(stack.accounts.url);
+  const response = await post(
+    stack,
+    `${prefix}/session/swap`,
+    { Origin: origin },
+    { code, redirect_uri: REDIRECT_URI },
+  );
+  expect(response.status).toBe(200);
+  return response.headers.getSetCookie()[0]?.split(';')[0] ?? '';
+}
+
+const errorOf = async (response: Response) => ((await response.json()) as { error: string }).error;
+
+describe('per app', () => {
+  it("refuses one app's cookie and one app's origin at another app's session endpoints", async () => {
+    const stack = await start({
+      env: { CORS_ORIGINS: ROOT_ORIGIN },
+      configFile: {
+        apps: {
+          web: {
+            clientId: CLIENT_ID,
+            clientSecret: CLIENT_SECRET,
+            redirectUris: [REDIRECT_URI],
+            corsOrigins: [WEB_ORIGIN],
+            encryptionSecrets: ['sealing-secret-of-the-web-app-0123456789abc'],
+          },
+        },
+      },
+    });
+    const rootCookie = await signIn(stack, '', ROOT_ORIGIN);
+    const webCookie = await signIn(stack, '/apps/web', WEB_ORIGIN);
+    expect(
+      (await post(stack, '/apps/web/session/token', { Origin: WEB_ORIGIN, Cookie: webCookie })).status,
+    ).toBe(200);
+    const crossed = await post(stack, '/apps/web/session/token', { Origin: WEB_ORIGIN, Cookie: rootCookie });
+    expect(crossed.status).toBe(401);
+    expect(await errorOf(crossed)).toBe('login_required');
+    const otherOrigin = await post(stack, '/apps/web/session/token', {
+      Origin: ROOT_ORIGIN,
+      Cookie: webCookie,
+    });
+    expect(otherOrigin.status).toBe(403);
+    expect((await post(stack, '/apps/nope/session/token', { Origin: WEB_ORIGIN })).status).toBe(404);
+  });
+
+  it('answers any other method with a JSON 405', async () => {
+    const stack = await start({ env: { CORS_ORIGINS: ROOT_ORIGIN } });
+    const response = await fetch(`${stack.service.url}/session/token`);
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('POST, OPTIONS');
+    expect(await errorOf(response)).toBe('method_not_allowed');
+  });
+});
+
+describe('rate budgets', () => {
+  it("spends /refresh's budget on /session/token, cached answers included", async () => {
+    const stack = await start({ env: { CORS_ORIGINS: ROOT_ORIGIN, RATE_LIMIT_REFRESH_PER_MINUTE: '2' } });
+    const cookie = await signIn(stack, '', ROOT_ORIGIN);
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      statuses.push((await post(stack, '/session/token', { Origin: ROOT_ORIGIN, Cookie: cookie })).status);
+    }
+    expect(statuses).toEqual([200, 200, 429]);
+  });
+});
+
+describe('refreshes', () => {
+  it('coalesces concurrent refreshes of one session into one Spotify call, with rotation', async () => {
+    const clock = testClock();
+    const stack = await start({
+      env: { CORS_ORIGINS: ROOT_ORIGIN, REFRESH_TOKEN_ROTATION: '1' },
+      now: clock.now,
+    });
+    const cookie = await signIn(stack, '', ROOT_ORIGIN);
+    clock.advance(3600 * 1000);
+    const calls = await tokenCalls(stack.accounts.url);
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, () => post(stack, '/session/token', { Origin: ROOT_ORIGIN, Cookie: cookie })),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+    const tokens = new Set(
+      await Promise.all(
+        answers.map(async (answer) => ((await answer.json()) as { access_token: string }).access_token),
+      ),
+    );
+    expect(tokens.size).toBe(1);
+    expect(await tokenCalls(stack.accounts.url)).toBe(calls + 1);
+
+    // The rotated cookie refreshes on; the old one, presented again out of its grace, is reuse.
+    const rotated = answers[0]?.headers.getSetCookie()[0]?.split(';')[0] ?? '';
+    clock.advance(3600 * 1000);
+    expect((await post(stack, '/session/token', { Origin: ROOT_ORIGIN, Cookie: rotated })).status).toBe(200);
+    const reused = await post(stack, '/session/token', { Origin: ROOT_ORIGIN, Cookie: cookie });
+    expect(reused.status).toBe(400);
+    expect(await errorOf(reused)).toBe('invalid_grant');
+    expect(reused.headers.getSetCookie()[0]).toContain('Max-Age=0');
+  });
+});
