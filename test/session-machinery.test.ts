@@ -100,7 +100,7 @@ describe('rate budgets', () => {
 });
 
 describe('refreshes', () => {
-  it('coalesces concurrent refreshes of one session into one Spotify call, with rotation', async () => {
+  it('coalesces concurrent refreshes of one session into one Spotify call; with rotation, reuse ends the session, cached token too', async () => {
     const clock = testClock();
     const stack = await start({
       env: { CORS_ORIGINS: ROOT_ORIGIN, REFRESH_TOKEN_ROTATION: '1' },
@@ -124,10 +124,22 @@ describe('refreshes', () => {
     // The rotated cookie refreshes on; the old one, presented again out of its grace, is reuse.
     const rotated = answers[0]?.headers.getSetCookie()[0]?.split(';')[0] ?? '';
     clock.advance(3600 * 1000);
-    expect((await post(stack, '/session/token', { Origin: ROOT_ORIGIN, Cookie: rotated })).status).toBe(200);
+    const again = await post(stack, '/session/token', { Origin: ROOT_ORIGIN, Cookie: rotated });
+    expect(again.status).toBe(200);
+    const newest = again.headers.getSetCookie()[0]?.split(';')[0] ?? '';
     const reused = await post(stack, '/session/token', { Origin: ROOT_ORIGIN, Cookie: cookie });
     expect(reused.status).toBe(400);
     expect(await errorOf(reused)).toBe('invalid_grant');
     expect(reused.headers.getSetCookie()[0]).toContain('Max-Age=0');
+    // The reuse revoked the whole login: the newest cookie's cached access token is not handed out.
+    const calls2 = await tokenCalls(stack.accounts.url);
+    const revoked = await post(stack, '/session/token', { Origin: ROOT_ORIGIN, Cookie: newest });
+    expect(revoked.status).toBe(400);
+    expect(await revoked.json()).toEqual({
+      error: 'invalid_grant',
+      error_description: 'The login was revoked: the user must sign in again',
+    });
+    expect(revoked.headers.getSetCookie()[0]).toContain('Max-Age=0');
+    expect(await tokenCalls(stack.accounts.url)).toBe(calls2);
   });
 });

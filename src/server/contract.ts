@@ -114,7 +114,7 @@ export const SESSION_ENDPOINTS: readonly SessionEndpoint[] = [
     operationId: 'sessionToken',
     summary: "A valid access token for the cookie's session",
     description:
-      'The cached access token while it has more than a minute left, else a refresh as /refresh does (coalescing, rotation, revocation, lifetime); the cookie is updated. 401 `login_required` without a session.',
+      'The cached access token while it has more than a minute left and the login is neither revoked nor ended, else a refresh as /refresh does (coalescing, rotation, revocation, lifetime); the cookie is updated. 401 `login_required` without a session.',
   },
   {
     path: '/session/logout',

@@ -172,13 +172,16 @@ export function createSessionHandlers(
     async token(request, log, span) {
       const contents = await presented(request);
       if (!contents) return withCookie(errorResponse(loginRequired()), clearedCookie());
+      const grant = { refreshToken: contents.refreshToken, proof: proofInput(request) };
       const fresh = cached(contents);
-      if (fresh) return fresh;
-      const response = await handlers.grants.refreshToken(
-        { refreshToken: contents.refreshToken, proof: proofInput(request) },
-        log,
-        span,
-      );
+      if (fresh) {
+        // A login revoked or ended elsewhere (reuse detected, its end reached) keeps no cached token:
+        // one store read, no Spotify call.
+        const refused = await handlers.grants.refreshRefusal(grant, log);
+        if (refused) return (await isInvalidGrant(refused)) ? withCookie(refused, clearedCookie()) : refused;
+        return fresh;
+      }
+      const response = await handlers.grants.refreshToken(grant, log, span);
       // invalid_grant: the login was revoked, ended or reused, and no retry will bring it back.
       if (await isInvalidGrant(response)) return withCookie(response, clearedCookie());
       return intoSession(response, contents);
