@@ -1,7 +1,7 @@
 /**
  * The session endpoints reuse the token endpoints' machinery (issue 15): per app (one app's cookie and
  * origins open no other app's session), the rate budgets, coalescing of concurrent refreshes, and
- * rotation with reuse detection. Over real sockets against the sandbox.
+ * rotation with reuse detection, and key rotation. Over real sockets against the sandbox.
  */
 import { describe, expect, it } from 'vitest';
 import { tokenCalls } from './helpers/sandbox-control.js';
@@ -10,6 +10,8 @@ import {
   CLIENT_ID,
   CLIENT_SECRET,
   REDIRECT_URI,
+  SECRET_A,
+  SECRET_B,
   type Stack,
   stacksClosedAfterEach,
 } from './helpers/stack.js';
@@ -141,5 +143,27 @@ describe('refreshes', () => {
     });
     expect(revoked.headers.getSetCookie()[0]).toContain('Max-Age=0');
     expect(await tokenCalls(stack.accounts.url)).toBe(calls2);
+  });
+});
+
+describe('key rotation', () => {
+  it('keeps a session signed in through ENCRYPTION_SECRET=new,old, and the new cookie is sealed with the new secret', async () => {
+    const before = await start({ env: { CORS_ORIGINS: ROOT_ORIGIN, ENCRYPTION_SECRET: SECRET_A } });
+    const cookie = await signIn(before, '', ROOT_ORIGIN);
+    const shared = { sandbox: before.sandbox, listening: before.accounts };
+    const rotating = await start({
+      env: { CORS_ORIGINS: ROOT_ORIGIN, ENCRYPTION_SECRET: `${SECRET_B},${SECRET_A}` },
+      accounts: shared,
+    });
+    expect((await post(rotating, '/session/token', { Origin: ROOT_ORIGIN, Cookie: cookie })).status).toBe(
+      200,
+    );
+    const after = await start({
+      env: { CORS_ORIGINS: ROOT_ORIGIN, ENCRYPTION_SECRET: SECRET_B },
+      accounts: shared,
+    });
+    expect((await post(after, '/session/token', { Origin: ROOT_ORIGIN, Cookie: cookie })).status).toBe(401);
+    const renewed = await signIn(rotating, '', ROOT_ORIGIN);
+    expect((await post(after, '/session/token', { Origin: ROOT_ORIGIN, Cookie: renewed })).status).toBe(200);
   });
 });
