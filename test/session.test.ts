@@ -225,6 +225,17 @@ describe('CSRF and origin', () => {
   });
 });
 
+describe('GET /', () => {
+  it('lists the session endpoints', async () => {
+    const root = (await (await fetch(stack.service.url)).json()) as { endpoints: Record<string, string> };
+    expect(root.endpoints).toMatchObject({
+      'POST /session/swap': expect.stringContaining('cookie'),
+      'POST /session/token': expect.any(String),
+      'POST /session/logout': expect.any(String),
+    });
+  });
+});
+
 describe('start-up', () => {
   it('says which cookie and attributes the session endpoints use, on loopback too', () => {
     expect(stack.logs).toContainEqual(
