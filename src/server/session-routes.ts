@@ -5,7 +5,7 @@
  * stands for, the body limit, the handler (session/handlers.ts); any other method is a 405.
  */
 import type { Context, Handler, Hono, MiddlewareHandler } from 'hono';
-import { ALLOW, type Grant, SESSION_ENDPOINTS } from './contract.js';
+import { ALLOW, type Grant, SESSION_ENDPOINTS, type SessionEndpoint } from './contract.js';
 import { withDpopNonce } from './endpoints/dpop-nonce.js';
 import { errorResponse } from './errors.js';
 import type { Logger } from './logger.js';
@@ -25,7 +25,7 @@ export interface SessionRouteOptions {
   publicUrl: string | undefined;
 }
 
-const HANDLER_OF: Record<string, keyof SessionHandlers> = {
+const HANDLER_OF: Readonly<Record<SessionEndpoint['path'], keyof SessionHandlers>> = {
   '/session/swap': 'swap',
   '/session/token': 'token',
   '/session/logout': 'logout',
@@ -50,7 +50,7 @@ export function mountSessionEndpoints(app: Hono<Env>, base: string, options: Ses
           }),
         ]
       : [];
-    const name = HANDLER_OF[endpoint.path] ?? 'token';
+    const name = HANDLER_OF[endpoint.path];
     const handle: Handler<Env> = async (c) => {
       const { session, handlers } = c.var.served;
       if (!session) return errorResponse(sessionUnavailable());
