@@ -89,6 +89,16 @@ describe('per app', () => {
   });
 });
 
+describe("the service's own origin", () => {
+  it("is PUBLIC_URL's when it is set, not the one the request arrived on", async () => {
+    const stack = await start({ env: { PUBLIC_URL: 'https://auth.example.com' } });
+    const own = await post(stack, '/session/token', { Origin: 'https://auth.example.com' });
+    expect(own.status).toBe(401);
+    const arrivedOn = await post(stack, '/session/token', { Origin: new URL(stack.service.url).origin });
+    expect(arrivedOn.status).toBe(403);
+  });
+});
+
 describe('rate budgets', () => {
   it("spends /refresh's budget on /session/token, cached answers included", async () => {
     const stack = await start({ env: { CORS_ORIGINS: ROOT_ORIGIN, RATE_LIMIT_REFRESH_PER_MINUTE: '2' } });
