@@ -630,6 +630,64 @@ describe('a deployment of named apps only, with rotation', () => {
   });
 });
 
+describe('a service with sealing and CORS: the session endpoints', () => {
+  const SESSION = { Origin: ORIGIN, 'X-CSRF': '1' };
+  let stack: Stack;
+  let api: Client;
+
+  beforeAll(async () => {
+    stack = await startStack({
+      env: { CORS_ORIGINS: ORIGIN },
+      configFile: {
+        apps: {
+          web: {
+            clientId: CLIENT_ID,
+            clientSecret: CLIENT_SECRET,
+            redirectUris: [REDIRECT_URI],
+            corsOrigins: [ORIGIN],
+            encryptionSecrets: [SECRET_B],
+          },
+        },
+      },
+    });
+    api = await clientFor(stack.service.url);
+  });
+  afterAll(() => stack.close());
+
+  it('documents a session from swap to logout, its refusals and its preflights, at the root and per app', async () => {
+    for (const [prefix, template] of [
+      ['', ''],
+      ['/apps/web', '/apps/{app}'],
+    ] as const) {
+      const { code } = await authorize(stack.accounts.url);
+      const swapped = await api.form(`${prefix}/session/swap`, { code, redirect_uri: REDIRECT_URI }, SESSION);
+      expect(swapped.documentedAs).toBe(`POST ${template}/session/swap 200`);
+      const cookie = swapped.headers.getSetCookie()[0]?.split(';')[0] ?? '';
+      const withCookie = { ...SESSION, Cookie: cookie };
+      expect((await api.form(`${prefix}/session/token`, {}, withCookie)).documentedAs).toBe(
+        `POST ${template}/session/token 200`,
+      );
+      expect((await api.form(`${prefix}/session/logout`, {}, withCookie)).documentedAs).toBe(
+        `POST ${template}/session/logout 200`,
+      );
+      expect((await api.form(`${prefix}/session/token`, {}, SESSION)).documentedAs).toBe(
+        `POST ${template}/session/token 401`,
+      );
+      expect((await api.form(`${prefix}/session/token`, {}, { Origin: ORIGIN })).documentedAs).toBe(
+        `POST ${template}/session/token 403`,
+      );
+      const preflight = (origin: string) =>
+        api.send('OPTIONS', `${prefix}/session/token`, {
+          headers: { Origin: origin, 'Access-Control-Request-Method': 'POST' },
+        });
+      expect((await preflight(ORIGIN)).documentedAs).toBe(`OPTIONS ${template}/session/token 204`);
+      expect((await preflight('https://other.example')).documentedAs).toBe(
+        `OPTIONS ${template}/session/token 403`,
+      );
+    }
+  });
+});
+
 describe('a service with a bug', () => {
   let service: Listening;
   let api: Client;

@@ -22,6 +22,7 @@ import { openApiDocument } from './openapi/index.js';
 import { createMemoryRateLimitStore, type RateLimitStore } from './rate-limit.js';
 import type { ReadinessCheck } from './readiness.js';
 import type { SealerFactory } from './sealing/index.js';
+import { createSessionHandlers, sessionNotice } from './session/handlers.js';
 import { type Env, mountTokenEndpoints, type ServedApp } from './token-routes.js';
 import type { Tracing } from './tracing.js';
 import { createUpstreams, type Upstreams } from './upstream/index.js';
@@ -97,7 +98,12 @@ function serveApps(
       publicUrl: config.publicUrl,
       dpopNonce: config.dpopNonce,
     });
-    served.set(appConfig.name, { config: appConfig, handlers, corsOrigins: new Set(appConfig.corsOrigins) });
+    served.set(appConfig.name, {
+      config: appConfig,
+      handlers,
+      corsOrigins: new Set(appConfig.corsOrigins),
+      session: createSessionHandlers(appConfig, handlers, { now: options.now }),
+    });
     // Which key id is which secret, for the key-rotation procedure (README): the metrics show ids only.
     handlers.sealingKeyIds().then(
       (keyIds) => keyIds && deps.logger.info({ app: appConfig.name, keyIds }, 'sealing key ids'),
@@ -166,6 +172,8 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
     );
   }
   warnSharedClientIds(config, logger);
+  const notice = sessionNotice(config.apps);
+  logger.info(notice.fields, notice.message);
   const coalescer = options.coalescer ?? createLocalCoalescer();
   const served = serveApps(config, options, { upstreams, coalescer, metrics, logger });
 

@@ -85,6 +85,47 @@ export const GRANTS: Readonly<Record<Grant, GrantDescription>> = {
   },
 };
 
+/** The custom header every session request must carry (session/guard.ts), as Duende BFF's. */
+export const SESSION_CSRF_HEADER = 'X-CSRF';
+
+export interface SessionEndpoint {
+  path: '/session/swap' | '/session/token' | '/session/logout';
+  /** Whose rate budget it spends, and what its span is labelled. */
+  grant: Grant;
+  /** The OpenAPI operationId at the root; `app` + its capitalized form under `/apps/{app}`. */
+  operationId: string;
+  summary: string;
+  description: string;
+}
+
+/** The token-mediating backend for browser apps (session/handlers.ts, docs/sessions.md). */
+export const SESSION_ENDPOINTS: readonly SessionEndpoint[] = [
+  {
+    path: '/session/swap',
+    grant: 'swap',
+    operationId: 'sessionSwap',
+    summary: 'Exchange an authorization code, keeping the refresh token in a cookie',
+    description:
+      'As /swap, but the sealed refresh token goes into the HttpOnly cookie `__Host-token-swap` (with the access token) and never into the answer.',
+  },
+  {
+    path: '/session/token',
+    grant: 'refresh',
+    operationId: 'sessionToken',
+    summary: "A valid access token for the cookie's session",
+    description:
+      'The cached access token while it has more than a minute left and the login is neither revoked nor ended, else a refresh as /refresh does (coalescing, rotation, revocation, lifetime); the cookie is updated. 401 `login_required` without a session.',
+  },
+  {
+    path: '/session/logout',
+    grant: 'revoke',
+    operationId: 'sessionLogout',
+    summary: "Revoke the cookie's login and clear the cookie",
+    description:
+      "As /revoke for the cookie's refresh token; the cookie is cleared whatever the answer (501 without a login store: the login was not revoked).",
+  },
+];
+
 /** The standard OAuth 2.0 endpoints (oauth-routes.ts): per app as the others, the metadata path-inserted (RFC 8414 §3.1). */
 export const OAUTH = {
   token: '/token',

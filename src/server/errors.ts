@@ -23,7 +23,9 @@ export type ErrorCode =
   | 'temporarily_unavailable'
   | 'revocation_unavailable'
   | 'invalid_dpop_proof'
-  | 'use_dpop_nonce';
+  | 'use_dpop_nonce'
+  | 'login_required'
+  | 'session_unavailable';
 
 export interface OAuthErrorBody {
   error: string;

@@ -22,6 +22,7 @@ export const SECRET_KEY_NAMES: readonly string[] = [
   'password',
   'redisUrl',
   'cookie',
+  'set-cookie',
   // A DPoP proof with the token it goes with is good for one request within its minute.
   'dpop',
   'body',

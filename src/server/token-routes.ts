@@ -22,6 +22,8 @@ import type { RequestContextVariables } from './middleware/request-context.js';
 import { type TraceRequestVariables, traceRequest } from './middleware/trace-request.js';
 import { mountOAuthEndpoints } from './oauth-routes.js';
 import type { RateLimitStore } from './rate-limit.js';
+import type { SessionHandlers } from './session/handlers.js';
+import { mountSessionEndpoints } from './session-routes.js';
 import type { Tracing } from './tracing.js';
 
 /** One served Spotify app, as the token endpoints' middleware and handlers see it. */
@@ -29,6 +31,8 @@ export interface ServedApp {
   config: AppConfig;
   handlers: TokenHandlers;
   corsOrigins: ReadonlySet<string>;
+  /** The session endpoints' handlers (session/handlers.ts); undefined for an app that does not seal. */
+  session: SessionHandlers | undefined;
 }
 
 export interface Variables extends RequestContextVariables, TraceRequestVariables {
@@ -113,6 +117,13 @@ export function mountTokenEndpoints(
       app.post(path, budgets[endpoint.grant], limitBody, handle);
       app.all(path, notAllowed);
     }
+    mountSessionEndpoints(app, base, {
+      selectApp,
+      budgets,
+      limitBody,
+      tracing: options.tracing,
+      publicUrl: config.publicUrl,
+    });
   }
   // The same budgets, the same body limit: POST /token is /swap and /refresh in the standard's words.
   mountOAuthEndpoints(app, served, config, {

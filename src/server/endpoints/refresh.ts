@@ -190,15 +190,26 @@ export function createRefreshHandler(context: TokenContext) {
    * A refresh whose token was read and checked for form. `scope` (POST /token, RFC 6749 §6): the
    * scope the client asks for, which must be the one granted.
    */
+  /** The token opened and its login live (not revoked, not ended); or the answer that refuses it. */
+  async function live(
+    params: RefreshWith,
+    log: Logger,
+  ): Promise<{ presented: Presented; state: LoginState } | Answer> {
+    const presented = await opened(params, log);
+    if (!('grant' in presented)) return presented;
+    const state = await logins.load(presented.grant, log);
+    if (state.record?.revoked) return refuse('revoked', loginRevoked());
+    const ended = loginEnded(policy, presented.grant, now(), state.record?.lastUsedAt);
+    if (ended) return refuse(ended.reason, loginEndedError(ended));
+    return { presented, state };
+  }
+
   async function withToken(params: RefreshWith, log: Logger, span?: RequestSpan): Promise<Response> {
     // A token that does not unseal, or whose login has ended or was revoked, never reaches Spotify:
     // no rate budget spent on forgeries or on tokens Spotify would refuse.
-    const presented = await opened(params, log);
-    if (!('grant' in presented)) return respond(presented);
-    const state = await logins.load(presented.grant, log);
-    if (state.record?.revoked) return respond(refuse('revoked', loginRevoked()));
-    const ended = loginEnded(policy, presented.grant, now(), state.record?.lastUsedAt);
-    if (ended) return respond(refuse(ended.reason, loginEndedError(ended)));
+    const checked = await live(params, log);
+    if (!('presented' in checked)) return respond(checked);
+    const { presented, state } = checked;
     if (policy.rotation && logins.verdict(state, presented.grant.generation) !== 'current') {
       return respond(await replayOrReuse(presented, state, log));
     }
@@ -225,6 +236,11 @@ export function createRefreshHandler(context: TokenContext) {
 
   return {
     withToken,
+    /** The refusal a refresh with this token would get before Spotify is called; undefined: none. */
+    async refusal(params: RefreshWith, log: Logger): Promise<Response | undefined> {
+      const checked = await live(params, log);
+      return 'presented' in checked ? undefined : respond(checked);
+    },
     async fromRequest(request: Request, log: Logger, span?: RequestSpan): Promise<Response> {
       const params = await readParams(request);
       const refreshToken = requiredToken(params, 'refresh_token', {

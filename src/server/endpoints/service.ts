@@ -13,6 +13,7 @@ import {
   OAUTH_DESCRIPTIONS,
   OPENAPI_PATH,
   SERVICE_ENDPOINTS,
+  SESSION_ENDPOINTS,
   type ServicePath,
   TOKEN_ENDPOINTS,
 } from '../contract.js';
@@ -53,6 +54,7 @@ export function serviceEndpoints(options: ServiceEndpointsOptions): Record<Servi
     endpoints: {
       ...Object.fromEntries(TOKEN_ENDPOINTS.map((e) => [`POST ${e.path}`, describeTokenEndpoint(e)])),
       [`POST ${OAUTH.token}`]: OAUTH_DESCRIPTIONS.token,
+      ...Object.fromEntries(SESSION_ENDPOINTS.map((e) => [`POST ${e.path}`, e.summary])),
       ...(options.apps.some((app) => app.name === DEFAULT_APP)
         ? { [`GET ${OAUTH.metadata}`]: OAUTH_DESCRIPTIONS.metadata }
         : {}),

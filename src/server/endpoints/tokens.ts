@@ -34,6 +34,8 @@ export interface TokenHandlers {
   grants: {
     authorizationCode(params: CodeExchange, log: Logger, span?: RequestSpan): Promise<Response>;
     refreshToken(params: RefreshWith, log: Logger, span?: RequestSpan): Promise<Response>;
+    /** What refreshToken would refuse without calling Spotify (forged, revoked, ended); undefined: nothing. */
+    refreshRefusal(params: RefreshWith, log: Logger): Promise<Response | undefined>;
     revoke(params: RawParams, log: Logger, proof: ProofInput): Promise<Response>;
     /** Whether refresh tokens of the Ruby service open here, so their looser form is let through. */
     acceptsLegacyTokens: boolean;
@@ -142,6 +144,7 @@ export function createTokenHandlers(app: AppConfig, deps: TokenHandlerDeps): Tok
     grants: {
       authorizationCode: exchange,
       refreshToken: refresh.withToken,
+      refreshRefusal: refresh.refusal,
       acceptsLegacyTokens: deps.legacyUnseal !== undefined,
       revoke: revoke.withParams,
     },

@@ -16,6 +16,7 @@ import {
 import { oauthPaths, oauthResponses, oauthSchemas } from './oauth.js';
 import { headers, responses } from './responses.js';
 import { schemas } from './schemas.js';
+import { sessionPaths, sessionResponses } from './session.js';
 import { errorResponse, FORM_TYPE, JSON_TYPE, type Json, jsonHeaders, jsonOk, ref } from './shared.js';
 import { PACKAGE_VERSION } from './version.js';
 
@@ -39,7 +40,7 @@ const tokenRequestBody = (schema: string): Json => ({
 
 const components = (apps: readonly string[]): Record<string, Json> => ({
   schemas: { ...schemas, ...oauthSchemas },
-  responses: { ...responses, ...oauthResponses },
+  responses: { ...responses, ...oauthResponses, ...sessionResponses },
   headers,
   parameters: {
     DPoP: {
@@ -173,7 +174,7 @@ export function openApiDocument(options: OpenApiOptions = {}): OpenApiDocument {
   }
   for (const endpoint of TOKEN_ENDPOINTS)
     paths[`${APPS_PATH}/{app}${endpoint.path}`] = tokenPathItem(endpoint, true);
-  Object.assign(paths, oauthPaths());
+  Object.assign(paths, oauthPaths(), sessionPaths(options.defaultApp ?? true));
 
   paths['/'] = getOperation('describe', SERVICE_ENDPOINTS['/'], {
     '200': jsonOk('The description.', ref('schemas', 'Service')),
@@ -240,6 +241,10 @@ export function openApiDocument(options: OpenApiOptions = {}): OpenApiDocument {
       {
         name: 'oauth',
         description: 'Standard OAuth 2.0: the token endpoint and the RFC 8414 metadata, for OAuth libraries.',
+      },
+      {
+        name: 'sessions',
+        description: 'Browser apps: the refresh token in an HttpOnly cookie (docs/sessions.md).',
       },
       { name: 'service', description: 'Health, metrics and descriptions.' },
     ],
