@@ -22,7 +22,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../src/server/config/env.js';
 import { emptyDir } from './helpers/cli.js';
-import { type ShellBlock, shellBlocks, shownOutput } from './helpers/doc-blocks.js';
+import {
+  expectEveryBlockRunOrMarked,
+  type ShellBlock,
+  shellBlocks,
+  shownOutput,
+} from './helpers/doc-blocks.js';
 import { freePort } from './helpers/redis.js';
 import { type Background, runBlock, type Session, startBlock } from './helpers/shell-session.js';
 import { runtimeBinary } from './runtimes/binaries.js';
@@ -231,19 +236,6 @@ describe('docs/deploy, run as written in a fresh copy', () => {
   });
 
   it('runs every shell block of docs/deploy/*.md, or marks it as not run here with the reason', () => {
-    expect(BLOCKS.length).toBeGreaterThan(10);
-    const where = (b: ShellBlock) => `${b.page}:${b.line}`;
-    expect(
-      BLOCKS.filter((b) => !ran.has(b) && b.notRun === undefined).map(where),
-      'neither run nor marked',
-    ).toEqual([]);
-    expect(BLOCKS.filter((b) => ran.has(b) && b.notRun !== undefined).map(where), 'run, yet marked').toEqual(
-      [],
-    );
-    expect(BLOCKS.filter((b) => b.notRun === '').map(where), 'marked without a reason').toEqual([]);
-    expect(
-      BLOCKS.filter((b) => CANNOT_RUN_HERE.test(b.body) && b.notRun === undefined).map(where),
-      'cannot run here, yet not marked',
-    ).toEqual([]);
+    expectEveryBlockRunOrMarked(BLOCKS, ran, CANNOT_RUN_HERE);
   });
 });

@@ -14,7 +14,12 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox } from '../src/sandbox/index.js';
 import { type CliRun, emptyDir, runCli } from './helpers/cli.js';
-import { type ShellBlock, shellBlocks, shownOutput } from './helpers/doc-blocks.js';
+import {
+  expectEveryBlockRunOrMarked,
+  type ShellBlock,
+  shellBlocks,
+  shownOutput,
+} from './helpers/doc-blocks.js';
 import { rubySeal } from './helpers/legacy.js';
 import { type Listening, listen } from './helpers/listen.js';
 import { startReceiver } from './helpers/otlp-receiver.js';
@@ -350,19 +355,6 @@ describe('docs/, outside docs/deploy/', () => {
       expect(readFileSync(join(ROOT, runner), 'utf8'), runner).toContain(`'${page}'`);
       for (const b of found) ran.add(b);
     }
-    expect(BLOCKS.length).toBeGreaterThan(10);
-    const where = (b: ShellBlock) => `${b.page}:${b.line}`;
-    expect(
-      BLOCKS.filter((b) => !ran.has(b) && b.notRun === undefined).map(where),
-      'neither run nor marked',
-    ).toEqual([]);
-    expect(BLOCKS.filter((b) => ran.has(b) && b.notRun !== undefined).map(where), 'run, yet marked').toEqual(
-      [],
-    );
-    expect(BLOCKS.filter((b) => b.notRun === '').map(where), 'marked without a reason').toEqual([]);
-    expect(
-      BLOCKS.filter((b) => CANNOT_RUN_HERE.test(b.body) && b.notRun === undefined).map(where),
-      'cannot run here, yet not marked',
-    ).toEqual([]);
+    expectEveryBlockRunOrMarked(BLOCKS, ran, CANNOT_RUN_HERE);
   });
 });

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 
 export const NOT_RUN = '**Not run by the tests:**';
 
@@ -58,4 +59,29 @@ export function shownOutput(line: string): RegExp | undefined {
   if (shown === undefined) return undefined;
   const parts = shown.split('...').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   return new RegExp(`^${parts.join('.*')}$`);
+}
+
+/**
+ * Every block either ran (in `ran`) or carries the note with its reason, never both; and none that
+ * `cannotRunHere` matches (a command this machine cannot run) goes unmarked.
+ */
+export function expectEveryBlockRunOrMarked(
+  blocks: readonly ShellBlock[],
+  ran: ReadonlySet<ShellBlock>,
+  cannotRunHere: RegExp,
+): void {
+  expect(blocks.length).toBeGreaterThan(10);
+  const where = (b: ShellBlock) => `${b.page}:${b.line}`;
+  expect(
+    blocks.filter((b) => !ran.has(b) && b.notRun === undefined).map(where),
+    'neither run nor marked',
+  ).toEqual([]);
+  expect(blocks.filter((b) => ran.has(b) && b.notRun !== undefined).map(where), 'run, yet marked').toEqual(
+    [],
+  );
+  expect(blocks.filter((b) => b.notRun === '').map(where), 'marked without a reason').toEqual([]);
+  expect(
+    blocks.filter((b) => cannotRunHere.test(b.body) && b.notRun === undefined).map(where),
+    'cannot run here, yet not marked',
+  ).toEqual([]);
 }

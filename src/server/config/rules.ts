@@ -44,19 +44,35 @@ export function redirectUriProblems(uris: readonly string[]): string[] {
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
-/** The Accounts base URL without a trailing slash, and what is wrong with it. */
-export function checkAccountsUrl(value: string): { href: string | undefined; problems: string[] } {
+/**
+ * An absolute URL that is https, or plain http on loopback (a local sandbox): what every base URL the
+ * configuration names must be. The URL, or the one problem that it is none.
+ */
+function parseServiceUrl(
+  value: string,
+): { url: URL; problems: string[] } | { url: undefined; problem: string } {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    return { href: undefined, problems: [`"${value}" is not an absolute URL`] };
+    return { url: undefined, problem: `"${value}" is not an absolute URL` };
   }
-  const problems: string[] = [];
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
-    // The client secret travels in this request: plain http is for a local sandbox only.
-    problems.push('must use https (plain http is allowed on loopback only)');
-  }
+  const plainOnLoopback = url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
+  return {
+    url,
+    problems:
+      url.protocol === 'https:' || plainOnLoopback
+        ? []
+        : ['must use https (plain http is allowed on loopback only)'],
+  };
+}
+
+/** The Accounts base URL without a trailing slash, and what is wrong with it. */
+export function checkAccountsUrl(value: string): { href: string | undefined; problems: string[] } {
+  // The client secret travels in requests to it: plain http is for a local sandbox only.
+  const parsed = parseServiceUrl(value);
+  if (parsed.url === undefined) return { href: undefined, problems: [parsed.problem] };
+  const { url, problems } = parsed;
   if (url.search || url.hash || url.username || url.password) {
     problems.push('must be a base URL without query, fragment or credentials');
   }
@@ -70,16 +86,9 @@ export function checkAccountsUrl(value: string): { href: string | undefined; pro
  * might add.
  */
 export function checkPublicUrl(value: string): { href: string | undefined; problems: string[] } {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return { href: undefined, problems: [`"${value}" is not an absolute URL`] };
-  }
-  const problems: string[] = [];
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
-    problems.push('must use https (plain http is allowed on loopback only)');
-  }
+  const parsed = parseServiceUrl(value);
+  if (parsed.url === undefined) return { href: undefined, problems: [parsed.problem] };
+  const { url, problems } = parsed;
   if (url.pathname !== '/') problems.push('must have no path (the service serves its endpoints at the root)');
   if (url.search || url.hash || value.includes('?') || value.includes('#')) {
     problems.push('must have no query or fragment');
