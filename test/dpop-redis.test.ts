@@ -3,44 +3,15 @@
  * behind one PUBLIC_URL share it, so a proof one accepted is a replay at the other, also when both
  * get it at the same moment (SET NX: exactly one wins); without Redis, no proof is accepted unchecked. A real redis-server, a real sandbox.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createSandbox, type Sandbox } from '../src/sandbox/index.js';
+import { describe, expect, it } from 'vitest';
 import { answer, exchangeAtToken, proof, proofKey } from './helpers/dpop.js';
-import { type Listening, listen } from './helpers/listen.js';
-import { type RedisProcess, startRedis } from './helpers/redis.js';
-import { CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, type Stack, startStack } from './helpers/stack.js';
+import { startRedis } from './helpers/redis.js';
+import { redisReplicas } from './helpers/replicas.js';
 
 const PUBLIC_URL = 'http://localhost:8443';
 
-let sandbox: Sandbox;
-let accounts: Listening;
-let redis: RedisProcess;
-const open: Stack[] = [];
-
-beforeAll(async () => {
-  sandbox = createSandbox({
-    clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [REDIRECT_URI] }],
-    autoApprove: true,
-  });
-  accounts = await listen(sandbox.app.fetch);
-  redis = await startRedis();
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((stack) => stack.close()));
-});
-afterAll(async () => {
-  await accounts.close();
-  await redis.kill();
-});
-
-async function replica(url = redis.url): Promise<Stack> {
-  const stack = await startStack({
-    env: { REDIS_URL: url, PUBLIC_URL },
-    accounts: { sandbox, listening: accounts },
-  });
-  open.push(stack);
-  return stack;
-}
+const replicas = redisReplicas();
+const replica = (url?: string) => replicas.replica({ PUBLIC_URL }, url);
 
 describe('the DPoP replay cache in Redis', () => {
   it('is shared: a proof accepted by one replica is a replay at the other', async () => {

@@ -4,43 +4,14 @@
  * app answers 503, any other refreshes on without what the store knows). Two real services on one
  * sandbox and one real redis-server.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createSandbox, type Sandbox } from '../src/sandbox/index.js';
-import { type Listening, listen } from './helpers/listen.js';
-import { type RedisProcess, startRedis } from './helpers/redis.js';
+import { describe, expect, it } from 'vitest';
+import { startRedis } from './helpers/redis.js';
+import { redisReplicas } from './helpers/replicas.js';
 import { tokenCalls } from './helpers/sandbox-control.js';
-import { CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, type Stack, startStack } from './helpers/stack.js';
 import { login, refresh, revoke } from './helpers/tokens.js';
 
-let sandbox: Sandbox;
-let accounts: Listening;
-let redis: RedisProcess;
-const open: Stack[] = [];
-
-beforeAll(async () => {
-  sandbox = createSandbox({
-    clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [REDIRECT_URI] }],
-    autoApprove: true,
-  });
-  accounts = await listen(sandbox.app.fetch);
-  redis = await startRedis();
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((stack) => stack.close()));
-});
-afterAll(async () => {
-  await accounts.close();
-  await redis.kill();
-});
-
-async function replica(env: Record<string, string> = {}, url = redis.url): Promise<Stack> {
-  const stack = await startStack({
-    env: { REDIS_URL: url, ...env },
-    accounts: { sandbox, listening: accounts },
-  });
-  open.push(stack);
-  return stack;
-}
+const replicas = redisReplicas();
+const { replica } = replicas;
 
 describe('revocations in Redis', () => {
   it('hold on every replica: revoked on one, refused on the other without a call to Spotify', async () => {
@@ -48,17 +19,16 @@ describe('revocations in Redis', () => {
     const { refreshToken } = await login(a);
     expect((await refresh(b, refreshToken)).status).toBe(200);
     expect(await revoke(a, refreshToken)).toEqual({ status: 200, body: {} });
-    const calls = await tokenCalls(accounts.url);
+    const calls = await tokenCalls(replicas.accounts.url);
     expect((await refresh(b, refreshToken)).body).toMatchObject({ error: 'invalid_grant' });
-    expect(await tokenCalls(accounts.url)).toBe(calls);
+    expect(await tokenCalls(replicas.accounts.url)).toBe(calls);
   });
 
   it('hold across a restart of the service', async () => {
     const first = await replica();
     const { refreshToken } = await login(first);
     await revoke(first, refreshToken);
-    await first.close();
-    open.splice(open.indexOf(first), 1);
+    await replicas.stop(first);
     const restarted = await replica();
     expect((await refresh(restarted, refreshToken)).body).toEqual({
       error: 'invalid_grant',
@@ -70,7 +40,7 @@ describe('revocations in Redis', () => {
     const stack = await replica({ REFRESH_TOKEN_MAX_AGE: '1d' });
     const { refreshToken } = await login(stack);
     await revoke(stack, refreshToken);
-    const client = redis.client();
+    const client = replicas.redis.client();
     const keys = await client.keys('token-swap:login:*');
     expect(keys.length).toBeGreaterThan(0);
     const ttls = await Promise.all(keys.map((key) => client.pttl(key)));
