@@ -19,7 +19,7 @@ import { createSealer } from '../src/server/sealing/index.js';
 import { createCookieSealer } from '../src/server/session/cookie.js';
 import { launchBrowser } from './helpers/browser.js';
 import { type Listening, listen } from './helpers/listen.js';
-import { CLIENT_ID, CLIENT_SECRET, SECRET_A } from './helpers/stack.js';
+import { CLIENT_ID, CLIENT_SECRET, SECRET_A, SECRET_B } from './helpers/stack.js';
 import { testClock } from './helpers/tokens.js';
 
 interface Answer {
@@ -38,30 +38,20 @@ let demoUrl: string;
 const arrived: { path: string; cookie: boolean; site: string | null }[] = [];
 const contexts: BrowserContext[] = [];
 
-beforeAll(async () => {
-  let app: ReturnType<typeof createApp> | undefined;
-  server = await listen((request, env) => {
-    const { pathname } = new URL(request.url);
-    if (pathname.startsWith('/session/')) {
-      arrived.push({
-        path: pathname,
-        cookie: request.headers.has('cookie'),
-        site: request.headers.get('sec-fetch-site'),
-      });
-    }
-    return app ? app.fetch(request, env) : new Response('starting', { status: 503 });
-  });
-  demoUrl = `${server.url}${DEMO_PATH}`;
+let app: ReturnType<typeof createApp> | undefined;
+
+/**
+ * What `serve --sandbox` serves on the socket, sealing with `secret`; called again, that command
+ * restarted with a new secret for the run (the sandbox, its users and tokens, kept here).
+ */
+function startService(secret: string): void {
   const redirectUri = `${demoUrl}/callback`;
-  sandbox = createSandbox({
-    clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [redirectUri] }],
-  });
   const config = loadConfig({
     SPOTIFY_CLIENT_ID: CLIENT_ID,
     SPOTIFY_CLIENT_SECRET: CLIENT_SECRET,
     SPOTIFY_REDIRECT_URI: redirectUri,
     SPOTIFY_ACCOUNTS_URL: `${server.url}/sandbox`,
-    ENCRYPTION_SECRET: SECRET_A,
+    ENCRYPTION_SECRET: secret,
     LOG_LEVEL: 'silent',
   });
   const demo = (apiProxy: boolean) =>
@@ -82,6 +72,25 @@ beforeAll(async () => {
       { path: '/demo-proxy', app: demo(true), description: 'Demo with the proxy tab' },
     ],
   });
+}
+
+beforeAll(async () => {
+  server = await listen((request, env) => {
+    const { pathname } = new URL(request.url);
+    if (pathname.startsWith('/session/')) {
+      arrived.push({
+        path: pathname,
+        cookie: request.headers.has('cookie'),
+        site: request.headers.get('sec-fetch-site'),
+      });
+    }
+    return app ? app.fetch(request, env) : new Response('starting', { status: 503 });
+  });
+  demoUrl = `${server.url}${DEMO_PATH}`;
+  sandbox = createSandbox({
+    clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [`${demoUrl}/callback`] }],
+  });
+  startService(SECRET_A);
   // Another site: `localhost` is not `127.0.0.1` (a site is scheme and registrable host; ports do not count).
   crossSite = await listen(
     () =>
@@ -333,6 +342,26 @@ describe('the demo in cookie mode', () => {
     expect(navigated?.status()).toBe(403);
     expect(arrived).toEqual([{ path: '/session/token', cookie: false, site: 'cross-site' }]);
     expect(await elsewhere.textContent('body')).not.toContain('access_token');
+  });
+});
+
+describe('the demo in cookie mode, after the service restarted with a new secret', () => {
+  it('shows the login button again: the old cookie does not open, and the service cleared it', async () => {
+    const { page, context } = await openPage();
+    await logIn(page);
+    startService(SECRET_B);
+    try {
+      const refused = page.waitForResponse((response) => isPath('/session/token')(response.url()));
+      await page.reload();
+      expect((await refused).status()).toBe(401);
+      await expect.poll(() => page.locator('#login').isVisible()).toBe(true);
+      expect(await page.locator('#error').isHidden()).toBe(true);
+      expect(await context.cookies(server.url)).toEqual([]);
+      // And the next login works against the restarted service.
+      await logIn(page);
+    } finally {
+      startService(SECRET_A);
+    }
   });
 });
 

@@ -106,6 +106,8 @@ describe('cookie session', () => {
       code: 'not_logged_in',
     });
     expect(await session.signInNeededBy()).toBeUndefined();
+    // The service cannot tell "no session" from a signed-out one: it answers 200 and a cleared cookie.
+    expect(await session.logout()).toEqual({ outcome: 'revoked' });
   });
 
   it('logs out: revoked, the cookie cleared, and the old cookie refused once its cached token is stale', async () => {
@@ -156,6 +158,20 @@ describe('cookie session against a hostile service', () => {
     const tokens = await session.swap('code', { redirectUri: REDIRECT_URI });
     expect(tokens.refreshToken).toBeUndefined();
     expect(JSON.stringify(tokens)).not.toContain('rt');
+  });
+
+  it('says unsupported for a logout where the service keeps no revocations (501 revocation_unavailable)', async () => {
+    const session = await hostile(() =>
+      Response.json(
+        { error: 'revocation_unavailable', error_description: 'This deployment keeps no revocations' },
+        { status: 501 },
+      ),
+    );
+    const result = await session.logout();
+    expect(result).toMatchObject({
+      outcome: 'unsupported',
+      error: { error: 'revocation_unavailable', status: 501 },
+    });
   });
 
   it('refuses a redirect and a malformed success', async () => {
