@@ -21,6 +21,8 @@ import { budgetCheck, type RateLimitOptions, rateLimit } from './middleware/rate
 import type { RequestContextVariables } from './middleware/request-context.js';
 import { type TraceRequestVariables, traceRequest } from './middleware/trace-request.js';
 import { mountOAuthEndpoints } from './oauth-routes.js';
+import type { ApiFetch } from './proxy/forward.js';
+import { mountApiProxy } from './proxy/routes.js';
 import type { RateLimitStore } from './rate-limit.js';
 import type { SessionHandlers } from './session/handlers.js';
 import { mountSessionEndpoints } from './session-routes.js';
@@ -53,9 +55,11 @@ export function mountTokenEndpoints(
     metrics: Metrics;
     clientAddress: ((c: Context) => string | undefined) | undefined;
     tracing: { tracing: Tracing; logger: Logger } | undefined;
+    /** How the Web API proxy reaches the Web API. */
+    apiFetch: ApiFetch;
   },
 ): void {
-  const limiter = (name: Grant, limit: number): RateLimitOptions => ({
+  const limiter = (name: Grant | 'proxy', limit: number): RateLimitOptions => ({
     store: options.store,
     policy: { name, limit, windowMs: WINDOW_MS },
     metrics: options.metrics,
@@ -76,6 +80,9 @@ export function mountTokenEndpoints(
     // A revocation costs no call to Spotify, but one store write: the refresh budget bounds it.
     revoke: limiter('revoke', config.rateLimit.refreshPerMinute),
   };
+  // The proxy's budget is its own, as large as the refresh budget: a page polling the player through
+  // it must not use up the refreshes its session needs, nor they its calls (docs/sessions.md).
+  const proxyBudget = rateLimit(limiter('proxy', config.rateLimit.refreshPerMinute));
   const budgets = {
     swap: rateLimit(limiters.swap),
     refresh: rateLimit(limiters.refresh),
@@ -123,6 +130,12 @@ export function mountTokenEndpoints(
       limitBody,
       tracing: options.tracing,
       publicUrl: config.publicUrl,
+    });
+    mountApiProxy(app, base, {
+      selectApp,
+      budget: proxyBudget,
+      publicUrl: config.publicUrl,
+      fetch: options.apiFetch,
     });
   }
   // The same budgets, the same body limit: POST /token is /swap and /refresh in the standard's words.
