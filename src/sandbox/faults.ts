@@ -1,7 +1,8 @@
 /**
  * Fault injection for the token endpoint and the sandbox's Web API (`/v1/me` and the others): the
- * failures an app and a swap service meet in production (docs/spotify-accounts.md §1: 5xx with plain-text bodies, 429, lost
- * connections; §6: a 429 with `"reason": "QUOTA_EXCEEDED"`), on demand and in order.
+ * failures an app and a swap service meet in production (docs/spotify-accounts.md §1: 5xx with
+ * plain-text bodies, 429, lost connections; §6: a 429 with `"reason": "QUOTA_EXCEEDED"`), on demand
+ * and in order.
  */
 
 /** Which endpoint a fault answers for: the token endpoint (the default), or any of the sandbox's Web API endpoints. */

@@ -6,7 +6,7 @@
 import type { Context, Handler, Hono, MiddlewareHandler } from 'hono';
 import { resolveClientIp } from './client-ip.js';
 import { type AppConfig, DEFAULT_APP, type ServiceConfig } from './config/index.js';
-import { ALLOW, APPS_PATH, type Grant, MAX_BODY_BYTES, TOKEN_ENDPOINTS } from './contract.js';
+import { ALLOW, API_PROXY, APPS_PATH, type Grant, MAX_BODY_BYTES, TOKEN_ENDPOINTS } from './contract.js';
 import { proofInput } from './endpoints/dpop.js';
 import { withDpopNonce } from './endpoints/dpop-nonce.js';
 import { readParams, single } from './endpoints/params.js';
@@ -59,7 +59,7 @@ export function mountTokenEndpoints(
     apiFetch: ApiFetch;
   },
 ): void {
-  const limiter = (name: Grant | 'proxy', limit: number): RateLimitOptions => ({
+  const limiter = (name: Grant | typeof API_PROXY.budget, limit: number): RateLimitOptions => ({
     store: options.store,
     policy: { name, limit, windowMs: WINDOW_MS },
     metrics: options.metrics,
@@ -82,7 +82,7 @@ export function mountTokenEndpoints(
   };
   // The proxy's budget is its own, as large as the refresh budget: a page polling the player through
   // it must not use up the refreshes its session needs, nor they its calls (docs/sessions.md).
-  const proxyBudget = rateLimit(limiter('proxy', config.rateLimit.refreshPerMinute));
+  const proxyBudget = rateLimit(limiter(API_PROXY.budget, config.rateLimit.refreshPerMinute));
   const budgets = {
     swap: rateLimit(limiters.swap),
     refresh: rateLimit(limiters.refresh),

@@ -14,7 +14,7 @@ import {
   matchProxyRule,
   PROXY_METHODS,
 } from '../config/index.js';
-import { APPS_PATH } from '../contract.js';
+import { API_PROXY, APPS_PATH } from '../contract.js';
 import { errorResponse, notFound, OAuthError } from '../errors.js';
 import { bodyLimit } from '../middleware/body-limit.js';
 import { sessionGuard } from '../session/guard.js';
@@ -22,11 +22,7 @@ import { sessionUnavailable } from '../session/handlers.js';
 import type { Env } from '../token-routes.js';
 import { type ApiFetch, forward } from './forward.js';
 
-/** Where the proxy lives under an app's base: `/spotify/v1/me` is the Web API's `/v1/me`. */
-export const PROXY_PATH = '/spotify';
-
-/** Web API request bodies are small JSON (a list of up to 100 URIs, a playlist's details). */
-export const MAX_PROXY_BODY_BYTES = 64 * 1024;
+const PROXY_PATH = API_PROXY.path;
 
 export interface ProxyRouteOptions {
   selectApp: MiddlewareHandler<Env>;
@@ -82,7 +78,7 @@ export function mountApiProxy(app: Hono<Env>, base: string, options: ProxyRouteO
     publicUrl: options.publicUrl,
     methods: PROXY_METHODS,
   });
-  const limitBody = bodyLimit({ maxBytes: MAX_PROXY_BODY_BYTES });
+  const limitBody = bodyLimit({ maxBytes: API_PROXY.maxBodyBytes });
 
   const handle: Handler<Env> = async (c) => {
     const url = new URL(c.req.url);
