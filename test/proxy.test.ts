@@ -311,6 +311,16 @@ describe('per app', () => {
   });
 });
 
+describe('GET /', () => {
+  it("names each app's proxy and what it allows", async () => {
+    const root = (await (await fetch(stack.service.url)).json()) as {
+      apps: Record<string, { proxy?: string }>;
+    };
+    expect(root.apps.default?.proxy).toBe(`/spotify/v1/...: ${ALLOWLIST}`);
+    expect(root.apps.web?.proxy).toBe('/apps/web/spotify/v1/...: GET /v1/me/top/tracks');
+  });
+});
+
 describe('a service without the proxy, or without sealing, or with a small budget', () => {
   let other: Stack | undefined;
   afterAll(() => other?.close());
