@@ -141,6 +141,7 @@ describe('an allowlisted call', () => {
     });
     expect((await lastUpstream())?.path).toBe('/v1/artists/0sandboxartist00000001');
     expect(artist.status).toBe(404);
+    expect(await artist.json()).toEqual({ error: { status: 404, message: 'Service not found' } });
   });
 
   it('forwards a PUT with its body: 404 NO_ACTIVE_DEVICE, then 204 on the device, then the player state', async () => {
@@ -241,6 +242,33 @@ describe('an allowlisted call', () => {
 });
 
 describe('refusals', () => {
+  it('answers 413 for a body over 64 KiB, without calling Spotify', async () => {
+    const { cookie } = await signIn();
+    const before = await webApiCalls();
+    const response = await proxied('/spotify/v1/me/player/play', {
+      method: 'PUT',
+      headers: { Cookie: cookie, 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        uris: Array.from({ length: 2_000 }, (_, i) => `spotify:track:${i}`.padEnd(40, 'x')),
+      }),
+    });
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as { error: string }).error).toBe('invalid_request');
+    expect(await webApiCalls()).toBe(before);
+  });
+
+  it('answers 400 invalid_grant and clears the cookie for a login that was logged out', async () => {
+    const { cookie } = await signIn();
+    const out = await proxied('/session/logout', { method: 'POST', headers: { Cookie: cookie } });
+    expect(out.status).toBe(200);
+    const before = await webApiCalls();
+    const replayed = await proxied('/spotify/v1/me', { headers: { Cookie: cookie } });
+    expect(replayed.status).toBe(400);
+    expect(((await replayed.json()) as { error: string }).error).toBe('invalid_grant');
+    expect(replayed.headers.getSetCookie()[0]).toContain('Max-Age=0');
+    expect(await webApiCalls()).toBe(before);
+  });
+
   it('answers 403 path_not_allowed for a path or a method off the list, without calling Spotify', async () => {
     const { cookie } = await signIn();
     const before = await webApiCalls();
@@ -308,6 +336,19 @@ describe('per app', () => {
     // The other app's cookie does not open at the root.
     const root = await proxied('/spotify/v1/me/top/tracks', { headers: { Cookie: cookie } });
     expect(root.status).toBe(401);
+  });
+});
+
+describe('start-up', () => {
+  it("logs each app's allowlist and where it sends it", () => {
+    expect(stack.logs).toContainEqual(
+      expect.objectContaining({
+        app: 'web',
+        apiUrl: stack.accounts.url,
+        allow: ['GET /v1/me/top/tracks'],
+        msg: 'Web API proxy: these calls are forwarded',
+      }),
+    );
   });
 });
 

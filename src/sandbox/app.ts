@@ -11,7 +11,7 @@ import { json } from './http.js';
 import { emptyStats, type SandboxStats } from './stats.js';
 import { SandboxStore } from './store.js';
 import { postToken } from './token.js';
-import { getMe } from './web-api.js';
+import { getMe, webApiError } from './web-api.js';
 import { createPlayer } from './web-api-player.js';
 
 export interface SandboxOptions {
@@ -131,6 +131,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   app.get('/v1/me/player', (c) => player.getPlayer(c.req.raw, c.env));
   app.put('/v1/me/player/play', (c) => player.putPlay(c.req.raw, c.env));
   app.get('/v1/me/top/tracks', (c) => player.getTopTracks(c.req.raw, c.env));
+  // Any other Web API path: the Web API's own error object, as for an endpoint it does not have.
+  app.all('/v1/*', () => webApiError(404, 'Service not found'));
   mountControl(app, {
     faults,
     stats: sandbox.stats,
