@@ -4,7 +4,7 @@
  *
  * 1. Time from spawn to the first 200 on GET /healthz, a fresh process per sample, interleaved:
  *    the documented command (`node` with `npm start`'s V8 flags, `bin/token-swap.js serve`: the
- *    Docker image's CMD and the systemd unit), the same without the flags, `npx token-swap serve`,
+ *    Docker image's CMD and the systemd unit), the same without the flags, the same through npx,
  *    `npm start`, and the command on tsc's unbundled dist/cli/main.js (what bin/ ran before
  *    scripts/build-cli.mjs).
  * 2. RSS under a bounded load: the documented command in front of the sandbox, refreshes of distinct
@@ -45,7 +45,8 @@ const FLAGS = productionNodeFlags();
 const COMMANDS: Record<string, [string, string[]]> = {
   [`node ${FLAGS.join(' ')} bin/token-swap.js serve`]: [process.execPath, [...FLAGS, BIN, 'serve']],
   'node bin/token-swap.js serve': [process.execPath, [BIN, 'serve']],
-  'npx token-swap serve': ['npx', ['token-swap', 'serve']],
+  // npm exec's own start-up, as `npx token-swap serve` pays it (npx then runs the same bin).
+  'npx --no -- node bin/token-swap.js serve': ['npx', ['--no', '--', 'node', BIN, 'serve']],
   'npm start': ['npm', ['start', '--silent']],
   'unbundled dist/cli/main.js': [process.execPath, [...FLAGS, '--input-type=module', '-e', UNBUNDLED]],
 };
