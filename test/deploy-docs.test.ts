@@ -139,9 +139,9 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await sandbox?.stop();
-  // The copy holds a whole node_modules (about 560 MB).
+  // The copy holds a whole node_modules (about 560 MB): removing it took over 30 s on a loaded machine.
   if (session?.cwd) rmSync(session.cwd, { recursive: true, force: true });
-});
+}, 120_000);
 
 describe('docs/deploy, run as written in a fresh copy', () => {
   it('README: npm ci, then the sandbox', { timeout: 300_000 }, async () => {
