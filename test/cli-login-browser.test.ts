@@ -103,15 +103,21 @@ describe('token-swap login in a real browser', () => {
     await page.close();
   });
 
-  it('serve --sandbox also serves the browser demo, which logs in through the service', async () => {
+  it('serve --sandbox also serves the browser demo, which logs in through the service in cookie mode', async () => {
     const page = await browser.newPage();
     await page.goto(`${serviceUrl}/demo`);
     await page.click('#login');
+    const swapped = page.waitForResponse((response) => new URL(response.url()).pathname === '/session/swap');
     await page.click('#agree');
+    // Same site as the service (its own origin): the session cookie is set and kept.
+    expect((await swapped).status()).toBe(200);
     await page.waitForSelector('#scopes .scope, #scopes li, #scopes span');
     expect(await page.textContent('#scopes')).toContain('user-read-email');
     expect(await page.textContent('#profile')).toContain('Sandbox User');
     expect(page.url()).toBe(`${serviceUrl}/demo`);
+    expect((await page.context().cookies(serviceUrl)).map((cookie) => cookie.name)).toEqual([
+      '__Host-token-swap',
+    ]);
     await page.close();
   });
 });

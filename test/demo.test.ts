@@ -1,6 +1,7 @@
 /**
  * The browser demo, driven in a real headless Chromium against the service with the sandbox and the
- * demo mounted on one loopback socket, as `serve --sandbox` would serve them.
+ * demo mounted on one loopback socket, as `serve --sandbox` would serve them. In tab mode (the
+ * tokens in sessionStorage, the weaker one); test/demo-cookie.test.ts drives cookie mode, the default.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,6 +61,7 @@ function startService(secret: string, options: { keepsRevocations?: boolean } = 
     clientId: CLIENT_ID,
     redirectUri,
     script: demoScript,
+    mode: 'tab',
   });
   app = createApp(config, {
     // As `serve --sandbox` keeps them (in memory, so a restart forgets them): sign-out revokes.

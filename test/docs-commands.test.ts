@@ -151,7 +151,7 @@ describe('docs/clients: each service configuration, run as written, serves its c
     }
   });
 
-  it("clients/browser.md: the app's origin gets its preflight and its swap", async () => {
+  it("clients/browser.md: the app's origin gets its preflight and its swap, and credentialed CORS on the session endpoints", async () => {
     const { url, server } = await serviceConfiguredBy(block('clients/browser.md', 'ENCRYPTION_SECRET='));
     const origin = 'https://app.example.com';
     try {
@@ -170,6 +170,26 @@ describe('docs/clients: each service configuration, run as written, serves its c
       const swapped = await postJson(`${url}/swap`, { code, redirect_uri: redirectUri }, { Origin: origin });
       expect(swapped.headers.get('access-control-allow-origin')).toBe(origin);
       await expectTokens(swapped);
+      // Cookie mode: the kit's X-CSRF costs a preflight, answered with credentials for the listed origin.
+      const sessionPreflight = await fetch(`${url}/session/swap`, {
+        method: 'OPTIONS',
+        headers: {
+          Origin: origin,
+          'Access-Control-Request-Method': 'POST',
+          'Access-Control-Request-Headers': 'x-csrf',
+        },
+      });
+      expect(sessionPreflight.status).toBe(204);
+      expect(sessionPreflight.headers.get('access-control-allow-credentials')).toBe('true');
+      expect(sessionPreflight.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('x-csrf');
+      const session = await postForm(
+        `${url}/session/swap`,
+        { code: await codeFor(redirectUri), redirect_uri: redirectUri },
+        { Origin: origin, 'X-CSRF': '1' },
+      );
+      expect(session.status).toBe(200);
+      expect(session.headers.get('set-cookie')).toMatch(/^__Host-token-swap=tsc1\./);
+      expect(await session.json()).not.toHaveProperty('refresh_token');
     } finally {
       await server.stop();
     }

@@ -688,6 +688,88 @@ describe('a service with sealing and CORS: the session endpoints', () => {
   });
 });
 
+describe('a service with sealing, CORS and the Web API proxy', () => {
+  const SESSION = { Origin: ORIGIN, 'X-CSRF': '1' };
+  let stack: Stack;
+  let api: Client;
+
+  beforeAll(async () => {
+    stack = await startStack({
+      env: { CORS_ORIGINS: ORIGIN, API_PROXY_PATHS: 'GET /v1/me, GET /v1/me/player, PUT /v1/me/player/play' },
+      configFile: {
+        apps: {
+          web: {
+            clientId: CLIENT_ID,
+            clientSecret: CLIENT_SECRET,
+            redirectUris: [REDIRECT_URI],
+            corsOrigins: [ORIGIN],
+            encryptionSecrets: [SECRET_B],
+            apiProxyPaths: ['GET /v1/me'],
+          },
+          plain: {
+            clientId: CLIENT_ID,
+            clientSecret: CLIENT_SECRET,
+            redirectUris: [REDIRECT_URI],
+            encryptionSecrets: [SECRET_B],
+          },
+        },
+      },
+    });
+    api = await clientFor(stack.service.url);
+  });
+  afterAll(() => stack.close());
+
+  it('documents the answers passed back from Spotify and the refusals, at the root and per app', async () => {
+    for (const [prefix, template] of [
+      ['', ''],
+      ['/apps/web', '/apps/{app}'],
+    ] as const) {
+      const { code } = await authorize(stack.accounts.url, {
+        scope: 'user-read-email user-read-playback-state user-modify-playback-state',
+      });
+      const swapped = await api.form(`${prefix}/session/swap`, { code, redirect_uri: REDIRECT_URI }, SESSION);
+      const cookie = swapped.headers.getSetCookie()[0]?.split(';')[0] ?? '';
+      const headers = { ...SESSION, Cookie: cookie };
+      const at = `${template}/spotify/v1/{path}`;
+      expect((await api.send('GET', `${prefix}/spotify/v1/me`, { headers })).documentedAs).toBe(
+        `GET ${at} 200`,
+      );
+      expect((await api.send('GET', `${prefix}/spotify/v1/me`, { headers: SESSION })).documentedAs).toBe(
+        `GET ${at} 401`,
+      );
+      expect((await api.send('GET', `${prefix}/spotify/v1/me/following`, { headers })).documentedAs).toBe(
+        `GET ${at} 403`,
+      );
+      await injectFault(stack.accounts.url, { kind: 'rate-limit', retryAfter: 3, target: 'web-api' });
+      expect((await api.send('GET', `${prefix}/spotify/v1/me`, { headers })).documentedAs).toBe(
+        `GET ${at} 429`,
+      );
+      await injectFault(stack.accounts.url, { kind: 'status', status: 503, target: 'web-api' });
+      expect((await api.send('GET', `${prefix}/spotify/v1/me`, { headers })).documentedAs).toBe(
+        `GET ${at} 5XX`,
+      );
+      const preflight = (origin: string) =>
+        api.send('OPTIONS', `${prefix}/spotify/v1/me`, {
+          headers: { Origin: origin, 'Access-Control-Request-Method': 'GET' },
+        });
+      expect((await preflight(ORIGIN)).documentedAs).toBe(`OPTIONS ${at} 204`);
+      expect((await preflight('https://other.example')).documentedAs).toBe(`OPTIONS ${at} 403`);
+      if (prefix !== '') continue;
+      expect((await api.send('GET', '/spotify/v1/me/player', { headers })).documentedAs).toBe(
+        `GET ${at} 204`,
+      );
+      const play = await api.send('PUT', '/spotify/v1/me/player/play', {
+        headers: { ...headers, 'Content-Type': 'application/json' },
+        body: '{}',
+      });
+      expect(play.documentedAs).toBe(`PUT ${at} 404`);
+    }
+    expect((await api.send('GET', '/apps/plain/spotify/v1/me', { headers: SESSION })).documentedAs).toBe(
+      'GET /apps/{app}/spotify/v1/{path} 404',
+    );
+  });
+});
+
 describe('a service with a bug', () => {
   let service: Listening;
   let api: Client;

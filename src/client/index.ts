@@ -4,6 +4,12 @@
  */
 export type { AuthorizeRequest, AuthorizeUrlOptions } from './authorize-url.js';
 export { createAuthorizeUrl, SPOTIFY_ACCOUNTS_URL } from './authorize-url.js';
+export type {
+  CookieSession,
+  CookieSessionOptions,
+  CookieSessionSwapOptions,
+} from './cookie-session.js';
+export { createCookieSession } from './cookie-session.js';
 export type { DpopKey, DpopProofOptions, DpopPublicJwk } from './dpop.js';
 export {
   createDpopKey,

@@ -72,7 +72,7 @@ export type LogoutResult =
 const inFlight = new WeakMap<TokenStore, Promise<TokenSet>>();
 
 /** `promise`, or an AbortError as soon as `signal` aborts; the promise itself runs on. */
-function waitFor<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+export function waitFor<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
   if (signal.aborted) return Promise.reject(aborted(signal));
   return new Promise<T>((resolve, reject) => {

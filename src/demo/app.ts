@@ -3,6 +3,7 @@
  * does what any browser app would: Authorization Code + PKCE at Accounts, then the swap service.
  */
 import { Hono } from 'hono';
+import { DEMO_MODES, type DemoMode } from './config.js';
 import { contentSecurityPolicy, type PageInput, renderPage } from './page.js';
 
 export const DEMO_PATH = '/demo';
@@ -10,7 +11,11 @@ export const DEMO_PATH = '/demo';
 const DEFAULT_DEMO_SCOPES: readonly string[] = Object.freeze(['user-read-email', 'user-read-private']);
 
 export interface DemoOptions {
-  /** Base URL of the swap service, e.g. `http://127.0.0.1:3000` (POST /swap, POST /refresh). */
+  /**
+   * Base URL of the swap service, e.g. `http://127.0.0.1:3000` (POST /session/*, or /swap and
+   * /refresh in `tab` mode). In cookie mode it must be on the page's site (docs/clients/browser.md):
+   * where `serve --sandbox` mounts the demo, it is the page's own origin.
+   */
   serviceUrl: string;
   /** Base URL of the (sandbox) Accounts: `/authorize`, and `/v1/me` for the profile. */
   accountsUrl: string;
@@ -25,6 +30,13 @@ export interface DemoOptions {
    * in `src/cli/demo-script.ts` reads it.
    */
   script: string;
+  /**
+   * Where a page opened without `?mode=` keeps the login: `cookie` (default), or `tab`, the weaker
+   * sessionStorage mode (src/demo/config.ts).
+   */
+  mode?: DemoMode;
+  /** The service proxies the Web API for this app: the page shows its proxy tab. Default false. */
+  apiProxy?: boolean;
 }
 
 function baseUrl(name: string, value: string): string {
@@ -59,6 +71,9 @@ export function createDemoApp(options: DemoOptions): Hono {
   const accountsUrl = baseUrl('accountsUrl', options.accountsUrl);
   baseUrl('redirectUri', options.redirectUri);
   const scopes = [...(options.scopes ?? DEFAULT_DEMO_SCOPES)];
+  const mode = options.mode ?? 'cookie';
+  if (!DEMO_MODES.includes(mode)) throw new TypeError(`demo: mode must be cookie or tab: ${String(mode)}`);
+  const apiProxy = options.apiProxy === true;
   const csp = contentSecurityPolicy([serviceUrl, accountsUrl]);
 
   const app = new Hono();
@@ -70,6 +85,8 @@ export function createDemoApp(options: DemoOptions): Hono {
       clientId: options.clientId,
       redirectUri: options.redirectUri,
       scopes,
+      mode,
+      apiProxy,
     };
     return new Response(renderPage(input), {
       headers: {

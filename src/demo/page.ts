@@ -1,7 +1,7 @@
 /** The demo's one HTML page and its Content Security Policy. No inline script: data goes in a JSON block. */
 
 import { escapeHtml } from '../shared/html.js';
-import { DEMO_CONFIG_ELEMENT_ID, type DemoConfig } from './config.js';
+import { DEMO_CONFIG_ELEMENT_ID, type DemoConfig, type DemoMode } from './config.js';
 
 /**
  * JSON inside `<script type="application/json">` is raw text: entities are not decoded there, so `<`
@@ -43,6 +43,8 @@ export interface PageInput {
   clientId: string;
   redirectUri: string;
   scopes: readonly string[];
+  mode: DemoMode;
+  apiProxy: boolean;
 }
 
 const STYLE = `
@@ -79,6 +81,11 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.9rem}
 ol{padding-left:1.25rem;margin:.5rem 0;color:#ddd;font-size:.9rem}
 li{margin:.25rem 0}
 li code{font-size:.8rem;color:#fff;overflow-wrap:anywhere}
+.mode{margin:0 0 1rem;font-size:.85rem;color:var(--muted)}
+.mode a{color:var(--green)}
+.tabs{display:flex;gap:.5rem;margin:1rem 0}
+.tabs button{padding:.3rem .9rem;font-weight:600}
+.tabs button[aria-selected=true]{border-color:var(--green);color:var(--green)}
 .note{margin-top:1.75rem;padding-top:1rem;border-top:1px solid var(--line);color:var(--muted);font-size:.85rem}
 [hidden]{display:none!important}
 @media (max-width:32rem){main{margin:0;border-radius:0;padding:1.25rem}dl{grid-template-columns:1fr;gap:.2rem}dd{margin-bottom:.8rem}}
@@ -92,8 +99,11 @@ export function renderPage(input: PageInput): string {
     redirectUri: input.redirectUri,
     scopes: input.scopes,
     homePath: input.basePath || '/',
+    mode: input.mode,
+    apiProxy: input.apiProxy,
   };
   const swapUrl = escapeHtml(`${input.serviceUrl}/swap`);
+  const sessionSwapUrl = escapeHtml(`${input.serviceUrl}/session/swap`);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -111,6 +121,7 @@ export function renderPage(input: PageInput): string {
 <p class="badge">Sandbox demo</p>
 <h1>Spotify token swap</h1>
 <p class="lead">A browser app logging in with Authorization Code + PKCE. The swap service holds the client secret.</p>
+<p id="mode" class="mode" hidden></p>
 <noscript><p class="error">This demo needs JavaScript.</p></noscript>
 <div id="error" class="error" role="alert" hidden></div>
 <p id="status" class="status" role="status" hidden></p>
@@ -122,28 +133,38 @@ export function renderPage(input: PageInput): string {
 </section>
 
 <section id="logged-in" hidden>
+<div id="tabs" class="tabs" role="tablist" hidden>
+<button type="button" id="tab-tokens" role="tab" aria-selected="true">Tokens</button>
+<button type="button" id="tab-proxy" role="tab" aria-selected="false">Web API proxy</button>
+</div>
+<div id="proxy-panel" role="tabpanel" hidden><p class="muted">The service calls the Web API for this page (<code>${escapeHtml(`${input.serviceUrl}/spotify/v1/...`)}</code>), with the session's access token: no token is needed in the page.</p></div>
+<div id="tokens-panel" role="tabpanel">
 <div id="profile" class="profile" aria-live="polite"></div>
 <dl>
 <dt>Granted scopes</dt><dd id="scopes"></dd>
 <dt>Access token expires in</dt><dd><span id="expires-in" class="countdown">--:--</span></dd>
 <dt>Access token</dt><dd><code id="access-token"></code></dd>
-<dt>Refresh token</dt><dd><code id="refresh-token"></code></dd>
+<dt>Refresh token</dt><dd id="refresh-token"></dd>
+<dt>Sign in again by</dt><dd id="sign-in-by"></dd>
 </dl>
 <p id="refreshed" class="muted" role="status" hidden></p>
 <div class="buttons">
-<button type="button" id="refresh" class="primary">Refresh access token</button>
+<button type="button" id="refresh" class="primary"><span data-mode="cookie">Get a token from the service</span><span data-mode="tab" hidden>Refresh access token</span></button>
 <button type="button" id="logout">Log out</button>
 </div>
 <h2>What just happened</h2>
 <ol>
 <li>Your browser went to <code>${escapeHtml(`${input.accountsUrl}/authorize`)}</code> with a random <code>state</code> and a PKCE <code>code_challenge</code>; you clicked Agree.</li>
 <li>Accounts sent it back to <code>${escapeHtml(input.redirectUri)}</code> with a one-time <code>code</code>; this page checked the <code>state</code>.</li>
-<li>This page posted the code and the PKCE verifier to <code>${swapUrl}</code>; the service added the client secret and called Accounts' <code>/api/token</code> itself.</li>
+<li data-mode="cookie">This page posted the code and the PKCE verifier to <code>${sessionSwapUrl}</code>; the service added the client secret, called Accounts' <code>/api/token</code> itself, put the refresh token, sealed, in an HttpOnly cookie, and answered only the access token.</li>
+<li data-mode="tab">This page posted the code and the PKCE verifier to <code>${swapUrl}</code>; the service added the client secret and called Accounts' <code>/api/token</code> itself.</li>
 <li>The client secret never reached this browser. The profile above came from <code>${escapeHtml(`${input.accountsUrl}/v1/me`)}</code> with the access token.</li>
 </ol>
+</div>
 </section>
 
-<p class="note">The tokens live in this tab's <code>sessionStorage</code>, which is fine for a demo. A real app should keep the refresh token somewhere safer (the OS keychain, or an httpOnly cookie set by its own backend): any script running on the page can read <code>sessionStorage</code>.</p>
+<p class="note" data-mode="cookie">Cookie mode: the refresh token stays with the service, sealed in an <code>HttpOnly</code>, <code>SameSite=Strict</code> cookie that no script on this page can read; the page holds only the access token, in memory, and asks the service (<code>POST /session/token</code>) for it after a reload.</p>
+<p class="note" data-mode="tab" hidden>Tokens in this tab (the weaker mode): the tokens live in this tab's <code>sessionStorage</code>, where any script running on the page can read them, the refresh token included. Cookie mode keeps the refresh token out of the page.</p>
 </main>
 </body>
 </html>

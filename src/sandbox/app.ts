@@ -1,4 +1,4 @@
-/** Assembles the fake Spotify Accounts service (plus /v1/me) into one mountable Hono app. */
+/** Assembles the fake Spotify Accounts service (plus a few Web API endpoints) into one mountable Hono app. */
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { randomToken } from '../shared/encoding.js';
@@ -11,7 +11,8 @@ import { json } from './http.js';
 import { emptyStats, type SandboxStats } from './stats.js';
 import { SandboxStore } from './store.js';
 import { postToken } from './token.js';
-import { getMe } from './web-api.js';
+import { getMe, webApiError } from './web-api.js';
+import { createPlayer } from './web-api-player.js';
 
 export interface SandboxOptions {
   /** The registered apps. */
@@ -111,10 +112,27 @@ export function createSandbox(options: SandboxOptions): Sandbox {
       rotateRefreshTokens: options.rotateRefreshTokens ?? false,
     }),
   );
+  app.use('/v1/*', async (c, next) => {
+    const url = new URL(c.req.url);
+    stats.webApiRequests += 1;
+    stats.lastWebApiRequest = {
+      method: c.req.method,
+      path: url.pathname,
+      headerNames: [...c.req.raw.headers.keys()].sort(),
+      queryParams: [...url.searchParams.keys()],
+    };
+    await next();
+  });
   app.get('/v1/me', (c) => {
     stats.meRequests += 1;
     return getMe(c.req.raw, c.env, { store, faults });
   });
+  const player = createPlayer({ store, faults, now: options.now ?? Date.now });
+  app.get('/v1/me/player', (c) => player.getPlayer(c.req.raw, c.env));
+  app.put('/v1/me/player/play', (c) => player.putPlay(c.req.raw, c.env));
+  app.get('/v1/me/top/tracks', (c) => player.getTopTracks(c.req.raw, c.env));
+  // Any other Web API path: the Web API's own error object, as for an endpoint it does not have.
+  app.all('/v1/*', () => webApiError(404, 'Service not found'));
   mountControl(app, {
     faults,
     stats: sandbox.stats,

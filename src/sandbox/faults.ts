@@ -1,10 +1,11 @@
 /**
- * Fault injection for the token endpoint and the Web API's `/v1/me`: the failures an app and a swap
- * service meet in production (docs/spotify-accounts.md §1: 5xx with plain-text bodies, 429, lost
- * connections; §6: a 429 with `"reason": "QUOTA_EXCEEDED"`), on demand and in order.
+ * Fault injection for the token endpoint and the sandbox's Web API (`/v1/me` and the others): the
+ * failures an app and a swap service meet in production (docs/spotify-accounts.md §1: 5xx with
+ * plain-text bodies, 429, lost connections; §6: a 429 with `"reason": "QUOTA_EXCEEDED"`), on demand
+ * and in order.
  */
 
-/** Which endpoint a fault answers for: the token endpoint (the default), or the Web API's `/v1/me`. */
+/** Which endpoint a fault answers for: the token endpoint (the default), or any of the sandbox's Web API endpoints. */
 export type FaultTarget = 'token' | 'web-api';
 
 interface FaultOptions {

@@ -13,4 +13,5 @@ export type {
   StatusFault,
 } from './faults.js';
 export { FaultError, FaultQueue, parseFaults, UPSTREAM_RESET_BODY } from './faults.js';
-export type { GrantKind, SandboxStats, TokenRequestSummary } from './stats.js';
+export type { GrantKind, SandboxStats, TokenRequestSummary, WebApiRequestSummary } from './stats.js';
+export { SANDBOX_DEVICE } from './web-api-player.js';

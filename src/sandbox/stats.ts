@@ -13,6 +13,16 @@ export interface TokenRequestSummary {
   queryParams: string[];
 }
 
+/** What reached the Web API: header names only, so a test can prove what a proxy forwards and what not. */
+export interface WebApiRequestSummary {
+  method: string;
+  path: string;
+  /** Lower-cased names of the request's headers, sorted. */
+  headerNames: string[];
+  /** Names of the URL query parameters. */
+  queryParams: string[];
+}
+
 export interface SandboxStats {
   /** Every POST /api/token, faulted or not. */
   tokenRequests: number;
@@ -27,6 +37,9 @@ export interface SandboxStats {
   faulted: number;
   authorizeRequests: number;
   meRequests: number;
+  /** Every request to the Web API's /v1/ paths, faulted or not. */
+  webApiRequests: number;
+  lastWebApiRequest?: WebApiRequestSummary;
   /** Codes and tokens dropped, oldest first, to keep the store within its bound (store.ts). */
   evicted: number;
   lastTokenRequest?: TokenRequestSummary;
@@ -40,6 +53,7 @@ export function emptyStats(): SandboxStats {
     faulted: 0,
     authorizeRequests: 0,
     meRequests: 0,
+    webApiRequests: 0,
     evicted: 0,
   };
 }

@@ -19,6 +19,8 @@ import { type Metrics, noopMetrics } from './metrics.js';
 import { methodNotAllowed } from './middleware/method-not-allowed.js';
 import { requestContext } from './middleware/request-context.js';
 import { openApiDocument } from './openapi/index.js';
+import type { ApiFetch } from './proxy/forward.js';
+import { proxyNotices } from './proxy/routes.js';
 import { createMemoryRateLimitStore, type RateLimitStore } from './rate-limit.js';
 import type { ReadinessCheck } from './readiness.js';
 import type { SealerFactory } from './sealing/index.js';
@@ -63,6 +65,8 @@ export interface AppOptions {
    * answers 501 and an app with rotation does not start.
    */
   loginStore?: LoginStore;
+  /** How the Web API proxy reaches the Web API (proxy/forward.ts); default: the global `fetch`. */
+  apiFetch?: ApiFetch;
   /** The clock of login lifetimes, idle limits and the reuse grace; injectable for tests. */
   now?: () => number;
 }
@@ -174,6 +178,8 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
   warnSharedClientIds(config, logger);
   const notice = sessionNotice(config.apps);
   logger.info(notice.fields, notice.message);
+  for (const fields of proxyNotices(config.apps))
+    logger.info(fields, 'Web API proxy: these calls are forwarded');
   const coalescer = options.coalescer ?? createLocalCoalescer();
   const served = serveApps(config, options, { upstreams, coalescer, metrics, logger });
 
@@ -184,6 +190,7 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
     metrics,
     clientAddress: options.clientAddress,
     tracing: options.tracing && { tracing: options.tracing, logger },
+    apiFetch: options.apiFetch ?? ((input, init) => fetch(input, init)),
   });
 
   // The read-only endpoints: GET (and HEAD, which Hono answers with the GET route), 405 otherwise.

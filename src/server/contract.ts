@@ -126,6 +126,18 @@ export const SESSION_ENDPOINTS: readonly SessionEndpoint[] = [
   },
 ];
 
+/** The Web API proxy (proxy/routes.ts, docs/sessions.md): `{app base}/spotify/v1/...` is the Web API's `/v1/...`. */
+export const API_PROXY = {
+  path: '/spotify',
+  /** Its rate budget's name: a budget of its own, as large as the refresh budget (token-routes.ts). */
+  budget: 'proxy',
+  /** Web API request bodies are small JSON (a list of up to 100 URIs, a playlist's details). */
+  maxBodyBytes: 64 * 1024,
+  summary: 'Call the Spotify Web API with the session cookie (backend-for-frontend)',
+  description:
+    "Forwards a request on the app's `API_PROXY_PATHS` allowlist to the Spotify Web API with the session's access token (refreshed first when it has a minute or less left: the cookie is updated). Only `Accept`, `Content-Type` and `Accept-Language` and the body go upstream, never the cookie or the page's `Authorization`; Spotify's status, `Content-Type`, `Retry-After` and body come back. The query string passes through.",
+} as const;
+
 /** The standard OAuth 2.0 endpoints (oauth-routes.ts): per app as the others, the metadata path-inserted (RFC 8414 §3.1). */
 export const OAUTH = {
   token: '/token',

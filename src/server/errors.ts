@@ -25,7 +25,8 @@ export type ErrorCode =
   | 'invalid_dpop_proof'
   | 'use_dpop_nonce'
   | 'login_required'
-  | 'session_unavailable';
+  | 'session_unavailable'
+  | 'path_not_allowed';
 
 export interface OAuthErrorBody {
   error: string;

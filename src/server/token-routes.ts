@@ -6,7 +6,7 @@
 import type { Context, Handler, Hono, MiddlewareHandler } from 'hono';
 import { resolveClientIp } from './client-ip.js';
 import { type AppConfig, DEFAULT_APP, type ServiceConfig } from './config/index.js';
-import { ALLOW, APPS_PATH, type Grant, MAX_BODY_BYTES, TOKEN_ENDPOINTS } from './contract.js';
+import { ALLOW, API_PROXY, APPS_PATH, type Grant, MAX_BODY_BYTES, TOKEN_ENDPOINTS } from './contract.js';
 import { proofInput } from './endpoints/dpop.js';
 import { withDpopNonce } from './endpoints/dpop-nonce.js';
 import { readParams, single } from './endpoints/params.js';
@@ -21,6 +21,8 @@ import { budgetCheck, type RateLimitOptions, rateLimit } from './middleware/rate
 import type { RequestContextVariables } from './middleware/request-context.js';
 import { type TraceRequestVariables, traceRequest } from './middleware/trace-request.js';
 import { mountOAuthEndpoints } from './oauth-routes.js';
+import type { ApiFetch } from './proxy/forward.js';
+import { mountApiProxy } from './proxy/routes.js';
 import type { RateLimitStore } from './rate-limit.js';
 import type { SessionHandlers } from './session/handlers.js';
 import { mountSessionEndpoints } from './session-routes.js';
@@ -53,9 +55,11 @@ export function mountTokenEndpoints(
     metrics: Metrics;
     clientAddress: ((c: Context) => string | undefined) | undefined;
     tracing: { tracing: Tracing; logger: Logger } | undefined;
+    /** How the Web API proxy reaches the Web API. */
+    apiFetch: ApiFetch;
   },
 ): void {
-  const limiter = (name: Grant, limit: number): RateLimitOptions => ({
+  const limiter = (name: Grant | typeof API_PROXY.budget, limit: number): RateLimitOptions => ({
     store: options.store,
     policy: { name, limit, windowMs: WINDOW_MS },
     metrics: options.metrics,
@@ -76,6 +80,9 @@ export function mountTokenEndpoints(
     // A revocation costs no call to Spotify, but one store write: the refresh budget bounds it.
     revoke: limiter('revoke', config.rateLimit.refreshPerMinute),
   };
+  // The proxy's budget is its own, as large as the refresh budget: a page polling the player through
+  // it must not use up the refreshes its session needs, nor they its calls (docs/sessions.md).
+  const proxyBudget = rateLimit(limiter(API_PROXY.budget, config.rateLimit.refreshPerMinute));
   const budgets = {
     swap: rateLimit(limiters.swap),
     refresh: rateLimit(limiters.refresh),
@@ -123,6 +130,12 @@ export function mountTokenEndpoints(
       limitBody,
       tracing: options.tracing,
       publicUrl: config.publicUrl,
+    });
+    mountApiProxy(app, base, {
+      selectApp,
+      budget: proxyBudget,
+      publicUrl: config.publicUrl,
+      fetch: options.apiFetch,
     });
   }
   // The same budgets, the same body limit: POST /token is /swap and /refresh in the standard's words.

@@ -102,12 +102,16 @@ export function createContract(document: unknown) {
     const segments = path.split('/');
     for (const [template, item] of Object.entries(paths)) {
       const parts = template.split('/');
-      if (!template.includes('{') || parts.length !== segments.length) continue;
+      // The Web API proxy's `{path}` is the rest of the path, slashes included (OpenAPI has no such parameter).
+      const rest = parts.at(-1) === '{path}';
+      const sized = rest ? segments.length >= parts.length : segments.length === parts.length;
+      if (!template.includes('{') || !sized) continue;
       const values: Record<string, string> = {};
       const fits = parts.every((part, i) => {
         const name = /^\{(.+)\}$/.exec(part)?.[1];
         if (name === undefined) return part === segments[i];
-        values[name] = decodeURIComponent(segments[i] ?? '');
+        const value = rest && i === parts.length - 1 ? segments.slice(i).join('/') : (segments[i] ?? '');
+        values[name] = decodeURIComponent(value);
         return true;
       });
       if (!fits) continue;

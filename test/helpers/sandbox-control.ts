@@ -2,7 +2,7 @@
 
 interface FaultOptions {
   count?: number;
-  /** The token endpoint (default), or the Web API's /v1/me. */
+  /** The token endpoint (default), or any of the sandbox's Web API endpoints. */
   target?: 'token' | 'web-api';
 }
 

@@ -63,6 +63,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       SPOTIFY_CLIENT_SECRET: CLIENT_SECRET,
       SPOTIFY_REDIRECT_URI: `${REDIRECT_URI},http://127.0.0.1/any-port,myapp://callback`,
       SPOTIFY_ACCOUNTS_URL: accounts.url,
+      // The sandbox answers a few Web API endpoints too, for the Web API proxy.
+      SPOTIFY_API_URL: accounts.url,
       // Sealing on, as the service requires outside the sandbox; a test of the opt-out sets `none`.
       ENCRYPTION_SECRET: SECRET_A,
       LOG_LEVEL: 'debug',

@@ -103,8 +103,8 @@ function embeddedSandbox(
     script: demoScript,
   });
   return {
-    // The service reaches its embedded Accounts over its own socket, like the real one.
-    app: { ...app, accountsUrl, redirectUris },
+    // The service reaches its embedded Accounts (and its Web API, for the proxy) over its own socket.
+    app: { ...app, accountsUrl, apiUrl: accountsUrl, redirectUris },
     controlToken: sandbox.controlToken,
     mounts: [
       {

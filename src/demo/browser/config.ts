@@ -1,7 +1,8 @@
 /** Reads the configuration the page wrote into its JSON block. */
-import { DEMO_CONFIG_ELEMENT_ID, type DemoConfig } from '../config.js';
+import { DEMO_CONFIG_ELEMENT_ID, DEMO_MODES, type DemoConfig, type DemoMode } from '../config.js';
 
 const isString = (value: unknown): value is string => typeof value === 'string';
+const isMode = (value: unknown): value is DemoMode => DEMO_MODES.includes(value as DemoMode);
 
 export function readConfig(document: Document): DemoConfig {
   const text = document.getElementById(DEMO_CONFIG_ELEMENT_ID)?.textContent ?? '';
@@ -12,7 +13,7 @@ export function readConfig(document: Document): DemoConfig {
     value = undefined;
   }
   const config = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
-  const { serviceUrl, accountsUrl, clientId, redirectUri, scopes, homePath } = config;
+  const { serviceUrl, accountsUrl, clientId, redirectUri, scopes, homePath, mode, apiProxy } = config;
   if (
     !isString(serviceUrl) ||
     !isString(accountsUrl) ||
@@ -20,9 +21,11 @@ export function readConfig(document: Document): DemoConfig {
     !isString(redirectUri) ||
     !Array.isArray(scopes) ||
     !scopes.every(isString) ||
-    !isString(homePath)
+    !isString(homePath) ||
+    !isMode(mode) ||
+    typeof apiProxy !== 'boolean'
   ) {
     throw new Error(`demo: the page has no valid #${DEMO_CONFIG_ELEMENT_ID} block`);
   }
-  return { serviceUrl, accountsUrl, clientId, redirectUri, scopes, homePath };
+  return { serviceUrl, accountsUrl, clientId, redirectUri, scopes, homePath, mode, apiProxy };
 }

@@ -9,7 +9,8 @@ export type DemoErrorCode =
   | 'not_logged_in'
   | 'network_error'
   | 'profile_error'
-  | 'invalid_grant';
+  | 'invalid_grant'
+  | 'session_ended';
 
 export class DemoError extends Error {
   override readonly name = 'DemoError';

@@ -18,11 +18,11 @@ import { processProfileResponse, profileRequest } from './profile.js';
 import type { DemoStorage } from './storage.js';
 import type { View } from './view.js';
 
-export interface Demo {
+/** What both modes' flows have: the page, the tab's storage (the pending login), the profile call. */
+export interface DemoBase {
   config: DemoConfig;
   view: View;
   storage: DemoStorage;
-  client: SwapClient;
   /** For the profile call. */
   fetch: typeof fetch;
   location: Pick<Location, 'assign' | 'search'>;
@@ -31,8 +31,13 @@ export interface Demo {
   isSecureContext: boolean;
 }
 
+/** Tab mode: the tokens in the tab's sessionStorage, refreshed and revoked with the swap client. */
+export interface Demo extends DemoBase {
+  client: SwapClient;
+}
+
 /** Runs one user action: the buttons wait for it, and what fails is shown rather than thrown. */
-async function run(demo: Demo, action: () => Promise<void>): Promise<void> {
+export async function run(demo: DemoBase, action: () => Promise<void>): Promise<void> {
   demo.view.clearError();
   demo.view.setBusy(true);
   try {
@@ -45,7 +50,7 @@ async function run(demo: Demo, action: () => Promise<void>): Promise<void> {
   }
 }
 
-async function login(demo: Demo): Promise<void> {
+export async function login(demo: DemoBase): Promise<void> {
   if (!demo.isSecureContext || !globalThis.crypto?.subtle) {
     throw new DemoError(
       'insecure_context',
@@ -64,7 +69,7 @@ async function login(demo: Demo): Promise<void> {
   demo.location.assign(request.url);
 }
 
-async function loadProfile(demo: Demo, accessToken: string): Promise<void> {
+export async function loadProfile(demo: DemoBase, accessToken: string): Promise<void> {
   demo.view.showProfileLoading();
   try {
     const response = await profileRequest(demo.config.accountsUrl, accessToken, demo.fetch);
@@ -81,7 +86,14 @@ function signedIn(demo: Demo, tokens: TokenSet): Promise<void> {
   return loadProfile(demo, tokens.accessToken);
 }
 
-async function handleCallback(demo: Demo, params: URLSearchParams): Promise<void> {
+/**
+ * The callback's checks, both modes: the code out of the address bar, Accounts' error said, the state
+ * compared with the pending login's. Resolves with the code and the pending login's verifier.
+ */
+export function checkedCallback(
+  demo: DemoBase,
+  params: URLSearchParams,
+): { code: string; codeVerifier: string } {
   const { config } = demo;
   // A code is single use and must not linger: out of the address bar and history before anything else.
   demo.history.replaceState(null, '', config.homePath);
@@ -108,11 +120,14 @@ async function handleCallback(demo: Demo, params: URLSearchParams): Promise<void
       'This callback does not answer a login started in this tab (its state differs), so its code was not used. Log in again.',
     );
   }
+  return { code: params.get('code') ?? '', codeVerifier: pending.codeVerifier };
+}
+
+async function handleCallback(demo: Demo, params: URLSearchParams): Promise<void> {
+  const { config } = demo;
+  const { code, codeVerifier } = checkedCallback(demo, params);
   demo.view.setStatus(`Swapping the code for tokens at ${config.serviceUrl}/swap…`);
-  const answer = await demo.client.swap(params.get('code') ?? '', {
-    redirectUri: config.redirectUri,
-    codeVerifier: pending.codeVerifier,
-  });
+  const answer = await demo.client.swap(code, { redirectUri: config.redirectUri, codeVerifier });
   await signedIn(demo, tokenSetFromResponse(answer));
 }
 

@@ -3,9 +3,12 @@
  * its `state` and PKCE verifier across the round trip to Accounts; a finished one keeps its tokens.
  */
 import type { TokenSet } from '../../client/index.js';
+import { DEMO_MODES, type DemoMode } from '../config.js';
 
 const PENDING_KEY = 'token-swap-demo:pending';
 const SESSION_KEY = 'token-swap-demo:session';
+/** The mode this tab chose with `?mode=`, kept across the round trip to Accounts and reloads. */
+const MODE_KEY = 'token-swap-demo:mode';
 
 interface PendingLogin {
   state: string;
@@ -18,7 +21,19 @@ export interface DemoStorage {
   takePending(): PendingLogin | undefined;
   saveSession(tokens: TokenSet): void;
   loadSession(): TokenSet | undefined;
+  /** Forgets the pending login and the tokens (the chosen mode stays). */
   clear(): void;
+}
+
+/** The page's mode: `?mode=` (then kept for this tab), else the one this tab chose, else the default. */
+export function chooseMode(search: string, storage: Storage, fallback: DemoMode): DemoMode {
+  const asked = new URLSearchParams(search).get('mode');
+  if (DEMO_MODES.includes(asked as DemoMode)) {
+    storage.setItem(MODE_KEY, asked as DemoMode);
+    return asked as DemoMode;
+  }
+  const kept = storage.getItem(MODE_KEY);
+  return DEMO_MODES.includes(kept as DemoMode) ? (kept as DemoMode) : fallback;
 }
 
 type Fields = Record<string, unknown>;

@@ -1,7 +1,9 @@
 /** Everything the demo puts on its page. Only a masked form of a token ever reaches the DOM. */
 import type { RevokeResult, TokenSet } from '../../client/index.js';
+import type { DemoMode } from '../config.js';
 import { createCountdown } from './countdown.js';
 import type { ShownError } from './errors.js';
+import { showMode } from './mode-view.js';
 import type { Profile } from './profile.js';
 
 function mask(token: string | undefined): string {
@@ -22,7 +24,18 @@ const SIGNED_OUT: Record<SignOutOutcome, string> = {
   nothing_to_revoke: 'Signed out.',
 };
 
+/** What the page says in cookie mode where tab mode shows the masked refresh token. */
+export const REFRESH_TOKEN_HELD = 'held by the service in an HttpOnly cookie, not readable here';
+
+/** A login's end as the page shows it, in UTC so that it reads the same everywhere. */
+export function signInByText(endsAt: number | undefined): string {
+  if (endsAt === undefined) return 'not said by the service';
+  return `${new Date(endsAt).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
 export interface View {
+  /** Labels the page with its mode (and links the other), and shows the proxy tab when there is one. */
+  setMode(mode: DemoMode, apiProxy: boolean): void;
   showError(error: ShownError): void;
   clearError(): void;
   setStatus(text: string): void;
@@ -59,6 +72,8 @@ export function createView(document: Document): View {
   const refreshToken = element('refresh-token', HTMLElement);
   const refreshed = element('refreshed', HTMLElement);
   const signedOut = element('signed-out', HTMLElement);
+  const signInBy = element('sign-in-by', HTMLElement);
+  let shownMode: DemoMode = 'cookie';
   const buttons = {
     login: element('login', HTMLButtonElement),
     refresh: element('refresh', HTMLButtonElement),
@@ -82,6 +97,10 @@ export function createView(document: Document): View {
   }
 
   return {
+    setMode(mode, apiProxy) {
+      shownMode = mode;
+      showMode(document, element, mode, apiProxy);
+    },
     showError({ code, description }) {
       const name = document.createElement('strong');
       name.textContent = code;
@@ -106,7 +125,14 @@ export function createView(document: Document): View {
       loggedIn.hidden = false;
       renderScopes(tokens.scopes);
       accessToken.textContent = mask(tokens.accessToken);
-      refreshToken.textContent = mask(tokens.refreshToken);
+      if (shownMode === 'cookie') {
+        refreshToken.replaceChildren(span('muted', REFRESH_TOKEN_HELD));
+      } else {
+        const code = document.createElement('code');
+        code.textContent = mask(tokens.refreshToken);
+        refreshToken.replaceChildren(code);
+      }
+      signInBy.textContent = signInByText(tokens.refreshTokenExpiresAt);
       countdown.start(tokens.expiresAt);
     },
     showLoggedOut() {
@@ -116,6 +142,7 @@ export function createView(document: Document): View {
       profile.replaceChildren();
       accessToken.textContent = '';
       refreshToken.textContent = '';
+      signInBy.textContent = '';
       refreshed.textContent = '';
       refreshed.hidden = true;
       signedOut.textContent = '';

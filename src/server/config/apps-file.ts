@@ -3,6 +3,7 @@
  * `/apps/{name}/...`. Secrets in it may be written out or read from a variable (`{ "env": "NAME" }`).
  */
 import * as z from 'zod/mini';
+import { checkApiUrl, FILE_API_PROXY_PATHS } from './api-proxy.js';
 import { DPOP_MODE } from './env.js';
 import { findJsonSyntaxError } from './json-syntax.js';
 import { APP_NAME, type AppConfig, DEFAULT_APP } from './model.js';
@@ -69,6 +70,8 @@ const FileAppSchema = z.strictObject({
   refreshTokenRotation: z.optional(flag),
   refreshTokenReuseGrace: z.optional(REUSE_GRACE),
   dpop: z.optional(DPOP_MODE),
+  apiProxyPaths: FILE_API_PROXY_PATHS,
+  apiUrl: z.optional(z.string()),
 });
 
 const FileSchema = z.strictObject({
@@ -77,8 +80,9 @@ const FileSchema = z.strictObject({
 });
 
 /** An app of the file; what it leaves out comes from the environment's settings. */
-export type FileApp = Omit<AppConfig, 'accountsUrl' | 'upstreamTimeoutMs' | 'refreshTokens'> & {
+export type FileApp = Omit<AppConfig, 'accountsUrl' | 'upstreamTimeoutMs' | 'refreshTokens' | 'apiUrl'> & {
   accountsUrl: string | undefined;
+  apiUrl: string | undefined;
   upstreamTimeoutMs: number | undefined;
   /** Only what the file sets; the rest comes from the REFRESH_TOKEN_* variables. */
   refreshTokens: Partial<RefreshTokenPolicy>;
@@ -120,6 +124,7 @@ function readApp(
     resolve(`legacyEncryptionSecrets.${i}`, ref),
   );
   const accounts = app.accountsUrl === undefined ? undefined : checkAccountsUrl(app.accountsUrl);
+  const api = app.apiUrl === undefined ? undefined : checkApiUrl(app.apiUrl);
   const checks: [string, string[]][] = [
     ['redirectUris', redirectUriProblems(app.redirectUris)],
     [
@@ -135,6 +140,7 @@ function readApp(
       legacySecretProblems(legacyEncryptionSecrets, encryptionSecrets, 'encryptionSecrets'),
     ],
     ['accountsUrl', accounts?.problems ?? []],
+    ['apiUrl', api?.problems ?? []],
   ];
   for (const [path, messages] of checks) for (const message of messages) at(field(path), message);
   return {
@@ -148,6 +154,8 @@ function readApp(
     accountsUrl: accounts?.href,
     upstreamTimeoutMs: app.upstreamTimeoutMs,
     dpop: app.dpop,
+    apiProxyPaths: app.apiProxyPaths,
+    apiUrl: api?.href,
     refreshTokens: definedOnly({
       maxAgeSeconds: app.refreshTokenMaxAge,
       idleTimeoutSeconds: app.refreshTokenIdleTimeout,

@@ -5,6 +5,7 @@
  * the module budget, and splitting it would scatter what the README's configuration table mirrors.
  */
 import * as z from 'zod/mini';
+import { API_PROXY_PATHS_SCHEMA, checkApiUrl, DEFAULT_API_URL } from './api-proxy.js';
 import {
   DEFAULT_ACCOUNTS_URL,
   DEFAULT_HOST,
@@ -38,6 +39,9 @@ export const ENV = {
   SPOTIFY_REDIRECT_URI: 'Redirect URI allowlist, comma-separated; the first is the default',
   SPOTIFY_CLIENT_CALLBACK_URL: 'Alias of SPOTIFY_REDIRECT_URI',
   SPOTIFY_ACCOUNTS_URL: 'Spotify Accounts base URL',
+  SPOTIFY_API_URL: 'Spotify Web API base URL, where the Web API proxy sends what it allows',
+  API_PROXY_PATHS:
+    'The Web API proxy allowlist, comma-separated `METHOD /v1/path` entries (default: no proxy)',
   ENCRYPTION_SECRET:
     'Refresh-token sealing secrets, comma-separated; the first seals, all unseal (`none`: no sealing)',
   LEGACY_ENCRYPTION_SECRET: 'ENCRYPTION_SECRET of the Ruby token swap service, to migrate its tokens',
@@ -135,6 +139,18 @@ const ENV_SCHEMA = {
       }),
     ),
   ),
+  SPOTIFY_API_URL: preprocess(
+    blankToUndefined,
+    z.pipe(
+      z._default(z.string(), DEFAULT_API_URL),
+      z.transform((value, ctx) => {
+        const { href, problems } = checkApiUrl(value);
+        report(ctx, problems);
+        return href ?? value;
+      }),
+    ),
+  ),
+  API_PROXY_PATHS: API_PROXY_PATHS_SCHEMA,
   // Required (unless `none`) when the environment defines an app: checked when the apps are assembled.
   ENCRYPTION_SECRET: checked((value, ctx): SealingSecrets => {
     const secrets = parseSealingSecrets(value);

@@ -12,6 +12,8 @@ import { type RefreshTokenPolicy, refreshTokenPolicyProblems } from './refresh-t
 import { legacySecretProblems, NO_SEALING, sealingRequiredProblems, sealingSecretsOf } from './rules.js';
 import { tracingConfig } from './tracing.js';
 
+export type { ApiProxyRule, ProxyMethod } from './api-proxy.js';
+export { DEFAULT_API_URL, matchProxyRule, PROXY_METHODS } from './api-proxy.js';
 export type { ConfigFile } from './apps-file.js';
 export { parseAppsFileText } from './apps-file.js';
 export { longestRequestMs, refreshBudgetMs } from './budgets.js';
@@ -153,6 +155,8 @@ function environmentApp(vars: EnvValues, problems: ConfigProblem[]): AppConfig |
     upstreamTimeoutMs: vars.UPSTREAM_TIMEOUT_MS,
     refreshTokens: envRefreshTokenPolicy(vars),
     dpop: vars.DPOP,
+    apiProxyPaths: vars.API_PROXY_PATHS,
+    apiUrl: vars.SPOTIFY_API_URL,
   };
 }
 
@@ -162,6 +166,7 @@ function withServiceDefaults(app: FileApp, vars: EnvValues): AppConfig {
     accountsUrl: app.accountsUrl ?? vars.SPOTIFY_ACCOUNTS_URL,
     upstreamTimeoutMs: app.upstreamTimeoutMs ?? vars.UPSTREAM_TIMEOUT_MS,
     dpop: app.dpop ?? vars.DPOP,
+    apiUrl: app.apiUrl ?? vars.SPOTIFY_API_URL,
     refreshTokens: Object.freeze({ ...envRefreshTokenPolicy(vars), ...app.refreshTokens }),
   };
 }

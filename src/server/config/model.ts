@@ -3,6 +3,7 @@
  * credentials, redirect allowlist, sealing secrets and CORS origins, plus the service-wide settings.
  * The environment defines the default app, served at the root paths; an apps file adds named ones.
  */
+import type { ApiProxyRule } from './api-proxy.js';
 import type { RefreshTokenPolicy } from './refresh-tokens.js';
 import type { TracingConfig } from './tracing.js';
 
@@ -53,6 +54,10 @@ export interface AppConfig {
   readonly refreshTokens: RefreshTokenPolicy;
   /** Absent: `optional` (configurations built by hand, e.g. `token-swap doctor`'s). */
   readonly dpop?: DpopMode;
+  /** The Web API proxy's allowlist (config/api-proxy.ts); absent or empty: no proxy. */
+  readonly apiProxyPaths?: readonly ApiProxyRule[];
+  /** Where the proxy sends what it allows, without a trailing slash; absent: DEFAULT_API_URL. */
+  readonly apiUrl?: string;
 }
 
 export interface ResilienceConfig {

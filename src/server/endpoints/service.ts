@@ -8,6 +8,7 @@ import { jsonResponse } from '../answer.js';
 import type { AppConfig } from '../config/index.js';
 import { DEFAULT_APP } from '../config/index.js';
 import {
+  API_PROXY,
   describeTokenEndpoint,
   OAUTH,
   OAUTH_DESCRIPTIONS,
@@ -43,6 +44,15 @@ function worst(states: readonly BreakerState[]): BreakerState {
   return states.includes('open') ? 'open' : states.includes('half_open') ? 'half_open' : 'closed';
 }
 
+/** An app's Web API proxy on the root page: its prefix and what it allows, for an app that has one. */
+function proxyOf(app: AppConfig, prefix: string): { proxy?: string } {
+  const rules = app.apiProxyPaths ?? [];
+  if (rules.length === 0) return {};
+  return {
+    proxy: `${prefix}${API_PROXY.path}/v1/...: ${rules.map((r) => `${r.method} ${r.path}`).join(', ')}`,
+  };
+}
+
 export function serviceEndpoints(options: ServiceEndpointsOptions): Record<ServicePath, Handler> {
   const { metrics, metricsToken } = options;
 
@@ -75,6 +85,7 @@ export function serviceEndpoints(options: ServiceEndpointsOptions): Record<Servi
           token: `${options.prefixOf(app)}${OAUTH.token}`,
           metadata: `${OAUTH.metadata}${options.prefixOf(app)}`,
           sealing: app.encryptionSecrets.length > 0 ? 'on' : 'off',
+          ...proxyOf(app, options.prefixOf(app)),
         },
       ]),
     ),

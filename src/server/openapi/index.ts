@@ -14,6 +14,7 @@ import {
   type TokenEndpoint,
 } from '../contract.js';
 import { oauthPaths, oauthResponses, oauthSchemas } from './oauth.js';
+import { proxyPaths, proxyResponses } from './proxy.js';
 import { headers, responses } from './responses.js';
 import { schemas } from './schemas.js';
 import { sessionPaths, sessionResponses } from './session.js';
@@ -40,7 +41,7 @@ const tokenRequestBody = (schema: string): Json => ({
 
 const components = (apps: readonly string[]): Record<string, Json> => ({
   schemas: { ...schemas, ...oauthSchemas },
-  responses: { ...responses, ...oauthResponses, ...sessionResponses },
+  responses: { ...responses, ...oauthResponses, ...sessionResponses, ...proxyResponses },
   headers,
   parameters: {
     DPoP: {
@@ -174,7 +175,12 @@ export function openApiDocument(options: OpenApiOptions = {}): OpenApiDocument {
   }
   for (const endpoint of TOKEN_ENDPOINTS)
     paths[`${APPS_PATH}/{app}${endpoint.path}`] = tokenPathItem(endpoint, true);
-  Object.assign(paths, oauthPaths(), sessionPaths(options.defaultApp ?? true));
+  Object.assign(
+    paths,
+    oauthPaths(),
+    sessionPaths(options.defaultApp ?? true),
+    proxyPaths(options.defaultApp ?? true),
+  );
 
   paths['/'] = getOperation('describe', SERVICE_ENDPOINTS['/'], {
     '200': jsonOk('The description.', ref('schemas', 'Service')),
@@ -244,7 +250,8 @@ export function openApiDocument(options: OpenApiOptions = {}): OpenApiDocument {
       },
       {
         name: 'sessions',
-        description: 'Browser apps: the refresh token in an HttpOnly cookie (docs/sessions.md).',
+        description:
+          'Browser apps: the refresh token in an HttpOnly cookie, and the Web API proxy (docs/sessions.md).',
       },
       { name: 'service', description: 'Health, metrics and descriptions.' },
     ],

@@ -1,9 +1,9 @@
 /** The reusable responses and headers of the OpenAPI document. */
-import { ALLOW, CORS, GRANTS, MAX_BODY_BYTES, REQUEST_ID_PATTERN } from '../contract.js';
+import { ALLOW, API_PROXY, CORS, GRANTS, MAX_BODY_BYTES, REQUEST_ID_PATTERN } from '../contract.js';
 import { errorResponse, type Json, jsonHeaders, jsonOk, ref, tokenHeaders } from './shared.js';
 
-/** The rate-limit policies are named after the grants. */
-const POLICIES = Object.keys(GRANTS).join('|');
+/** The rate-limit policies are named after the grants, and the Web API proxy's. */
+const POLICIES = [...Object.keys(GRANTS), API_PROXY.budget].join('|');
 
 export const responses: Record<string, Json> = {
   SwapTokens: jsonOk(GRANTS.swap.ok, ref('schemas', 'TokenResponse'), tokenHeaders),

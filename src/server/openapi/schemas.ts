@@ -136,6 +136,10 @@ export const schemas: Record<string, Json> = {
             token: { type: 'string', description: 'Its standard OAuth 2.0 token endpoint.' },
             metadata: { type: 'string', description: 'Its RFC 8414 metadata.' },
             sealing: { type: 'string', enum: ['on', 'off'] },
+            proxy: {
+              type: 'string',
+              description: 'Its Web API proxy (`/spotify/v1/...`), when it allows any call: what it allows.',
+            },
           },
           additionalProperties: false,
         },

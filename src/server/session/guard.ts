@@ -15,16 +15,19 @@ export interface SessionGuardOptions {
   allowedOrigins: (c: Context) => ReadonlySet<string>;
   /** PUBLIC_URL, when set: its origin is the service's own; else the one the request arrived on. */
   publicUrl: string | undefined;
+  /** The methods that need the header and the origin; default POST, the session endpoints'. */
+  methods?: readonly string[];
 }
 
 const refused = (description: string) => errorResponse(new OAuthError(403, 'invalid_request', description));
 
 export function sessionGuard(options: SessionGuardOptions): MiddlewareHandler {
   const { allowedOrigins, publicUrl } = options;
+  const methods = options.methods ?? ['POST'];
   const ownOrigin = (c: Context) => new URL(publicUrl ?? c.req.url).origin;
   const withHeaders = cors({
     origin: (origin, c) => (allowedOrigins(c).has(origin) ? origin : null),
-    allowMethods: ['POST', 'OPTIONS'],
+    allowMethods: [...methods, 'OPTIONS'],
     allowHeaders: [...CORS.allowHeaders, SESSION_CSRF_HEADER],
     exposeHeaders: [...CORS.exposeHeaders],
     maxAge: CORS.maxAgeSeconds,
@@ -47,7 +50,7 @@ export function sessionGuard(options: SessionGuardOptions): MiddlewareHandler {
       }
       return withHeaders(c, next);
     }
-    if (c.req.method !== 'POST') return next();
+    if (!methods.includes(c.req.method)) return next();
     // Inside the CORS answer, so that a page on an allowed origin can read why it was refused.
     return withHeaders(c, async () => {
       const refusal = refusalOf(c, origin);

@@ -37,11 +37,11 @@ export const loginRequired = () =>
   new OAuthError(401, 'login_required', 'No session: sign in again (POST /session/swap)');
 
 /** An app without sealing secrets hands out Spotify's own refresh tokens: there is no key for a cookie. */
-export const sessionUnavailable = () =>
+export const sessionUnavailable = (what = 'Session endpoints') =>
   new OAuthError(
     501,
     'session_unavailable',
-    'Session endpoints need sealing: this app has ENCRYPTION_SECRET=none (see docs/sessions.md)',
+    `${what} need sealing: this app has ENCRYPTION_SECRET=none (see docs/sessions.md)`,
   );
 
 /**

@@ -1,0 +1,132 @@
+/**
+ * The Web API proxy (backend-for-frontend) on one base of the token endpoints (the root, or
+ * `/apps/:app`): `{base}/spotify/v1/...` forwards a request its app allows (config/api-proxy.ts) to
+ * the Web API with the access token of the request's session cookie, taken exactly as
+ * `POST /session/token` takes it (a cached one, else a refresh that updates the cookie). The session
+ * endpoints' CSRF and origin check and credentialed CORS apply (session/guard.ts). docs/sessions.md
+ * says why each piece is there.
+ */
+import type { Context, Handler, Hono, MiddlewareHandler } from 'hono';
+import {
+  type ApiProxyRule,
+  type AppConfig,
+  DEFAULT_API_URL,
+  matchProxyRule,
+  PROXY_METHODS,
+} from '../config/index.js';
+import { API_PROXY, APPS_PATH } from '../contract.js';
+import { errorResponse, notFound, OAuthError } from '../errors.js';
+import { bodyLimit } from '../middleware/body-limit.js';
+import { sessionGuard } from '../session/guard.js';
+import { sessionUnavailable } from '../session/handlers.js';
+import type { Env } from '../token-routes.js';
+import { type ApiFetch, forward } from './forward.js';
+
+const PROXY_PATH = API_PROXY.path;
+
+export interface ProxyRouteOptions {
+  selectApp: MiddlewareHandler<Env>;
+  /** The proxy's own rate budget (token-routes.ts says why it is its own). */
+  budget: MiddlewareHandler;
+  publicUrl: string | undefined;
+  fetch: ApiFetch;
+}
+
+const notAllowed = () =>
+  errorResponse(
+    new OAuthError(
+      403,
+      'path_not_allowed',
+      "This method and path are not on the app's Web API proxy allowlist (API_PROXY_PATHS)",
+    ),
+  );
+
+interface TokenAnswer {
+  access_token?: unknown;
+  token_type?: unknown;
+}
+
+/** The session's access token as /session/token hands it out, or that endpoint's refusal as it is. */
+async function accessToken(
+  c: Context<Env>,
+): Promise<{ authorization: string; setCookies: string[] } | { refused: Response }> {
+  const session = c.var.served.session;
+  if (!session)
+    return { refused: errorResponse(sessionUnavailable('The Web API proxy and the session endpoints')) };
+  const answer = await session.token(c.req.raw, c.var.log, c.var.span);
+  if (answer.status !== 200) return { refused: answer };
+  const body = (await answer.json()) as TokenAnswer;
+  if (typeof body.access_token !== 'string' || typeof body.token_type !== 'string') {
+    throw new TypeError('the session answered 200 without an access token');
+  }
+  return {
+    authorization: `${body.token_type} ${body.access_token}`,
+    setCookies: answer.headers.getSetCookie(),
+  };
+}
+
+export function mountApiProxy(app: Hono<Env>, base: string, options: ProxyRouteOptions): void {
+  // The app's own prefix, as a request spells it (`:app` is a pattern, not a path).
+  const prefixOf = (c: Context<Env>) =>
+    base === '' ? PROXY_PATH : `${APPS_PATH}/${c.var.served.config.name}${PROXY_PATH}`;
+  const rulesOf = (c: Context<Env>): readonly ApiProxyRule[] => c.var.served.config.apiProxyPaths ?? [];
+  // An app without an allowlist has no proxy at all: its prefix is as unknown as any other path.
+  const enabled: MiddlewareHandler<Env> = async (c, next) =>
+    rulesOf(c).length === 0 ? errorResponse(notFound()) : next();
+  const guard = sessionGuard({
+    allowedOrigins: (c: Context<Env>) => c.var.served.corsOrigins,
+    publicUrl: options.publicUrl,
+    methods: PROXY_METHODS,
+  });
+  const limitBody = bodyLimit({ maxBytes: API_PROXY.maxBodyBytes });
+
+  const handle: Handler<Env> = async (c) => {
+    const url = new URL(c.req.url);
+    // The path as it arrived (still percent-encoded), so what is matched is exactly what is sent on.
+    const prefix = prefixOf(c);
+    if (!url.pathname.startsWith(`${prefix}/`)) return notAllowed();
+    const path = url.pathname.slice(prefix.length);
+    const rule = matchProxyRule(rulesOf(c), c.req.method, path);
+    if (!rule) return notAllowed();
+    const token = await accessToken(c);
+    if ('refused' in token) return token.refused;
+    const { config } = c.var.served;
+    const started = performance.now();
+    const response = await forward({
+      apiUrl: config.apiUrl ?? DEFAULT_API_URL,
+      pathAndQuery: `${path}${url.search}`,
+      method: c.req.method,
+      request: c.req.raw,
+      authorization: token.authorization,
+      timeoutMs: config.upstreamTimeoutMs,
+      fetch: options.fetch,
+    });
+    // The rule, not the path: ids in a path can be personal; the query is never logged.
+    c.var.log.info(
+      {
+        app: config.name,
+        rule: `${rule.method} ${rule.path}`,
+        status: response.status,
+        upstreamMs: Math.round(performance.now() - started),
+      },
+      'proxied a Web API call',
+    );
+    for (const cookie of token.setCookies) response.headers.append('Set-Cookie', cookie);
+    return response;
+  };
+
+  const path = `${base}${PROXY_PATH}/*`;
+  app.use(path, options.selectApp, enabled, guard);
+  app.all(path, options.budget, limitBody, handle);
+}
+
+/** What start-up says about each app's proxy: where it sends what, and what it allows. */
+export function proxyNotices(apps: readonly AppConfig[]): Record<string, unknown>[] {
+  return apps
+    .filter((one) => (one.apiProxyPaths ?? []).length > 0)
+    .map((one) => ({
+      app: one.name,
+      apiUrl: one.apiUrl ?? DEFAULT_API_URL,
+      allow: (one.apiProxyPaths ?? []).map((rule) => `${rule.method} ${rule.path}`),
+    }));
+}
