@@ -34,7 +34,7 @@ export interface MiniflareOptions {
   /** Where Durable Objects keep their storage across instances (a directory); in memory without it. */
   durableObjectsPersist?: string;
   /** Rate limiting bindings, as wrangler.toml's `[[ratelimits]]` declare them. */
-  ratelimits?: Record<string, { simple: { limit: number; period: number } }>;
+  ratelimits?: Record<string, { namespace_id: string; simple: { limit: number; period: number } }>;
   host: string;
   port: number;
   handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream): void;

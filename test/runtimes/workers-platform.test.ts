@@ -70,7 +70,8 @@ describe('the RateLimit headers on Workers', () => {
   it("with Cloudflare's binding: the policy, no remaining count, and the whole window as Retry-After", async () => {
     const worker = await startWorker(env(), {
       logins: false,
-      ratelimits: { SWAP_RATE_LIMITER: { simple: { limit: 2, period: 60 } } },
+      // Miniflare 4 wants the namespace too, as wrangler.toml has it; Miniflare 3 ignores it.
+      ratelimits: { SWAP_RATE_LIMITER: { namespace_id: '1001', simple: { limit: 2, period: 60 } } },
     });
     const answers = [];
     for (let i = 0; i < 3; i += 1) answers.push(await swap(worker.url));
