@@ -26,7 +26,7 @@ WORKDIR /build/app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-workspaces --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
-COPY scripts/build-demo.mjs ./scripts/
+COPY scripts/build-demo.mjs scripts/build-cli.mjs ./scripts/
 COPY src ./src
 RUN npm run build
 

@@ -39,6 +39,11 @@ const CANNOT_RUN_HERE = /(^\s*|[(;&|]\s*)(sudo|systemctl|docker|podman|ssh|scp) 
 /** Run by a test file of their own, which reads them from the page. */
 const RUN_ELSEWHERE = [
   { page: 'docs/benchmarks.md', text: 'BENCH_DURATION=1 ', runner: 'test/bench-smoke.test.ts' },
+  {
+    page: 'docs/benchmarks.md',
+    text: 'WORKERS_COLD_SAMPLES=1 ',
+    runner: 'test/runtimes/workers-cold-bench.test.ts',
+  },
 ];
 
 /** The one block of `page` that contains `text`, counted as run. */

@@ -50,13 +50,17 @@ describe('install layout', () => {
     }
   });
 
-  it('builds with nothing but those tools: the build script runs tsc and the esbuild demo bundle', () => {
+  it('builds with nothing but those tools: the build script runs tsc and the esbuild demo and CLI bundles', () => {
     const build = read<{ scripts: Record<string, string> }>('package.json').scripts.build;
-    expect(build).toBe('tsc -p tsconfig.build.json && node scripts/build-demo.mjs');
-    const demo = readFileSync(join(ROOT, 'scripts/build-demo.mjs'), 'utf8');
-    const imports = [...demo.matchAll(/from '([^']+)'/g)]
-      .map((m) => m[1])
-      .filter((m) => !m?.startsWith('node:'));
-    expect(imports).toEqual(['esbuild']);
+    expect(build).toBe(
+      'tsc -p tsconfig.build.json && node scripts/build-demo.mjs && node scripts/build-cli.mjs',
+    );
+    for (const script of ['scripts/build-demo.mjs', 'scripts/build-cli.mjs']) {
+      const source = readFileSync(join(ROOT, script), 'utf8');
+      const imports = [...source.matchAll(/from '([^']+)'/g)]
+        .map((m) => m[1])
+        .filter((m) => !m?.startsWith('node:'));
+      expect(imports, script).toEqual(['esbuild']);
+    }
   });
 });

@@ -1,6 +1,7 @@
 /**
  * AWS Lambda entry (API Gateway REST v1 and HTTP v2 events, Lambda function URLs, ALB):
- * `handler` in dist/runtimes/lambda.js. The app is built once per execution environment and reused
+ * `handler`, bundled by scripts/build-lambda.mjs into build/lambda.zip's index.mjs (the package
+ * template.yaml deploys; dist/runtimes/lambda.js is the same entry unbundled). The app is built once per execution environment and reused
  * across invocations; rate limits and refresh single flight live in that environment's memory
  * unless REDIS_URL is set (then they are shared by every environment).
  */

@@ -5,12 +5,23 @@
  * of every user of the app (docs/spotify-accounts.md §1).
  */
 
-interface RateLimitHit {
-  /** Hits in the current window, this one included. */
-  count: number;
-  /** Milliseconds until the window resets. */
-  resetMs: number;
-}
+/**
+ * What a store knows of one hit: the count in the window, or, from a store that only says yes or no
+ * (Cloudflare's rate limiting binding), whether the hit is within the budget.
+ */
+type RateLimitHit =
+  | {
+      /** Hits in the current window, this one included. */
+      count: number;
+      /** Milliseconds until the window resets. */
+      resetMs: number;
+    }
+  | {
+      count?: undefined;
+      allowed: boolean;
+      /** The most the window can still last: the whole of it. */
+      resetMs: number;
+    };
 
 export interface RateLimitPolicy {
   /** Token naming the policy in the headers, e.g. `swap`. */
@@ -93,15 +104,19 @@ export async function checkRateLimit(
   policy: RateLimitPolicy,
   clientKey: string,
 ): Promise<RateLimitDecision> {
-  const { count, resetMs } = await store.increment(clientKey, policy);
-  const reset = Math.max(1, Math.ceil(resetMs / 1000));
-  const remaining = Math.max(0, policy.limit - count);
+  const hit = await store.increment(clientKey, policy);
+  const reset = Math.max(1, Math.ceil(hit.resetMs / 1000));
+  const headers: Record<string, string> = {
+    'RateLimit-Policy': `${policy.name};q=${policy.limit};w=${Math.round(policy.windowMs / 1000)}`,
+  };
+  // A store that says only yes or no has no remaining count to tell, so no `RateLimit` field then,
+  // rather than a made-up one; its Retry-After is the whole window, the longest a refusal can last.
+  if (hit.count !== undefined) {
+    headers.RateLimit = `${policy.name};r=${Math.max(0, policy.limit - hit.count)};t=${reset}`;
+  }
   return {
-    allowed: count <= policy.limit,
+    allowed: hit.count === undefined ? hit.allowed : hit.count <= policy.limit,
     retryAfterSeconds: reset,
-    headers: {
-      'RateLimit-Policy': `${policy.name};q=${policy.limit};w=${Math.round(policy.windowMs / 1000)}`,
-      RateLimit: `${policy.name};r=${remaining};t=${reset}`,
-    },
+    headers,
   };
 }

@@ -77,7 +77,9 @@ const wranglerConfig = z
   .object({
     name: z.string().regex(/^[a-z0-9-]+$/),
     main: z.string(),
+    no_bundle: z.literal(true),
     compatibility_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+    build: z.object({ command: z.string(), watch_dir: z.string() }).strict(),
     observability: z.object({ enabled: z.boolean() }).strict(),
     vars: z.record(z.string(), z.string()),
     ratelimits: z.array(

@@ -22,7 +22,7 @@ export function runtimeBinary(name: 'bun' | 'deno'): string {
   return path;
 }
 
-/** What these tests use of Miniflare 3, so that type-checking does not need the optional install. */
+/** What these tests use of Miniflare (3 and 4 alike), so that type-checking does not need the optional install. */
 export interface MiniflareOptions {
   modules: true;
   script?: string;
@@ -33,6 +33,8 @@ export interface MiniflareOptions {
   durableObjects?: Record<string, { className: string; useSQLite?: boolean }>;
   /** Where Durable Objects keep their storage across instances (a directory); in memory without it. */
   durableObjectsPersist?: string;
+  /** Rate limiting bindings, as wrangler.toml's `[[ratelimits]]` declare them. */
+  ratelimits?: Record<string, { namespace_id: string; simple: { limit: number; period: number } }>;
   host: string;
   port: number;
   handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream): void;
@@ -45,14 +47,34 @@ export interface MiniflareInstance {
 }
 type MiniflareClass = new (options: MiniflareOptions) => MiniflareInstance;
 
-/** Miniflare's class, loaded from test/runtimes/node_modules. */
-export async function loadMiniflare(): Promise<MiniflareClass> {
-  let entry: string;
+/**
+ * Which Miniflare the Workers tests run: 4 (a 2026 workerd, the one Wrangler 4 runs) where Node is 22
+ * or newer, as it needs; else 3 (a workerd of wrangler.toml's compatibility date). `.ci/run` runs the
+ * suite on both Nodes, so both run there.
+ */
+export const MINIFLARE_MAJOR: 3 | 4 = Number(process.versions.node.split('.')[0]) >= 22 ? 4 : 3;
+
+/** Where test/runtimes/package.json's install has `name` (wrangler.js resolves through Wrangler). */
+function resolveInstalled(name: string, from: string | URL = HERE): string {
   try {
-    entry = createRequire(HERE).resolve('miniflare');
+    return createRequire(from).resolve(name);
   } catch {
-    throw missing('miniflare');
+    throw missing(name);
   }
+}
+
+/** Wrangler's command-line entry: it builds wrangler.toml's `main` (`wrangler deploy --dry-run`). */
+export function wranglerBinary(): string {
+  return fileURLToPath(new URL('node_modules/wrangler/bin/wrangler.js', HERE));
+}
+
+/**
+ * Miniflare's class, loaded from test/runtimes/node_modules: Miniflare 3 itself, or Miniflare 4 as
+ * Wrangler depends on it (one workerd for both, and the tests run what `wrangler dev` runs).
+ */
+export async function loadMiniflare(major: 3 | 4 = MINIFLARE_MAJOR): Promise<MiniflareClass> {
+  const entry =
+    major === 3 ? resolveInstalled('miniflare') : resolveInstalled('miniflare', resolveInstalled('wrangler'));
   const module = (await import(pathToFileURL(entry).href)) as { Miniflare: MiniflareClass };
   return module.Miniflare;
 }

@@ -1,6 +1,7 @@
 /**
- * The AWS Lambda entry (dist/runtimes/lambda.js): its `handler` called in this process, as Lambda
- * calls it, with events in the shapes that API Gateway REST APIs (payload 1.0), HTTP APIs (payload
+ * The AWS Lambda package as it is deployed: build/lambda.zip, built by `npm run build:lambda`
+ * (docs/deploy/aws-lambda.md, template.yaml's CodeUri), unzipped into an empty folder, and its
+ * `index.handler` called in this process, as Lambda calls it, with events in the shapes that API Gateway REST APIs (payload 1.0), HTTP APIs (payload
  * 2.0) and Lambda function URLs send (test/runtimes/events/, modelled on AWS's sample events: form
  * bodies as API Gateway passes them, base64-encoded where HTTP APIs and function URLs encode them).
  * A Lambda has no socket to test, so the conformance suite cannot run here; these replays cover
@@ -9,7 +10,11 @@
  * An event file holds `{{code}}` or `{{refresh_token}}` in its (decoded) body where a fresh grant
  * goes; `replay` fills it in and encodes the body back as the event had it.
  */
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { LambdaEvent } from 'hono/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ENV } from '../../src/server/config/index.js';
@@ -35,7 +40,10 @@ interface LambdaResult {
 }
 type Handler = (event: LambdaEvent, context?: unknown) => Promise<LambdaResult>;
 
-const ENTRY = new URL('../../dist/runtimes/lambda.js', import.meta.url).href;
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** Where the package is unzipped: no node_modules above it, as in Lambda's /var/task. */
+const TASK = mkdtempSync(join(tmpdir(), 'lambda-task-'));
+const ENTRY = pathToFileURL(join(TASK, 'index.mjs')).href;
 /** Every variable the service reads, so none leaks in from the environment vitest runs in. */
 const CONFIG_KEYS = Object.keys(ENV);
 
@@ -125,6 +133,8 @@ const TOKEN_KEYS = [
 const REFRESH_KEYS = [...TOKEN_KEYS.slice(0, 4), 'refresh_token_expires_in'];
 
 beforeAll(async () => {
+  execFileSync('npm', ['run', '--silent', 'build:lambda'], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync('unzip', ['-q', join(ROOT, 'build/lambda.zip'), '-d', TASK]);
   const capture = (...parts: unknown[]) => {
     logged += `${parts.map(String).join(' ')}\n`;
   };
@@ -140,6 +150,7 @@ afterAll(async () => {
   }
   Object.assign(process.env, savedEnv);
   await sandbox?.close();
+  rmSync(TASK, { recursive: true, force: true });
 });
 
 describe('API Gateway REST API (payload 1.0)', () => {
@@ -359,6 +370,33 @@ describe('the execution environment', () => {
       await redis.kill();
     }
   });
+
+  it.each([
+    ['without REDIS_URL never reads', {}, false],
+    ['with REDIS_URL reads', { REDIS_URL: 'redis://127.0.0.1:9' }, true],
+  ] as const)(
+    '%s its ioredis bundle (an import each cold start would pay otherwise)',
+    (_, extra, expected) => {
+      // A fresh process, where nothing else could have loaded it; the first event builds the app.
+      const probe = `const { handler } = await import('./index.mjs');
+await handler(JSON.parse(process.env.EVENT));
+const { createRequire } = await import('node:module');
+const loaded = Object.keys(createRequire(import.meta.url).cache).some((p) => p.includes('/node_modules/ioredis/'));
+process.stdout.write('\\n' + loaded);
+process.exit(0);`;
+      const output = execFileSync(process.execPath, ['--input-type=module', '-e', probe], {
+        cwd: TASK,
+        encoding: 'utf8',
+        env: {
+          PATH: process.env.PATH ?? '',
+          ...conformanceEnv(sandbox?.accountsUrl ?? ''),
+          ...extra,
+          EVENT: JSON.stringify(event('function-url.wrong-method')),
+        },
+      });
+      expect(output.split('\n').at(-1)).toBe(String(expected));
+    },
+  );
 
   it('logs no secret', () => {
     expectNoSecrets(logged);

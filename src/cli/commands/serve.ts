@@ -1,5 +1,4 @@
 import { defineCommand } from 'citty';
-import { createDemoApp, DEMO_PATH } from '../../demo/index.js';
 import {
   createNodeLogger,
   createNodeService,
@@ -9,12 +8,6 @@ import {
   stopGracefullyOnSignals,
   VERSION,
 } from '../../runtimes/node/index.js';
-import {
-  createSandbox,
-  SANDBOX_CLIENT_ID,
-  SANDBOX_CLIENT_SECRET,
-  SANDBOX_DEFAULT_REDIRECT_URIS,
-} from '../../sandbox/index.js';
 import type { Mount } from '../../server/app.js';
 import {
   type AppConfig,
@@ -33,6 +26,19 @@ import { ioOf } from '../io.js';
 import { generateSecret } from '../sealing-secret.js';
 
 /**
+ * The fake Accounts and the browser demo, loaded only by `serve --sandbox`: a production start
+ * does not read, compile or run them (docs/benchmarks.md, "Start-up").
+ */
+async function loadEmbedded() {
+  const [sandbox, demo] = await Promise.all([
+    import('../../sandbox/index.js'),
+    import('../../demo/index.js'),
+  ]);
+  return { ...sandbox, ...demo };
+}
+type Embedded = Awaited<ReturnType<typeof loadEmbedded>>;
+
+/**
  * The Web API proxy's allowlist in sandbox mode when API_PROXY_PATHS says nothing: the demo's proxy
  * tab and a newcomer's first calls work out of the box. Read-only paths of the sandbox's own Web API;
  * outside sandbox mode there is no default, and no proxy unless an app lists one (docs/sessions.md).
@@ -44,11 +50,11 @@ const SANDBOX_API_PROXY_PATHS = 'GET /v1/me, GET /v1/me/player, GET /v1/me/top/t
  * secret for this process only. The sandbox forgets its tokens when it stops, so a secret that dies
  * with it costs nothing, and sealing stays on as it is in production.
  */
-function sandboxDefaults(): Record<string, string> {
+function sandboxDefaults(embedded: Embedded): Record<string, string> {
   return {
-    SPOTIFY_CLIENT_ID: SANDBOX_CLIENT_ID,
-    SPOTIFY_CLIENT_SECRET: SANDBOX_CLIENT_SECRET,
-    SPOTIFY_REDIRECT_URI: SANDBOX_DEFAULT_REDIRECT_URIS.join(','),
+    SPOTIFY_CLIENT_ID: embedded.SANDBOX_CLIENT_ID,
+    SPOTIFY_CLIENT_SECRET: embedded.SANDBOX_CLIENT_SECRET,
+    SPOTIFY_REDIRECT_URI: embedded.SANDBOX_DEFAULT_REDIRECT_URIS.join(','),
     ENCRYPTION_SECRET: generateSecret(),
     API_PROXY_PATHS: SANDBOX_API_PROXY_PATHS,
   };
@@ -90,6 +96,7 @@ function serviceConfig(args: Record<string, unknown>, env: Env): ServiceConfig {
  * service's own socket (known only once it listens), and the app pointed at that Accounts.
  */
 function embeddedSandbox(
+  { createSandbox, createDemoApp, DEMO_PATH }: Embedded,
   url: string,
   app: AppConfig,
   behaviour: ReturnType<typeof sandboxBehaviour>,
@@ -147,7 +154,10 @@ export default defineCommand({
     const io = ioOf(context);
     const env = resolveEnv(args, io.env);
     const sandboxMode = args.sandbox === true;
-    const config = sandboxMode ? loadConfig(env, { defaults: sandboxDefaults() }) : serviceConfig(args, env);
+    const modules = sandboxMode ? await loadEmbedded() : undefined;
+    const config = modules
+      ? loadConfig(env, { defaults: sandboxDefaults(modules) })
+      : serviceConfig(args, env);
     const logger = createNodeLogger(config.logLevel);
     const [app] = config.apps as [AppConfig];
     // Read before listening: a missing bundle is a clear failure now, not an error inside a callback.
@@ -164,9 +174,9 @@ export default defineCommand({
       onProtocolAnswer: (answer) => service?.protocolAnswer(answer),
       handler: ({ url }) => {
         const embedded =
-          demoScript === undefined
+          demoScript === undefined || modules === undefined
             ? undefined
-            : embeddedSandbox(url, app, sandboxBehaviour(args, env), demoScript);
+            : embeddedSandbox(modules, url, app, sandboxBehaviour(args, env), demoScript);
         if (embedded) {
           served = embedded.app;
           controlToken = embedded.controlToken;
@@ -202,7 +212,7 @@ export default defineCommand({
             accountsUrl: `${running.url}/sandbox`,
             // The app as served: its redirect URIs include the demo's callback.
             app: served,
-            printSecret: app.clientSecret === SANDBOX_CLIENT_SECRET,
+            printSecret: app.clientSecret === modules?.SANDBOX_CLIENT_SECRET,
             sealing: sandboxSealing(env),
             controlToken,
           })

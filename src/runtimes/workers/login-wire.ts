@@ -5,10 +5,12 @@
  * it (src/runtimes/node/redis/login-store.ts): a record ends at `untilMs` on the service's clock.
  * Both sides check what they read, so that an object of another version fails loudly, not silently.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+// English messages, as the service's configuration has (a mismatch's message reaches the log).
+import '../../server/config/zod-mini.js';
 
-const epochMs = z.number().int().nonnegative();
-const generation = z.number().int().nonnegative();
+const epochMs = z.number().check(z.int(), z.nonnegative());
+const generation = z.number().check(z.int(), z.nonnegative());
 
 export const LOGIN_REQUEST = z.discriminatedUnion('operation', [
   z.object({ operation: z.literal('get'), now: epochMs }),
@@ -18,7 +20,7 @@ export const LOGIN_REQUEST = z.discriminatedUnion('operation', [
     now: epochMs,
     untilMs: epochMs,
     /** null: no generation recorded yet (JSON has no undefined). */
-    expected: generation.nullable(),
+    expected: z.nullable(generation),
     next: z.object({ generation, rotatedAt: epochMs, answer: z.string() }),
   }),
   z.object({ operation: z.literal('touch'), now: epochMs, untilMs: epochMs, atMs: epochMs }),
@@ -31,20 +33,20 @@ export type LoginOperation = LoginRequest['operation'];
 
 /** A LoginRecord (src/server/logins/store.ts); fields another version may add are dropped. */
 const LOGIN_RECORD = z.object({
-  revoked: z.literal(true).optional(),
-  generation: generation.optional(),
-  rotatedAt: epochMs.optional(),
-  answer: z.string().optional(),
-  lastUsedAt: epochMs.optional(),
+  revoked: z.optional(z.literal(true)),
+  generation: z.optional(generation),
+  rotatedAt: z.optional(epochMs),
+  answer: z.optional(z.string()),
+  lastUsedAt: z.optional(epochMs),
 });
 
 /** The answer to each operation. */
 export const LOGIN_ANSWER = {
-  get: z.object({ record: LOGIN_RECORD.nullable() }),
+  get: z.object({ record: z.nullable(LOGIN_RECORD) }),
   revoke: z.object({}),
   rotate: z.object({ rotated: z.boolean() }),
   touch: z.object({}),
   seenJti: z.object({ seen: z.boolean() }),
-} as const satisfies Record<LoginOperation, z.ZodType>;
+} as const satisfies Record<LoginOperation, z.ZodMiniType>;
 
 export type LoginAnswer<O extends LoginOperation> = z.infer<(typeof LOGIN_ANSWER)[O]>;

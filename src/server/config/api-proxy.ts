@@ -5,8 +5,9 @@
  * for one path segment of the request (an id), everything else must match exactly. A rule never holds
  * a query: the page's query string passes through as it sent it.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { checkAccountsUrl, splitList } from './rules.js';
+import { addIssue, preprocess } from './zod-mini.js';
 
 export const DEFAULT_API_URL = 'https://api.spotify.com';
 
@@ -101,32 +102,32 @@ export function matchProxyRule(
 }
 
 /** Turns a rule's sentences into zod issues on the current variable or field. */
-function report(ctx: z.RefinementCtx, problems: readonly string[]) {
-  for (const message of problems) ctx.addIssue({ code: 'custom', message });
+function report(ctx: z.core.ParsePayload, problems: readonly string[]) {
+  for (const message of problems) addIssue(ctx, message);
 }
 
 /** API_PROXY_PATHS: a comma-separated allowlist; unset or blank, the proxy is off. */
-export const API_PROXY_PATHS_SCHEMA = z.preprocess(
+export const API_PROXY_PATHS_SCHEMA = preprocess(
   (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
-  z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
+  z.pipe(
+    z.optional(z.string()),
+    z.transform((value, ctx) => {
       const { rules, problems } = parseProxyRules(splitList(value));
       report(ctx, problems);
       return Object.freeze(rules);
     }),
+  ),
 );
 
 /** An app's `apiProxyPaths` in the apps file: the same entries, as a JSON array. */
-export const FILE_API_PROXY_PATHS = z
-  .array(z.string())
-  .default([])
-  .transform((entries, ctx) => {
+export const FILE_API_PROXY_PATHS = z.pipe(
+  z._default(z.array(z.string()), []),
+  z.transform((entries, ctx) => {
     const { rules, problems } = parseProxyRules(entries);
     report(ctx, problems);
     return Object.freeze(rules);
-  });
+  }),
+);
 
 /**
  * The Web API base URL: https, or http on loopback (a sandbox), as the Accounts URL, since the user's

@@ -2,7 +2,7 @@
  * The apps file (`token-swap.config.json`): several Spotify apps in one deployment, each served at
  * `/apps/{name}/...`. Secrets in it may be written out or read from a variable (`{ "env": "NAME" }`).
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { checkApiUrl, FILE_API_PROXY_PATHS } from './api-proxy.js';
 import { DPOP_MODE } from './env.js';
 import { findJsonSyntaxError } from './json-syntax.js';
@@ -48,40 +48,36 @@ export function parseAppsFileText(source: string, text: string): ConfigFile {
 
 /** A secret in the configuration file: the value itself, or `{ "env": "NAME" }` to read it from there. */
 const secretReference = z.union([
-  z.string().min(1),
-  z
-    .object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be a variable name' }) })
-    .strict(),
+  z.string().check(z.minLength(1)),
+  z.strictObject({
+    env: z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be a variable name' })),
+  }),
 ]);
 
-const FileAppSchema = z
-  .object({
-    clientId: z.string().trim().min(1),
-    clientSecret: secretReference,
-    redirectUris: z.array(z.string()).min(1),
-    // Required, as ENCRYPTION_SECRET is: a list of secrets, or "none" to opt out of sealing.
-    encryptionSecrets: z.union([z.literal(NO_SEALING), z.array(secretReference)]).optional(),
-    legacyEncryptionSecrets: z.array(secretReference).default([]),
-    corsOrigins: z.array(z.string()).default([]),
-    accountsUrl: z.string().optional(),
-    upstreamTimeoutMs: z.number().int().min(100).max(120_000).optional(),
-    // Each left out takes the REFRESH_TOKEN_* variable's value (config/refresh-tokens.ts).
-    refreshTokenMaxAge: MAX_AGE.optional(),
-    refreshTokenIdleTimeout: IDLE_TIMEOUT.optional(),
-    refreshTokenRotation: flag.optional(),
-    refreshTokenReuseGrace: REUSE_GRACE.optional(),
-    dpop: DPOP_MODE.optional(),
-    apiProxyPaths: FILE_API_PROXY_PATHS,
-    apiUrl: z.string().optional(),
-  })
-  .strict();
+const FileAppSchema = z.strictObject({
+  clientId: z.string().check(z.trim(), z.minLength(1)),
+  clientSecret: secretReference,
+  redirectUris: z.array(z.string()).check(z.minLength(1)),
+  // Required, as ENCRYPTION_SECRET is: a list of secrets, or "none" to opt out of sealing.
+  encryptionSecrets: z.optional(z.union([z.literal(NO_SEALING), z.array(secretReference)])),
+  legacyEncryptionSecrets: z._default(z.array(secretReference), []),
+  corsOrigins: z._default(z.array(z.string()), []),
+  accountsUrl: z.optional(z.string()),
+  upstreamTimeoutMs: z.optional(z.number().check(z.int(), z.minimum(100), z.maximum(120_000))),
+  // Each left out takes the REFRESH_TOKEN_* variable's value (config/refresh-tokens.ts).
+  refreshTokenMaxAge: z.optional(MAX_AGE),
+  refreshTokenIdleTimeout: z.optional(IDLE_TIMEOUT),
+  refreshTokenRotation: z.optional(flag),
+  refreshTokenReuseGrace: z.optional(REUSE_GRACE),
+  dpop: z.optional(DPOP_MODE),
+  apiProxyPaths: FILE_API_PROXY_PATHS,
+  apiUrl: z.optional(z.string()),
+});
 
-const FileSchema = z
-  .object({
-    // Names are checked after parsing, so that every problem is reported at once.
-    apps: z.record(z.string(), FileAppSchema),
-  })
-  .strict();
+const FileSchema = z.strictObject({
+  // Names are checked after parsing, so that every problem is reported at once.
+  apps: z.record(z.string(), FileAppSchema),
+});
 
 /** An app of the file; what it leaves out comes from the environment's settings. */
 export type FileApp = Omit<AppConfig, 'accountsUrl' | 'upstreamTimeoutMs' | 'refreshTokens' | 'apiUrl'> & {

@@ -4,7 +4,7 @@
  * checked by one rule wherever it is used. One table of every variable, on purpose: it is longer than
  * the module budget, and splitting it would scatter what the README's configuration table mirrors.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { API_PROXY_PATHS_SCHEMA, checkApiUrl, DEFAULT_API_URL } from './api-proxy.js';
 import {
   DEFAULT_ACCOUNTS_URL,
@@ -30,6 +30,7 @@ import {
   splitList,
 } from './rules.js';
 import { TRACING_ENV, TRACING_ENV_SCHEMA } from './tracing.js';
+import { addIssue, preprocess } from './zod-mini.js';
 
 /** The environment variables the service reads, and what each is for. */
 export const ENV = {
@@ -89,105 +90,92 @@ const blankToUndefined = (value: unknown) =>
 const wholeNumber = (min: number, max: number) =>
   z.coerce
     .number({ error: 'must be a whole number' })
-    .int({ error: 'must be a whole number' })
-    .min(min, { error: `must be at least ${min}` })
-    .max(max, { error: `must be at most ${max}` });
+    .check(
+      z.int({ error: 'must be a whole number' }),
+      z.minimum(min, { error: `must be at least ${min}` }),
+      z.maximum(max, { error: `must be at most ${max}` }),
+    );
 
 const integer = (fallback: number, min: number, max: number) =>
-  z.preprocess(blankToUndefined, wholeNumber(min, max).default(fallback));
+  preprocess(blankToUndefined, z._default(wholeNumber(min, max), fallback));
 
 /** Turns a rule's sentences into zod issues on the current variable. */
-function report(ctx: z.RefinementCtx, problems: readonly string[]) {
-  for (const message of problems) ctx.addIssue({ code: 'custom', message });
+function report(ctx: z.core.ParsePayload, problems: readonly string[]) {
+  for (const message of problems) addIssue(ctx, message);
 }
+
+/** A string variable read by `read`, which reports what is wrong with it; unset is `undefined`. */
+const checked = <T>(read: (value: string | undefined, ctx: z.core.ParsePayload) => T) =>
+  preprocess(blankToUndefined, z.pipe(z.optional(z.string()), z.transform(read)));
 
 /** A comma-separated list, each entry checked by `rule`; unset or blank is an empty list. */
 const list = (rule: (items: readonly string[]) => string[]) =>
-  z.preprocess(
-    blankToUndefined,
-    z
-      .string()
-      .optional()
-      .transform((value, ctx) => {
-        const items = splitList(value);
-        report(ctx, rule(items));
-        return items;
-      }),
-  );
+  checked((value, ctx) => {
+    const items = splitList(value);
+    report(ctx, rule(items));
+    return items;
+  });
 
-const optionalText = z.preprocess(blankToUndefined, z.string().trim().optional());
+const optionalText = preprocess(blankToUndefined, z.optional(z.string().check(z.trim())));
 
 const ENV_SCHEMA = {
   // Required unless a configuration file declares the apps: checked when the apps are assembled.
   SPOTIFY_CLIENT_ID: optionalText,
   SPOTIFY_CLIENT_SECRET: optionalText,
-  SPOTIFY_REDIRECT_URI: z.preprocess(
+  SPOTIFY_REDIRECT_URI: checked((value, ctx) => {
+    if (value === undefined) return undefined;
+    const uris = splitList(value);
+    report(ctx, redirectUriProblems(uris));
+    return uris;
+  }),
+  SPOTIFY_ACCOUNTS_URL: preprocess(
     blankToUndefined,
-    z
-      .string()
-      .optional()
-      .transform((value, ctx) => {
-        if (value === undefined) return undefined;
-        const uris = splitList(value);
-        report(ctx, redirectUriProblems(uris));
-        return uris;
-      }),
-  ),
-  SPOTIFY_ACCOUNTS_URL: z.preprocess(
-    blankToUndefined,
-    z
-      .string()
-      .default(DEFAULT_ACCOUNTS_URL)
-      .transform((value, ctx) => {
+    z.pipe(
+      z._default(z.string(), DEFAULT_ACCOUNTS_URL),
+      z.transform((value, ctx) => {
         const { href, problems } = checkAccountsUrl(value);
         report(ctx, problems);
         return href ?? value;
       }),
+    ),
   ),
-  SPOTIFY_API_URL: z.preprocess(
+  SPOTIFY_API_URL: preprocess(
     blankToUndefined,
-    z
-      .string()
-      .default(DEFAULT_API_URL)
-      .transform((value, ctx) => {
+    z.pipe(
+      z._default(z.string(), DEFAULT_API_URL),
+      z.transform((value, ctx) => {
         const { href, problems } = checkApiUrl(value);
         report(ctx, problems);
         return href ?? value;
       }),
+    ),
   ),
   API_PROXY_PATHS: API_PROXY_PATHS_SCHEMA,
   // Required (unless `none`) when the environment defines an app: checked when the apps are assembled.
-  ENCRYPTION_SECRET: z.preprocess(
-    blankToUndefined,
-    z
-      .string()
-      .optional()
-      .transform((value, ctx): SealingSecrets => {
-        const secrets = parseSealingSecrets(value);
-        if (secrets !== NO_SEALING) report(ctx, secretProblems(secrets));
-        return secrets;
-      }),
-  ),
+  ENCRYPTION_SECRET: checked((value, ctx): SealingSecrets => {
+    const secrets = parseSealingSecrets(value);
+    if (secrets !== NO_SEALING) report(ctx, secretProblems(secrets));
+    return secrets;
+  }),
   // Old passphrases had no length rule; the commas split several of them.
   LEGACY_ENCRYPTION_SECRET: list(() => []),
   CORS_ORIGINS: list(corsProblems),
   PORT: integer(DEFAULT_PORT, 0, 65_535),
-  HOST: z.preprocess(blankToUndefined, z.string().trim().default(DEFAULT_HOST)),
+  HOST: preprocess(blankToUndefined, z._default(z.string().check(z.trim()), DEFAULT_HOST)),
   UPSTREAM_TIMEOUT_MS: integer(DEFAULT_UPSTREAM_TIMEOUT_MS, 100, 120_000),
-  LOG_LEVEL: z.preprocess(
+  LOG_LEVEL: preprocess(
     (value) => (typeof value === 'string' ? value.trim().toLowerCase() || undefined : value),
-    z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+    z._default(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }), 'info'),
   ),
   TRUST_PROXY: integer(0, 0, 10),
-  REDIS_URL: z.preprocess(
+  REDIS_URL: preprocess(
     blankToUndefined,
-    z
-      .string()
-      .optional()
-      .refine((value) => value === undefined || /^rediss?:\/\/[^\s]+$/.test(value), {
+    z.optional(z.string()).check(
+      z.refine((value) => value === undefined || /^rediss?:\/\/[^\s]+$/.test(value), {
         // The URL may hold a password: say what is wrong without echoing it.
         error: 'must be a redis:// or rediss:// URL',
       }),
+    ),
   ),
   RATE_LIMIT_SWAP_PER_MINUTE: integer(DEFAULT_RATE_LIMITS.swapPerMinute, 0, 1_000_000),
   RATE_LIMIT_REFRESH_PER_MINUTE: integer(DEFAULT_RATE_LIMITS.refreshPerMinute, 0, 1_000_000),
@@ -196,34 +184,31 @@ const ENV_SCHEMA = {
   BREAKER_FAILURE_THRESHOLD: integer(DEFAULT_RESILIENCE.breakerThreshold, 1, 1_000),
   BREAKER_COOLDOWN_MS: integer(DEFAULT_RESILIENCE.breakerCooldownMs, 100, 600_000),
   // Unset: derived from the timeouts once they are known (config/budgets.ts).
-  SHUTDOWN_GRACE_MS: z.preprocess(blankToUndefined, wholeNumber(0, 600_000).optional()),
-  REFRESH_TOKEN_MAX_AGE: z.preprocess(blankToUndefined, MAX_AGE.optional()),
-  REFRESH_TOKEN_IDLE_TIMEOUT: z.preprocess(blankToUndefined, IDLE_TIMEOUT.optional()),
-  REFRESH_TOKEN_ROTATION: z.preprocess(blankToUndefined, flag.default(false)),
-  REFRESH_TOKEN_REUSE_GRACE: z.preprocess(blankToUndefined, REUSE_GRACE.default(DEFAULT_REUSE_GRACE_SECONDS)),
-  DPOP_NONCE: z.preprocess(blankToUndefined, flag.default(false)),
-  DPOP: z.preprocess(
+  SHUTDOWN_GRACE_MS: preprocess(blankToUndefined, z.optional(wholeNumber(0, 600_000))),
+  REFRESH_TOKEN_MAX_AGE: preprocess(blankToUndefined, z.optional(MAX_AGE)),
+  REFRESH_TOKEN_IDLE_TIMEOUT: preprocess(blankToUndefined, z.optional(IDLE_TIMEOUT)),
+  REFRESH_TOKEN_ROTATION: preprocess(blankToUndefined, z._default(flag, false)),
+  REFRESH_TOKEN_REUSE_GRACE: preprocess(
+    blankToUndefined,
+    z._default(REUSE_GRACE, DEFAULT_REUSE_GRACE_SECONDS),
+  ),
+  DPOP_NONCE: preprocess(blankToUndefined, z._default(flag, false)),
+  DPOP: preprocess(
     (value) => (typeof value === 'string' ? value.trim().toLowerCase() || undefined : value),
-    DPOP_MODE.default('optional'),
+    z._default(DPOP_MODE, 'optional'),
   ),
-  PUBLIC_URL: z.preprocess(
+  PUBLIC_URL: checked((value, ctx) => {
+    if (value === undefined) return undefined;
+    const { href, problems } = checkPublicUrl(value);
+    report(ctx, problems);
+    return href ?? value;
+  }),
+  METRICS_TOKEN: preprocess(
     blankToUndefined,
-    z
-      .string()
-      .optional()
-      .transform((value, ctx) => {
-        if (value === undefined) return undefined;
-        const { href, problems } = checkPublicUrl(value);
-        report(ctx, problems);
-        return href ?? value;
-      }),
-  ),
-  METRICS_TOKEN: z.preprocess(
-    blankToUndefined,
-    z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
+    z.optional(z.string().check(z.minLength(16, { error: 'must be at least 16 characters' }))),
   ),
   ...TRACING_ENV_SCHEMA,
-} satisfies Partial<Record<EnvVariable, z.ZodType>>;
+} satisfies Partial<Record<EnvVariable, z.ZodMiniType>>;
 
 type Schema = typeof ENV_SCHEMA;
 export type EnvValues = { [K in keyof Schema]: z.output<Schema[K]> };

@@ -4,7 +4,8 @@
  * from REFRESH_TOKEN_* variables for the environment's app and from `refreshToken*` fields of an app in
  * the apps file, with the same parsing and bounds.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { addIssue } from './zod-mini.js';
 
 /** Seconds in the units a duration may be written in: `180d`, `12h`, `30m`, `45s`, or bare seconds. */
 const UNITS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3_600, d: 86_400 };
@@ -71,24 +72,30 @@ export function describeSeconds(seconds: number): string {
 
 /** A duration field, from a variable's string or a file's string or number. */
 export const duration = (min: number, max: number) =>
-  z.union([z.string(), z.number()]).transform((value, ctx) => {
-    const parsed = parseDuration(value, min, max);
-    if (typeof parsed === 'string') {
-      ctx.addIssue({ code: 'custom', message: parsed });
-      return z.NEVER;
-    }
-    return parsed;
-  });
+  z.pipe(
+    z.union([z.string(), z.number()]),
+    z.transform((value, ctx) => {
+      const parsed = parseDuration(value, min, max);
+      if (typeof parsed === 'string') {
+        addIssue(ctx, parsed);
+        return z.NEVER;
+      }
+      return parsed;
+    }),
+  );
 
 /** `1`, `true`, `yes`, `on` and their opposites: what operators write for a switch. */
-export const flag = z.union([z.string(), z.boolean()]).transform((value, ctx) => {
-  if (typeof value === 'boolean') return value;
-  const word = value.trim().toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(word)) return true;
-  if (['0', 'false', 'no', 'off'].includes(word)) return false;
-  ctx.addIssue({ code: 'custom', message: 'must be 1 or 0 (or true/false)' });
-  return z.NEVER;
-});
+export const flag = z.pipe(
+  z.union([z.string(), z.boolean()]),
+  z.transform((value, ctx) => {
+    if (typeof value === 'boolean') return value;
+    const word = value.trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(word)) return true;
+    if (['0', 'false', 'no', 'off'].includes(word)) return false;
+    addIssue(ctx, 'must be 1 or 0 (or true/false)');
+    return z.NEVER;
+  }),
+);
 
 export const MAX_AGE = duration(3_600, MAX_LOGIN_SECONDS);
 export const IDLE_TIMEOUT = duration(60, MAX_LOGIN_SECONDS);

@@ -5,7 +5,8 @@
  * `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none`. Export headers often hold an API key: no
  * message echoes a value.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { addIssue, preprocess } from './zod-mini.js';
 
 export const SAMPLERS = [
   'always_on',
@@ -61,12 +62,11 @@ const lowercase = (value: unknown) =>
   typeof value === 'string' ? value.trim().toLowerCase() || undefined : value;
 
 /** `key=value,key=value` with percent-encoded values (the W3C Baggage format the specification uses). */
-const keyValueList = z.preprocess(
+const keyValueList = preprocess(
   blank,
-  z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
+  z.pipe(
+    z.optional(z.string()),
+    z.transform((value, ctx) => {
       const pairs: Record<string, string> = {};
       const entries = (value ?? '').split(',').filter((entry) => entry.trim() !== '');
       entries.forEach((entry, index) => {
@@ -77,39 +77,42 @@ const keyValueList = z.preprocess(
           pairs[key] = decodeURIComponent(entry.slice(at + 1).trim());
         } catch {
           // The entry's position only: a value may be an API key.
-          ctx.addIssue({ code: 'custom', message: `entry #${index + 1} is not key=value (percent-encoded)` });
+          addIssue(ctx, `entry #${index + 1} is not key=value (percent-encoded)`);
         }
       });
       return pairs;
     }),
+  ),
 );
 
-const otlpUrl = z.preprocess(
+const otlpUrl = preprocess(
   blank,
-  z
-    .string()
-    .optional()
-    .refine((value) => value === undefined || /^https?:\/\/[^\s]+$/.test(value.trim()), {
+  z.optional(z.string()).check(
+    z.refine((value) => value === undefined || /^https?:\/\/[^\s]+$/.test(value.trim()), {
       // The URL may hold a token in its query: say what is wrong without echoing it.
       error: 'must be an http:// or https:// URL',
     }),
+  ),
 );
 
-const otlpProtocol = z.preprocess(
+const otlpProtocol = preprocess(
   lowercase,
-  z
-    .enum(OTLP_PROTOCOLS, {
+  z.optional(
+    z.enum(OTLP_PROTOCOLS, {
       error: 'must be http/protobuf or http/json (this service exports OTLP over HTTP)',
-    })
-    .optional(),
+    }),
+  ),
 );
 
 export const TRACING_ENV_SCHEMA = {
   // The specification: "true", in any case, is true; anything else is false.
-  OTEL_SDK_DISABLED: z.preprocess(lowercase, z.string().optional()).transform((value) => value === 'true'),
-  OTEL_TRACES_EXPORTER: z.preprocess(
+  OTEL_SDK_DISABLED: z.pipe(
+    preprocess(lowercase, z.optional(z.string())),
+    z.transform((value) => value === 'true'),
+  ),
+  OTEL_TRACES_EXPORTER: preprocess(
     lowercase,
-    z.enum(['otlp', 'none'], { error: 'must be otlp or none (this service exports OTLP only)' }).optional(),
+    z.optional(z.enum(['otlp', 'none'], { error: 'must be otlp or none (this service exports OTLP only)' })),
   ),
   OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl,
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl,
@@ -117,30 +120,38 @@ export const TRACING_ENV_SCHEMA = {
   OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol,
   OTEL_EXPORTER_OTLP_HEADERS: keyValueList,
   OTEL_EXPORTER_OTLP_TRACES_HEADERS: keyValueList,
-  OTEL_SERVICE_NAME: z.preprocess(blank, z.string().trim().optional()),
+  OTEL_SERVICE_NAME: preprocess(blank, z.optional(z.string().check(z.trim()))),
   OTEL_RESOURCE_ATTRIBUTES: keyValueList,
-  OTEL_TRACES_SAMPLER: z.preprocess(
+  OTEL_TRACES_SAMPLER: preprocess(
     lowercase,
-    z.enum(SAMPLERS, { error: `must be one of ${SAMPLERS.join(', ')}` }).default('parentbased_always_on'),
+    z._default(z.enum(SAMPLERS, { error: `must be one of ${SAMPLERS.join(', ')}` }), 'parentbased_always_on'),
   ),
-  OTEL_TRACES_SAMPLER_ARG: z.preprocess(
+  OTEL_TRACES_SAMPLER_ARG: preprocess(
     blank,
-    z.coerce
-      .number({ error: 'must be a number from 0 to 1' })
-      .min(0, { error: 'must be a number from 0 to 1' })
-      .max(1, { error: 'must be a number from 0 to 1' })
-      .default(1),
+    z._default(
+      z.coerce
+        .number({ error: 'must be a number from 0 to 1' })
+        .check(
+          z.minimum(0, { error: 'must be a number from 0 to 1' }),
+          z.maximum(1, { error: 'must be a number from 0 to 1' }),
+        ),
+      1,
+    ),
   ),
-  OTEL_BSP_SCHEDULE_DELAY: z.preprocess(
+  OTEL_BSP_SCHEDULE_DELAY: preprocess(
     blank,
-    z.coerce
-      .number({ error: 'must be a whole number of milliseconds' })
-      .int({ error: 'must be a whole number of milliseconds' })
-      .min(0, { error: 'must be at least 0' })
-      .max(3_600_000, { error: 'must be at most 3600000' })
-      .default(5_000),
+    z._default(
+      z.coerce
+        .number({ error: 'must be a whole number of milliseconds' })
+        .check(
+          z.int({ error: 'must be a whole number of milliseconds' }),
+          z.minimum(0, { error: 'must be at least 0' }),
+          z.maximum(3_600_000, { error: 'must be at most 3600000' }),
+        ),
+      5_000,
+    ),
   ),
-} satisfies Record<keyof typeof TRACING_ENV, z.ZodType>;
+} satisfies Record<keyof typeof TRACING_ENV, z.ZodMiniType>;
 
 export type TracingEnvValues = {
   [K in keyof typeof TRACING_ENV_SCHEMA]: z.output<(typeof TRACING_ENV_SCHEMA)[K]>;

@@ -142,7 +142,7 @@ export const headers: Record<string, Json> = {
   },
   RateLimit: {
     description:
-      'What is left of the budget: `swap;r=29;t=60` (requests left, seconds until the window resets). Sent while the rate limit of the endpoint is on.',
+      "What is left of the budget: `swap;r=29;t=60` (requests left, seconds until the window resets). Sent while the rate limit of the endpoint is on, except on Cloudflare Workers with Cloudflare's rate limiting bindings, which report no count.",
     schema: { type: 'string', pattern: `^(${POLICIES});r=\\d+;t=\\d+$` },
   },
   Allow: {

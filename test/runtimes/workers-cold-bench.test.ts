@@ -1,0 +1,51 @@
+/**
+ * The Workers cold-start measurement works from end to end: the smoke run of docs/benchmarks.md
+ * ("Cloudflare Workers"), run as written. Its numbers are not checked (no timed assertions): only that
+ * every measurement is there and that the bundle it measured is the one of the size budget.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { shellBlocks } from '../helpers/doc-blocks.js';
+import { personEnvironment } from '../helpers/shell-session.js';
+import { MINIFLARE_MAJOR } from './binaries.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SMOKE = 'WORKERS_COLD_SAMPLES=1 ';
+
+interface Stats {
+  min: string;
+  median: string;
+  max: string;
+}
+
+describe('bench/workers-cold.ts', () => {
+  // Nine workerd starts and a build on a shared two-core machine.
+  it('the smoke run of docs/benchmarks.md measures each request of both Workers', {
+    timeout: 200_000,
+  }, () => {
+    const smoke = shellBlocks(ROOT, 'docs/benchmarks.md').filter((b) => b.body.startsWith(SMOKE));
+    expect(smoke, 'one smoke-run block').toHaveLength(1);
+    expect(smoke[0]?.notRun).toBeUndefined();
+    const run = spawnSync('bash', ['-euo', 'pipefail', '-c', smoke[0]?.body ?? ''], {
+      cwd: ROOT,
+      env: personEnvironment(),
+      encoding: 'utf8',
+      timeout: 180_000,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as {
+      miniflare: number;
+      bundle: { bytes: number };
+      loadAverage: { before: string[]; after: string[] };
+      firstRequestCpuMs: Record<string, { service: Stats; bare: Stats }>;
+    };
+    expect(result.miniflare).toBe(MINIFLARE_MAJOR);
+    expect(result.bundle.bytes).toBeLessThanOrEqual(250 * 1024);
+    expect(result.loadAverage.before).toHaveLength(3);
+    expect(Object.keys(result.firstRequestCpuMs).sort()).toEqual(['GET /healthz', 'POST /refresh']);
+    for (const { service, bare } of Object.values(result.firstRequestCpuMs)) {
+      for (const value of [service.min, bare.min]) expect(Number(value)).toBeGreaterThan(0);
+    }
+  });
+});
