@@ -37,6 +37,8 @@ let demoUrl: string;
 /** Per session request that reached the service: whether it carried a cookie, and Sec-Fetch-Site. */
 const arrived: { path: string; cookie: boolean; site: string | null }[] = [];
 const contexts: BrowserContext[] = [];
+/** Per Web API call that reached the sandbox (the proxy's, over the socket): its Authorization, and whether it had a cookie. */
+const webApiCalls: { path: string; authorization: string | null; cookie: boolean }[] = [];
 
 let app: ReturnType<typeof createApp> | undefined;
 
@@ -51,6 +53,8 @@ function startService(secret: string): void {
     SPOTIFY_CLIENT_SECRET: CLIENT_SECRET,
     SPOTIFY_REDIRECT_URI: redirectUri,
     SPOTIFY_ACCOUNTS_URL: `${server.url}/sandbox`,
+    SPOTIFY_API_URL: `${server.url}/sandbox`,
+    API_PROXY_PATHS: 'GET /v1/me',
     ENCRYPTION_SECRET: secret,
     LOG_LEVEL: 'silent',
   });
@@ -77,6 +81,13 @@ function startService(secret: string): void {
 beforeAll(async () => {
   server = await listen((request, env) => {
     const { pathname } = new URL(request.url);
+    if (pathname.startsWith('/sandbox/v1/')) {
+      webApiCalls.push({
+        path: pathname,
+        authorization: request.headers.get('authorization'),
+        cookie: request.headers.has('cookie'),
+      });
+    }
     if (pathname.startsWith('/session/')) {
       arrived.push({
         path: pathname,
@@ -378,12 +389,120 @@ describe('the demo page', () => {
     expect(await page.locator('p.note[data-mode="cookie"]').isHidden()).toBe(true);
   });
 
-  it('shows the Web API proxy tab only where the service proxies the Web API', async () => {
+  it('shows the Web API proxy tab only where the service proxies the Web API, and only in cookie mode', async () => {
     const { page } = await openPage();
     await page.goto(demoUrl);
     await expect.poll(() => page.locator('#mode').isVisible()).toBe(true);
     expect(await page.locator('#tabs').getAttribute('hidden')).not.toBeNull();
     await page.goto(`${server.url}/demo-proxy`);
     await expect.poll(() => page.locator('#tabs').getAttribute('hidden')).toBeNull();
+    // Tab mode has no session cookie for the proxy to answer.
+    await page.goto(`${server.url}/demo-proxy?mode=tab`);
+    await expect.poll(() => page.locator('#mode').textContent()).toMatch(/^Tokens in this tab/);
+    expect(await page.locator('#tabs').getAttribute('hidden')).not.toBeNull();
+  });
+});
+
+describe("the demo's Web API proxy tab", () => {
+  /** Logs in through the demo, then opens the page that has the proxy tab, on it. */
+  async function proxyTab(): Promise<{
+    page: Page;
+    context: BrowserContext;
+    bodies: Promise<string>[];
+    answer: Answer;
+  }> {
+    const opened = await openPage();
+    const answer = await logIn(opened.page);
+    await opened.page.goto(`${server.url}/demo-proxy`);
+    await opened.page.locator('#tab-proxy').click();
+    await expect.poll(() => opened.page.locator('#proxy-panel').isVisible()).toBe(true);
+    return { ...opened, answer };
+  }
+
+  it("calls /v1/me through the proxy and shows the profile: the sandbox got the session's bearer and no cookie, the page no refresh token", async () => {
+    const { page, context, bodies, answer } = await proxyTab();
+    webApiCalls.length = 0;
+    const proxied = page.waitForResponse((response) => isPath('/spotify/v1/me')(response.url()));
+    await page.locator('#proxy-me').click();
+    const response = await proxied;
+    expect(response.status()).toBe(200);
+    const sent = await response.request().allHeaders();
+    expect(sent).not.toHaveProperty('authorization');
+    expect(sent['x-csrf']).toBe('1');
+    const profile = (await response.json()) as { id: string; display_name: string };
+    await expect.poll(() => page.locator('#proxy-result .name').textContent()).toBe(profile.display_name);
+    expect(await page.locator('#proxy-result').textContent()).toContain(`Spotify user id ${profile.id}`);
+    expect(await page.locator('#proxy-answered').textContent()).toMatch(
+      /^HTTP 200 from GET \/v1\/me, through the service/,
+    );
+
+    // The proxy's call to the Web API: the session's (cached) access token, no cookie.
+    expect(webApiCalls).toEqual([
+      { path: '/sandbox/v1/me', authorization: `Bearer ${answer.access_token}`, cookie: false },
+    ]);
+    const last = sandbox.stats().lastWebApiRequest;
+    // The sandbox is mounted under /sandbox here, as serve --sandbox mounts it.
+    expect(last?.path).toBe('/sandbox/v1/me');
+    expect(last?.headerNames).toContain('authorization');
+    expect(last?.headerNames).not.toContain('cookie');
+    expect(last?.headerNames).not.toContain('x-csrf');
+
+    await page.waitForLoadState('networkidle');
+    const { cookie, sealed, spotify } = await refreshTokens(context);
+    const received = await Promise.all(bodies);
+    expect(received.some((body) => body.includes(profile.id))).toBe(true);
+    for (const secret of [cookie, sealed, spotify]) {
+      for (const body of received) expect(body).not.toContain(secret);
+    }
+    expect(await page.locator('#error').isHidden()).toBe(true);
+  });
+
+  it('shows a path off the allowlist as a readable 403 path_not_allowed, without calling Spotify', async () => {
+    const { page } = await proxyTab();
+    webApiCalls.length = 0;
+    const refused = page.waitForResponse((response) => isPath('/spotify/v1/me/following')(response.url()));
+    await page.locator('#proxy-off-list').click();
+    expect((await refused).status()).toBe(403);
+    await expect
+      .poll(() => page.locator('#error').textContent())
+      .toBe(
+        "path_not_allowed: This method and path are not on the app's Web API proxy allowlist (API_PROXY_PATHS)",
+      );
+    expect(webApiCalls).toEqual([]);
+    expect(await page.locator('#proxy-result').isHidden()).toBe(true);
+    // Still signed in: a refusal of one path does not end the session.
+    expect(await page.locator('#logged-in').isVisible()).toBe(true);
+  });
+
+  it('ends the session with a clear message when the login was revoked elsewhere (400 invalid_grant)', async () => {
+    const { page, context } = await proxyTab();
+    const { sealed } = await refreshTokens(context);
+    const revoked = await fetch(`${server.url}/revoke`, {
+      method: 'POST',
+      body: new URLSearchParams({ token: sealed }),
+    });
+    expect(revoked.status).toBe(200);
+    const refused = page.waitForResponse((response) => isPath('/spotify/v1/me')(response.url()));
+    await page.locator('#proxy-me').click();
+    expect((await refused).status()).toBe(400);
+    await expect
+      .poll(() => page.locator('#error').textContent())
+      .toMatch(
+        /^session_ended: The refresh token was rejected \(.+\); it expired or was revoked\. The service ended this browser's session and cleared its cookie\. Log in again\.$/,
+      );
+    expect(await page.locator('#login').isVisible()).toBe(true);
+    expect(await context.cookies(server.url)).toEqual([]);
+  });
+
+  it('says so when the browser has no session any more (401 login_required)', async () => {
+    const { page, context } = await proxyTab();
+    await context.clearCookies();
+    const refused = page.waitForResponse((response) => isPath('/spotify/v1/me')(response.url()));
+    await page.locator('#proxy-me').click();
+    expect((await refused).status()).toBe(401);
+    await expect
+      .poll(() => page.locator('#error').textContent())
+      .toBe('not_logged_in: Not signed in. Log in again.');
+    expect(await page.locator('#login').isVisible()).toBe(true);
   });
 });

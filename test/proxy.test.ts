@@ -310,6 +310,25 @@ describe('refusals', () => {
     expect(((await anonymous.json()) as { error: string }).error).toBe('login_required');
   });
 
+  it('answers a GET without Origin from a page of its own (Sec-Fetch-Site: same-origin), and refuses one from elsewhere or that says nothing', async () => {
+    // Browsers send no Origin on a same-origin GET: the demo's proxy tab, a page the service serves.
+    const { cookie } = await signIn();
+    const get = (headers: Record<string, string>) =>
+      fetch(`${stack.service.url}/spotify/v1/me`, { headers: { 'X-CSRF': '1', Cookie: cookie, ...headers } });
+    const own = await get({ 'Sec-Fetch-Site': 'same-origin' });
+    expect(own.status).toBe(200);
+    const refusal = {
+      error: 'invalid_request',
+      error_description: "Session requests need an Origin that is the service or on the app's CORS allowlist",
+    };
+    for (const site of ['same-site', 'cross-site', 'none']) {
+      const other = await get({ 'Sec-Fetch-Site': site });
+      expect([site, other.status, await other.json()]).toEqual([site, 403, refusal]);
+    }
+    const silent = await get({});
+    expect([silent.status, await silent.json()]).toEqual([403, refusal]);
+  });
+
   it('answers a preflight for PUT with credentialed CORS', async () => {
     const response = await fetch(`${stack.service.url}/spotify/v1/me/player/play`, {
       method: 'OPTIONS',

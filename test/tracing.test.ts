@@ -415,3 +415,38 @@ describe('attribute names', () => {
     );
   });
 });
+
+describe('traces of the Web API proxy', () => {
+  it("makes a server span per allowed call named by its rule, never the request's path (ids can be personal)", async () => {
+    const stack = await tracedStack({ API_PROXY_PATHS: 'GET /v1/users/{user_id}' });
+    const { code } = await authorize(stack.accounts.url);
+    const own = { Origin: stack.service.url, 'X-CSRF': '1' };
+    const swapped = await postForm(`${stack.service.url}/session/swap`, { code }, own);
+    expect(swapped.status).toBe(200);
+    const cookie = swapped.headers.getSetCookie()[0]?.split(';', 1)[0] ?? '';
+    const userId = 'personal-user-id-4711';
+    const proxied = await fetch(`${stack.service.url}/spotify/v1/users/${userId}?market=SE`, {
+      headers: { ...own, Cookie: cookie },
+    });
+    // The sandbox's Web API has no such user: Spotify's 404, passed back.
+    expect(proxied.status).toBe(404);
+
+    const spans = await exported(stack);
+    const [span, ...more] = named(spans, 'GET /spotify/v1/users/{user_id}');
+    expect(more).toEqual([]);
+    const service = new URL(stack.service.url);
+    expect(span?.kind).toBe(SERVER);
+    expect(span?.attributes).toEqual({
+      'http.request.method': 'GET',
+      'http.route': '/spotify/v1/users/{user_id}',
+      'http.response.status_code': 404,
+      'url.scheme': 'http',
+      'url.path': '/spotify/v1/users/{user_id}',
+      'server.address': '127.0.0.1',
+      'server.port': Number(service.port),
+      'token_swap.app': 'default',
+    });
+    expect(JSON.stringify(spans)).not.toContain(userId);
+    expect(JSON.stringify(spans)).not.toContain('market');
+  });
+});

@@ -86,6 +86,7 @@ li code{font-size:.8rem;color:#fff;overflow-wrap:anywhere}
 .tabs{display:flex;gap:.5rem;margin:1rem 0}
 .tabs button{padding:.3rem .9rem;font-weight:600}
 .tabs button[aria-selected=true]{border-color:var(--green);color:var(--green)}
+#proxy-result{margin-top:1.25rem}
 .note{margin-top:1.75rem;padding-top:1rem;border-top:1px solid var(--line);color:var(--muted);font-size:.85rem}
 [hidden]{display:none!important}
 @media (max-width:32rem){main{margin:0;border-radius:0;padding:1.25rem}dl{grid-template-columns:1fr;gap:.2rem}dd{margin-bottom:.8rem}}
@@ -137,7 +138,15 @@ export function renderPage(input: PageInput): string {
 <button type="button" id="tab-tokens" role="tab" aria-selected="true">Tokens</button>
 <button type="button" id="tab-proxy" role="tab" aria-selected="false">Web API proxy</button>
 </div>
-<div id="proxy-panel" role="tabpanel" hidden><p class="muted">The service calls the Web API for this page (<code>${escapeHtml(`${input.serviceUrl}/spotify/v1/...`)}</code>), with the session's access token: no token is needed in the page.</p></div>
+<div id="proxy-panel" role="tabpanel" hidden>
+<p class="muted">The service calls the Web API for this page (<code>${escapeHtml(`${input.serviceUrl}/spotify/v1/...`)}</code>) with the session's access token: the page sends only its cookie, which it cannot read, and holds no token for these calls. The service forwards only what its allowlist (<code>API_PROXY_PATHS</code>) has.</p>
+<div class="buttons">
+<button type="button" id="proxy-me" class="primary">Call GET /v1/me through the service</button>
+<button type="button" id="proxy-off-list">Try GET /v1/me/following (not on the allowlist)</button>
+</div>
+<div id="proxy-result" class="profile" aria-live="polite" hidden></div>
+<p id="proxy-answered" class="muted" role="status" hidden></p>
+</div>
 <div id="tokens-panel" role="tabpanel">
 <div id="profile" class="profile" aria-live="polite"></div>
 <dl>

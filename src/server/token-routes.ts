@@ -136,6 +136,7 @@ export function mountTokenEndpoints(
       budget: proxyBudget,
       publicUrl: config.publicUrl,
       fetch: options.apiFetch,
+      tracing: options.tracing?.tracing,
     });
   }
   // The same budgets, the same body limit: POST /token is /swap and /refresh in the standard's words.

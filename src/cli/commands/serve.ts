@@ -39,6 +39,13 @@ async function loadEmbedded() {
 type Embedded = Awaited<ReturnType<typeof loadEmbedded>>;
 
 /**
+ * The Web API proxy's allowlist in sandbox mode when API_PROXY_PATHS says nothing: the demo's proxy
+ * tab and a newcomer's first calls work out of the box. Read-only paths of the sandbox's own Web API;
+ * outside sandbox mode there is no default, and no proxy unless an app lists one (docs/sessions.md).
+ */
+const SANDBOX_API_PROXY_PATHS = 'GET /v1/me, GET /v1/me/player, GET /v1/me/top/tracks';
+
+/**
  * What `--sandbox` fills in where the environment says nothing: the sandbox's own app, and a sealing
  * secret for this process only. The sandbox forgets its tokens when it stops, so a secret that dies
  * with it costs nothing, and sealing stays on as it is in production.
@@ -49,6 +56,7 @@ function sandboxDefaults(embedded: Embedded): Record<string, string> {
     SPOTIFY_CLIENT_SECRET: embedded.SANDBOX_CLIENT_SECRET,
     SPOTIFY_REDIRECT_URI: embedded.SANDBOX_DEFAULT_REDIRECT_URIS.join(','),
     ENCRYPTION_SECRET: generateSecret(),
+    API_PROXY_PATHS: SANDBOX_API_PROXY_PATHS,
   };
 }
 
@@ -108,6 +116,8 @@ function embeddedSandbox(
     clientId: app.clientId,
     redirectUri: demoRedirectUri,
     script: demoScript,
+    // The page shows its proxy tab only where this service proxies the Web API for the app.
+    apiProxy: (app.apiProxyPaths ?? []).length > 0,
   });
   return {
     // The service reaches its embedded Accounts (and its Web API, for the proxy) over its own socket.
@@ -185,6 +195,12 @@ export default defineCommand({
       logger.warn({}, 'Redis is not reachable yet: serving with per-process limits until it is');
     }
     for (const warning of unsealedWarnings(config)) logger.warn({}, warning);
+    if (sandboxMode && !env.API_PROXY_PATHS?.trim()) {
+      logger.info(
+        { allow: SANDBOX_API_PROXY_PATHS },
+        'sandbox mode: the Web API proxy allows these by default (API_PROXY_PATHS replaces them; outside --sandbox there is no proxy unless API_PROXY_PATHS lists one)',
+      );
+    }
     if (sandboxMode && env.SPOTIFY_ACCOUNTS_URL) {
       logger.warn({}, 'SPOTIFY_ACCOUNTS_URL is ignored with --sandbox');
     }

@@ -8,9 +8,13 @@
 import { type CookieSession, LoginRequiredError, type TokenSet } from '../../client/index.js';
 import { DemoError } from './errors.js';
 import { checkedCallback, type DemoBase, loadProfile, login, run } from './flow.js';
+import { proxyCall } from './proxy-tab.js';
+import type { ProxyView } from './proxy-view.js';
 
 export interface CookieDemo extends DemoBase {
   session: CookieSession;
+  /** The Web API proxy tab, where the service proxies for this app (src/demo/config.ts). */
+  proxy?: ProxyView;
 }
 
 function shown(demo: CookieDemo, tokens: TokenSet): Promise<void> {
@@ -76,7 +80,23 @@ async function signOut(demo: CookieDemo): Promise<void> {
   demo.view.showSignedOut(result.outcome);
 }
 
+/** One call through the service's Web API proxy; a session that ended there ends it here too. */
+async function callProxy(demo: CookieDemo, proxy: ProxyView, path: string): Promise<void> {
+  proxy.setBusy(true);
+  proxy.showPending(path);
+  try {
+    proxy.showAnswer(path, await proxyCall(demo.session, path));
+  } catch (error) {
+    proxy.clear();
+    ended(demo, error);
+  } finally {
+    proxy.setBusy(false);
+  }
+}
+
 export function startCookieMode(demo: CookieDemo): void {
+  const { proxy } = demo;
+  proxy?.onCall((path) => void run(demo, () => callProxy(demo, proxy, path)));
   demo.view.onLogin(() => void run(demo, () => login(demo)));
   demo.view.onRefresh(() => void run(demo, () => refresh(demo)));
   demo.view.onLogout(() => void run(demo, () => signOut(demo)));

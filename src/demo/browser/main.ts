@@ -8,6 +8,7 @@ import { createCookieSession, createSwapClient } from '../../client/index.js';
 import { readConfig } from './config.js';
 import { startCookieMode } from './cookie-flow.js';
 import { start } from './flow.js';
+import { createProxyView } from './proxy-view.js';
 import { chooseMode, createDemoStorage } from './storage.js';
 import { createView } from './view.js';
 
@@ -19,7 +20,9 @@ const demoFetch: typeof fetch = (input, init) => noStore(input, { ...init, crede
 const config = readConfig(document);
 const mode = chooseMode(location.search, sessionStorage, config.mode);
 const view = createView(document);
-view.setMode(mode, config.apiProxy);
+// The proxy answers a session's cookie: tab mode has none, so it has no proxy tab.
+const apiProxy = config.apiProxy && mode === 'cookie';
+view.setMode(mode, apiProxy);
 const base = {
   config,
   view,
@@ -31,7 +34,11 @@ const base = {
 };
 if (mode === 'cookie') {
   // The kit sends the cookie and X-CSRF itself: the service is this page's own origin (src/demo/app.ts).
-  startCookieMode({ ...base, session: createCookieSession({ swapUrl: config.serviceUrl, fetch: noStore }) });
+  startCookieMode({
+    ...base,
+    session: createCookieSession({ swapUrl: config.serviceUrl, fetch: noStore }),
+    ...(apiProxy ? { proxy: createProxyView(document) } : {}),
+  });
 } else {
   start({ ...base, client: createSwapClient({ swapUrl: config.serviceUrl, fetch: demoFetch }) });
 }

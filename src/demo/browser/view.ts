@@ -33,6 +33,29 @@ export function signInByText(endsAt: number | undefined): string {
   return `${new Date(endsAt).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
+/** A profile card: an initial, the display name (or the id), the id, the email when granted. */
+export function renderProfile(target: HTMLElement, user: Profile): void {
+  const document = target.ownerDocument;
+  const name = user.displayName || user.id;
+  const avatar = document.createElement('div');
+  avatar.className = 'avatar';
+  avatar.setAttribute('aria-hidden', 'true');
+  avatar.textContent = (name || '?').charAt(0).toUpperCase();
+  const text = document.createElement('div');
+  const title = document.createElement('div');
+  title.className = 'name';
+  title.textContent = name;
+  text.append(title);
+  for (const line of [`Spotify user id ${user.id}`, user.email]) {
+    if (!line) continue;
+    const detail = document.createElement('div');
+    detail.className = 'id';
+    detail.textContent = line;
+    text.append(detail);
+  }
+  target.replaceChildren(avatar, text);
+}
+
 export interface View {
   /** Labels the page with its mode (and links the other), and shows the proxy tab when there is one. */
   setMode(mode: DemoMode, apiProxy: boolean): void;
@@ -159,24 +182,7 @@ export function createView(document: Document): View {
       profile.replaceChildren('Profile unavailable');
     },
     showProfile(user) {
-      const name = user.displayName || user.id;
-      const avatar = document.createElement('div');
-      avatar.className = 'avatar';
-      avatar.setAttribute('aria-hidden', 'true');
-      avatar.textContent = (name || '?').charAt(0).toUpperCase();
-      const text = document.createElement('div');
-      const title = document.createElement('div');
-      title.className = 'name';
-      title.textContent = name;
-      text.append(title);
-      for (const line of [`Spotify user id ${user.id}`, user.email]) {
-        if (!line) continue;
-        const detail = document.createElement('div');
-        detail.className = 'id';
-        detail.textContent = line;
-        text.append(detail);
-      }
-      profile.replaceChildren(avatar, text);
+      renderProfile(profile, user);
     },
     showRefreshed(at) {
       refreshed.textContent = `Refreshed at ${new Date(at).toLocaleTimeString([], { hourCycle: 'h23' })}.`;

@@ -20,6 +20,7 @@ import { bodyLimit } from '../middleware/body-limit.js';
 import { sessionGuard } from '../session/guard.js';
 import { sessionUnavailable } from '../session/handlers.js';
 import type { Env } from '../token-routes.js';
+import { ATTR, endRequestSpan, type RequestSpan, requestSpanStart, type Tracing } from '../tracing.js';
 import { type ApiFetch, forward } from './forward.js';
 
 const PROXY_PATH = API_PROXY.path;
@@ -30,6 +31,7 @@ export interface ProxyRouteOptions {
   budget: MiddlewareHandler;
   publicUrl: string | undefined;
   fetch: ApiFetch;
+  tracing?: Tracing | undefined;
 }
 
 const notAllowed = () =>
@@ -65,6 +67,26 @@ async function accessToken(
   };
 }
 
+/**
+ * A server span for one allowed call, begun once its rule is known: its route and path are the
+ * rule's (`/spotify/v1/artists/{id}`), never the request's, whose ids can be personal (the log line's
+ * rule). The session's refresh, when there is one, is its child.
+ */
+function proxySpan(c: Context<Env>, tracing: Tracing, rule: { route: string; path: string }): RequestSpan {
+  const app = { grant: undefined, name: c.var.served.config.name };
+  const { name, attributes } = requestSpanStart(c.req.raw, rule.route, app);
+  const span = tracing.startRequest(
+    name,
+    { ...attributes, [ATTR.urlPath]: rule.path },
+    {
+      traceparent: c.req.header('traceparent'),
+      tracestate: c.req.header('tracestate'),
+    },
+  );
+  c.set('span', span);
+  return span;
+}
+
 export function mountApiProxy(app: Hono<Env>, base: string, options: ProxyRouteOptions): void {
   // The app's own prefix, as a request spells it (`:app` is a pattern, not a path).
   const prefixOf = (c: Context<Env>) =>
@@ -80,7 +102,7 @@ export function mountApiProxy(app: Hono<Env>, base: string, options: ProxyRouteO
   });
   const limitBody = bodyLimit({ maxBytes: API_PROXY.maxBodyBytes });
 
-  const handle: Handler<Env> = async (c) => {
+  const proxied: Handler<Env> = async (c) => {
     const url = new URL(c.req.url);
     // The path as it arrived (still percent-encoded), so what is matched is exactly what is sent on.
     const prefix = prefixOf(c);
@@ -88,13 +110,32 @@ export function mountApiProxy(app: Hono<Env>, base: string, options: ProxyRouteO
     const path = url.pathname.slice(prefix.length);
     const rule = matchProxyRule(rulesOf(c), c.req.method, path);
     if (!rule) return notAllowed();
+    const span =
+      options.tracing &&
+      proxySpan(c, options.tracing, {
+        route: `${base}${PROXY_PATH}${rule.path}`,
+        path: `${prefix}${rule.path}`,
+      });
+    // A call that throws is answered 500 by the error handler: the span says so.
+    let status = 500;
+    try {
+      const response = await call(c, rule, `${path}${url.search}`);
+      status = response.status;
+      return response;
+    } finally {
+      if (span) endRequestSpan(span, status);
+    }
+  };
+
+  /** The allowed call: the session's token, the Web API, the cookie the refresh may have updated. */
+  const call = async (c: Context<Env>, rule: ApiProxyRule, pathAndQuery: string): Promise<Response> => {
     const token = await accessToken(c);
     if ('refused' in token) return token.refused;
     const { config } = c.var.served;
     const started = performance.now();
     const response = await forward({
       apiUrl: config.apiUrl ?? DEFAULT_API_URL,
-      pathAndQuery: `${path}${url.search}`,
+      pathAndQuery,
       method: c.req.method,
       request: c.req.raw,
       authorization: token.authorization,
@@ -117,7 +158,7 @@ export function mountApiProxy(app: Hono<Env>, base: string, options: ProxyRouteO
 
   const path = `${base}${PROXY_PATH}/*`;
   app.use(path, options.selectApp, enabled, guard);
-  app.all(path, options.budget, limitBody, handle);
+  app.all(path, options.budget, limitBody, proxied);
 }
 
 /** What start-up says about each app's proxy: where it sends what, and what it allows. */

@@ -1,7 +1,8 @@
 /**
  * CSRF defence and credentialed CORS for the session endpoints (docs/sessions.md): a request must
  * carry `X-CSRF: 1`, which a cross-site form cannot send and a cross-origin script cannot send
- * without a preflight, and an `Origin` that is the service's own or on the app's CORS allowlist.
+ * without a preflight, and an `Origin` that is the service's own or on the app's CORS allowlist (or,
+ * where a browser sends none, `Sec-Fetch-Site: same-origin`).
  * Only these endpoints answer CORS with credentials: the token endpoints keep theirs
  * (middleware/cors.ts), as their callers send no cookie.
  */
@@ -37,7 +38,13 @@ export function sessionGuard(options: SessionGuardOptions): MiddlewareHandler {
     if (c.req.header(SESSION_CSRF_HEADER) !== '1') {
       return refused(`Session requests need the header ${SESSION_CSRF_HEADER}: 1`);
     }
-    if (origin === undefined || (origin !== ownOrigin(c) && !allowedOrigins(c).has(origin))) {
+    if (origin === undefined) {
+      // Browsers send no Origin on a same-origin GET (the proxy's, from a page the service serves),
+      // but always `Sec-Fetch-Site`, which no script can set (Fetch Metadata): that says the same.
+      if (c.req.header('sec-fetch-site') === 'same-origin') return undefined;
+      return refused("Session requests need an Origin that is the service or on the app's CORS allowlist");
+    }
+    if (origin !== ownOrigin(c) && !allowedOrigins(c).has(origin)) {
       return refused("Session requests need an Origin that is the service or on the app's CORS allowlist");
     }
     return undefined;

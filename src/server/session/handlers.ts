@@ -7,7 +7,7 @@
  */
 import { jsonResponse } from '../answer.js';
 import type { AppConfig } from '../config/index.js';
-import { proofInput } from '../endpoints/dpop.js';
+import type { ProofInput } from '../endpoints/dpop.js';
 import type { TokenHandlers } from '../endpoints/tokens.js';
 import { errorResponse, OAuthError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -45,6 +45,40 @@ export const sessionUnavailable = (what = 'Session endpoints') =>
   );
 
 /**
+ * An app with DPOP=required promises that every login of it is bound to a key the client holds; a
+ * session's login lives in the cookie instead (docs/sessions.md, "DPoP"), so such an app has none,
+ * rather than a way around its own rule.
+ */
+export const sessionsNeedNoDpop = () =>
+  new OAuthError(
+    501,
+    'session_unavailable',
+    'Session endpoints are off for this app: DPOP=required binds every login to a DPoP key, and a session keeps its login in a cookie instead (see docs/sessions.md)',
+  );
+
+/**
+ * What a session request proves: nothing. The cookie binds its login to the browser; a `DPoP` header
+ * on it (a proof for another URL, say, on a proxied call) is not read, so no login of a session is
+ * ever bound to a key no later call of it would prove (docs/sessions.md, "DPoP").
+ */
+function noProof(request: Request): ProofInput {
+  return { header: undefined, method: request.method, url: request.url };
+}
+
+function withoutProofHeader(request: Request): Request {
+  if (!request.headers.has('dpop')) return request;
+  const headers = new Headers(request.headers);
+  headers.delete('dpop');
+  return new Request(request, { headers });
+}
+
+/** Every session endpoint's answer for an app that cannot have sessions. */
+function refusing(refusal: () => OAuthError): SessionHandlers {
+  const refuse = async () => errorResponse(refusal());
+  return { swap: refuse, token: refuse, logout: refuse };
+}
+
+/**
  * What start-up says about the session endpoints: the cookie and its attributes, the same on
  * http://127.0.0.1 and localhost as on https (Chromium keeps `__Host-` and `Secure` on loopback,
  * which it treats as potentially trustworthy: test/session-browser.test.ts), and the apps that have
@@ -55,13 +89,15 @@ export function sessionNotice(apps: readonly AppConfig[]): {
   message: string;
 } {
   const unsealed = apps.filter((app) => app.encryptionSecrets.length === 0).map((app) => app.name);
+  const dpopRequired = apps.filter((app) => app.dpop === 'required').map((app) => app.name);
   return {
     fields: {
       cookieName: COOKIE_NAME,
       attributes: COOKIE_ATTRIBUTES,
       ...(unsealed.length > 0 ? { unsealed } : {}),
+      ...(dpopRequired.length > 0 ? { dpopRequired } : {}),
     },
-    message: `session endpoints: cookie ${COOKIE_NAME}; ${COOKIE_ATTRIBUTES}, also on http://127.0.0.1 and localhost, where browsers keep them; any other host needs https${unsealed.length > 0 ? '; apps that do not seal answer them 501' : ''}`,
+    message: `session endpoints: cookie ${COOKIE_NAME}; ${COOKIE_ATTRIBUTES}, also on http://127.0.0.1 and localhost, where browsers keep them; any other host needs https${unsealed.length > 0 ? '; apps that do not seal answer them 501' : ''}${dpopRequired.length > 0 ? '; apps with DPOP=required answer them 501' : ''}`,
   };
 }
 
@@ -118,6 +154,7 @@ export function createSessionHandlers(
   options: { now?: () => number } = {},
 ): SessionHandlers | undefined {
   if (app.encryptionSecrets.length === 0) return undefined;
+  if (app.dpop === 'required') return refusing(sessionsNeedNoDpop);
   const sealer: CookieSealer = createCookieSealer(app.encryptionSecrets, {
     app: app.name,
     clientId: app.clientId,
@@ -166,13 +203,13 @@ export function createSessionHandlers(
 
   return {
     async swap(request, log, span) {
-      return intoSession(await handlers.swap(request, log, span), undefined);
+      return intoSession(await handlers.swap(withoutProofHeader(request), log, span), undefined);
     },
 
     async token(request, log, span) {
       const contents = await presented(request);
       if (!contents) return withCookie(errorResponse(loginRequired()), clearedCookie());
-      const grant = { refreshToken: contents.refreshToken, proof: proofInput(request) };
+      const grant = { refreshToken: contents.refreshToken, proof: noProof(request) };
       const fresh = cached(contents);
       if (fresh) {
         // A login revoked or ended elsewhere (reuse detected, its end reached) keeps no cached token:
@@ -193,7 +230,7 @@ export function createSessionHandlers(
       const params = new Map<string, unknown[]>([['token', [contents.refreshToken]]]);
       // Cleared whatever the answer: the user asked to be signed out of this browser. Without a login
       // store the answer is revocation's 501, which says the refresh token itself was not revoked.
-      const response = await handlers.grants.revoke(params, log, proofInput(request));
+      const response = await handlers.grants.revoke(params, log, noProof(request));
       return withCookie(response, clearedCookie());
     },
   };
