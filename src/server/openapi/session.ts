@@ -63,7 +63,7 @@ export const sessionResponses: Record<string, Json> = {
     { headers: jsonHeaders },
   ),
   SessionUnavailable: errorResponse(
-    '`session_unavailable`: the app does not seal refresh tokens (`ENCRYPTION_SECRET=none`), so there is no key for the cookie. From `/session/logout` also `revocation_unavailable` (no login store): the cookie is cleared, the login is not revoked.',
+    "`session_unavailable`: the app does not seal refresh tokens (`ENCRYPTION_SECRET=none`), so there is no key for the cookie, or it has `DPOP=required`, whose logins must all be bound to a key (a session's login is bound to its cookie instead). From `/session/logout` also `revocation_unavailable` (no login store): the cookie is cleared, the login is not revoked.",
     {
       error: 'session_unavailable',
       error_description:
