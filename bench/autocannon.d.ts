@@ -27,6 +27,8 @@ declare module 'autocannon' {
     /** Seconds to wait for a response before counting a timeout. */
     timeout?: number;
     pipelining?: number;
+    /** Requests per second over all connections together. */
+    overallRate?: number;
     /** Requests after which each connection is closed and opened again. */
     reconnectRate?: number;
     method?: string;

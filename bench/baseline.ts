@@ -1,14 +1,15 @@
 /**
  * The benchmark's baseline: the least a swap service can do. It prepends the grant type to the
- * client's form body, forwards it to the token endpoint with Basic auth over keep-alive `fetch`,
- * and writes back Spotify's status and body. No validation, logging, sealing or limits, so the
- * difference to the real service is the cost of those features.
+ * client's form body, forwards it to the token endpoint with Basic auth over a keep-alive
+ * `http.Agent` (or the global `fetch`: the second column), and writes back Spotify's status and body.
+ * No validation, logging, sealing or limits, so the difference to the real service is the cost of
+ * those features.
  *
  * Node built-ins only: run.ts transpiles this file and runs it with plain `node`, so no loader sits
  * in the process whose memory and CPU are measured.
  *
- * Env: ACCOUNTS_URL, CLIENT_ID, CLIENT_SECRET; BASELINE_CLIENT `fetch` (the default) or `node-http`
- * (node:http over a keep-alive agent, the client the service uses on Node). Prints
+ * Env: ACCOUNTS_URL, CLIENT_ID, CLIENT_SECRET; BASELINE_CLIENT `node-http` (node:http over a
+ * keep-alive agent, the client the service uses on Node) or `fetch`. Prints
  * `listening on http://127.0.0.1:PORT` on stderr.
  */
 import { Agent, createServer, request } from 'node:http';
@@ -70,7 +71,7 @@ function viaNodeHttp(body: string): Promise<Upstream> {
   });
 }
 
-const callUpstream = process.env.BASELINE_CLIENT === 'node-http' ? viaNodeHttp : viaFetch;
+const callUpstream = process.env.BASELINE_CLIENT === 'fetch' ? viaFetch : viaNodeHttp;
 
 const server = createServer(async (req, res) => {
   const grantType = req.method === 'POST' && req.url !== undefined ? GRANT_BY_PATH[req.url] : undefined;

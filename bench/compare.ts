@@ -1,5 +1,5 @@
 /**
- * One endpoint, both targets: warm-ups, then alternating rounds of load, merged into one result per
+ * One endpoint, every target: warm-ups, then alternating rounds of load, merged into one result per
  * target with the CPU time each process spent on it.
  */
 import { type BodySource, type LoadResult, load, type Sample, summarize } from './load.js';
@@ -41,10 +41,10 @@ function cpuPerRequest(
 }
 
 /**
- * Measures both targets on one endpoint: a warm-up each, then alternating rounds in ABBA order
- * (baseline, service, service, baseline, ...), so that a change in what else the machine runs, or the
- * sandbox's growing state, weighs on both alike. Each run counts the CPU time the target, the
- * sandbox and autocannon spend on it.
+ * Measures every target on one endpoint: a warm-up each, then alternating rounds in ABC CBA order
+ * (baseline, fetch, service, service, fetch, baseline, ...), so that a change in what else the machine
+ * runs, or the sandbox's growing state, weighs on all alike. Each run counts the CPU time the target,
+ * the sandbox and autocannon spend on it.
  */
 export async function compare(
   settings: Settings,
@@ -54,9 +54,17 @@ export async function compare(
 ): Promise<{ runs: Record<Target, Run>; warmups: Record<Target, LoadResult> }> {
   const { connections, warmupSeconds, rounds } = settings;
   const roundSeconds = Math.ceil(settings.durationSeconds / rounds);
-  const targets: Record<Target, Child> = { baseline: servers.baseline, service: servers.service };
+  const targets: Record<Target, Child> = {
+    baseline: servers.baseline,
+    fetch: servers.fetch,
+    service: servers.service,
+  };
 
-  const bestRate: Record<Target, number | undefined> = { baseline: undefined, service: undefined };
+  const bestRate: Record<Target, number | undefined> = {
+    baseline: undefined,
+    fetch: undefined,
+    service: undefined,
+  };
   async function run(target: Target, seconds: number) {
     const bodies = await feeders[target](seconds, bestRate[target]);
     // The load generator is this very process.
@@ -70,6 +78,7 @@ export async function compare(
       path,
       connections,
       durationSeconds: seconds,
+      rate: settings.rate,
       bodies,
     });
     bestRate[target] = Math.max(bestRate[target] ?? 0, okRate(sample));
@@ -82,11 +91,14 @@ export async function compare(
     warmups[target] = summarize([(await run(target, warmupSeconds)).sample]);
   }
 
-  const samples: Record<Target, Sample[]> = { baseline: [], service: [] };
-  const spent: Record<Target, CpuSpent[]> = { baseline: [], service: [] };
+  const samples: Record<Target, Sample[]> = { baseline: [], fetch: [], service: [] };
+  const spent: Record<Target, CpuSpent[]> = { baseline: [], fetch: [], service: [] };
   for (let round = 0; round < rounds; round++) {
     for (const target of round % 2 === 0 ? TARGETS : [...TARGETS].reverse()) {
-      log(`${target} ${path}: round ${round + 1}/${rounds}, ${roundSeconds} s at ${connections} connections`);
+      const pace = settings.rate === undefined ? '' : `, ${settings.rate} req/s`;
+      log(
+        `${target} ${path}: round ${round + 1}/${rounds}, ${roundSeconds} s at ${connections} connections${pace}`,
+      );
       let measured = await run(target, roundSeconds);
       // A round that ran out of codes is void. It still measured how fast the target went, so the next
       // supply is big enough; a second shortfall would mean something else is wrong, and is reported.

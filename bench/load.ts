@@ -71,6 +71,8 @@ export interface LoadOptions {
   path: string;
   connections: number;
   durationSeconds: number;
+  /** Requests per second, all connections together; undefined: as fast as the target answers. */
+  rate?: number;
   bodies: BodySource;
 }
 
@@ -181,6 +183,7 @@ export async function load(options: LoadOptions): Promise<Sample> {
     connections: options.connections,
     duration: options.durationSeconds,
     pipelining: 1,
+    ...(options.rate === undefined ? {} : { overallRate: options.rate }),
     // The service ends a keep-alive connection after 10,000 requests (`maxRequestsPerSocket`) and
     // answers 503 to anything sent on it after that; autocannon ignores `Connection: close`, so it
     // reconnects by itself well before. A handshake per 5,000 requests costs next to nothing.

@@ -1,10 +1,12 @@
 /**
- * `npm run bench`: the token swap service against a bare pass-through baseline, both in front of the
- * sandbox (no artificial delay), all on 127.0.0.1. See docs/benchmarks.md.
+ * `npm run bench`: the token swap service against a bare pass-through baseline (over a keep-alive
+ * `http.Agent`, and the same over `fetch`), all in front of the sandbox (no artificial delay), all on
+ * 127.0.0.1. See docs/benchmarks.md.
  *
  * Env: BENCH_DURATION (s per target and endpoint, default 60), BENCH_CONNECTIONS (default 50),
  * BENCH_WARMUP (s, default 5), BENCH_ROUNDS (default: one per 10 s, at most 6), BENCH_REFRESH_TOKENS
- * (default 5000), BENCH_PROFILE=1 (CPU profiles of service and baseline).
+ * (default 5000), BENCH_RATE (req/s per target; default: as fast as each answers), BENCH_PROFILE=1
+ * (CPU profiles of the service and the baselines).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -50,11 +52,16 @@ async function benchmark(settings: Settings, servers: Servers) {
         : Math.ceil(rate * seconds * CODE_MARGIN + connections * 20);
     return eachOnce(await mintCodes(accounts, count, REDIRECT_URI), swapBody);
   };
-  const swap = await compare(settings, servers, '/swap', { baseline: mintForSwaps, service: mintForSwaps });
+  const swap = await compare(settings, servers, '/swap', {
+    baseline: mintForSwaps,
+    fetch: mintForSwaps,
+    service: mintForSwaps,
+  });
 
   log(`minting ${settings.refreshTokens} refresh tokens for each target`);
   const refreshTokens: Record<Target, string[]> = {
     baseline: await mintRefreshTokens(accounts, settings.refreshTokens),
+    fetch: await mintRefreshTokens(accounts, settings.refreshTokens),
     // The service accepts only tokens it sealed: swap codes through it, as a client would.
     service: await sealedRefreshTokens(
       servers.service.url,
@@ -70,6 +77,7 @@ async function benchmark(settings: Settings, servers: Servers) {
       slicedPerConnection(refreshTokens[target], connections, refreshBody);
   const refresh = await compare(settings, servers, '/refresh', {
     baseline: reuse('baseline'),
+    fetch: reuse('fetch'),
     service: reuse('service'),
   });
 
@@ -92,12 +100,10 @@ async function main(): Promise<number> {
   // On every way out, signals included (they skip the `finally` below).
   process.once('exit', () => rmSync(workDir, { recursive: true, force: true }));
   try {
-    const servers = await startServers(
-      workDir,
-      settings.profile ? join(RESULTS_DIR, 'profiles') : undefined,
-      settings.baselineClient,
-    );
-    log(`baseline calls upstream with ${settings.baselineClient}`);
+    const servers = await startServers(workDir, settings.profile ? join(RESULTS_DIR, 'profiles') : undefined);
+    if (settings.rate !== undefined) {
+      log(`fixed rate: ${settings.rate} req/s per target; throughput is set, not measured`);
+    }
     for (const child of Object.values(servers)) {
       log(`${child.name} ${child.url} (pid ${child.pid})`);
     }
@@ -122,9 +128,10 @@ async function main(): Promise<number> {
     const rss: PeakRss = {
       service: peakRssBytes(servers.service.pid),
       baseline: peakRssBytes(servers.baseline.pid),
+      fetch: peakRssBytes(servers.fetch.pid),
       sandbox: peakRssBytes(servers.sandbox.pid),
     };
-    const checks = evaluate(runs, rss);
+    const checks = evaluate(runs, rss, settings.rate !== undefined);
     const pass = checks.every((check) => check.pass);
 
     process.stdout.write(`\n${render(runs, rss, checks)}\n\n`);
@@ -141,7 +148,7 @@ async function main(): Promise<number> {
       peakRssBytes: rss,
       runs,
       warmups,
-      ratios: ratios(runs),
+      ratios: { baseline: ratios(runs, 'baseline'), fetch: ratios(runs, 'fetch') },
       checks,
       pass,
     };

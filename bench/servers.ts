@@ -8,7 +8,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { type Child, startNode } from './processes.js';
-import type { BaselineClient } from './settings.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const BIN = join(BENCH_DIR, '..', 'bin', 'token-swap.js');
@@ -48,18 +47,18 @@ function transpileBaseline(workDir: string): string {
 export interface Servers {
   sandbox: Child;
   service: Child;
+  /** The bare proxy over a keep-alive `http.Agent`: what the targets are defined against. */
   baseline: Child;
+  /** The same proxy over the global `fetch`, the second column. */
+  fetch: Child;
 }
 
 /**
- * Starts the sandbox, then the service and the baseline pointed at it. `profileDir`: write CPU profiles
- * of the service and the baseline there when they exit (open them in Chrome DevTools or speedscope).
+ * Starts the sandbox, then the service and both baselines pointed at it. `profileDir`: write CPU
+ * profiles of the service and the baselines there when they exit (open them in Chrome DevTools or
+ * speedscope).
  */
-export async function startServers(
-  workDir: string,
-  profileDir: string | undefined,
-  baselineClient: BaselineClient,
-): Promise<Servers> {
+export async function startServers(workDir: string, profileDir: string | undefined): Promise<Servers> {
   const profiling = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
   const app = {
     SPOTIFY_CLIENT_ID: CLIENT_ID,
@@ -75,6 +74,14 @@ export async function startServers(
   });
   // Logs are written, as in production, to a sink that costs a write(2) per line and nothing more.
   const devNull = openSync('/dev/null', 'w');
+  const baselineScript = transpileBaseline(workDir);
+  const baseline = (name: string, client: 'node-http' | 'fetch') =>
+    startNode({
+      ...common,
+      name,
+      args: [...profiling, baselineScript],
+      env: { ...process.env, ACCOUNTS_URL: sandbox.url, CLIENT_ID, CLIENT_SECRET, BASELINE_CLIENT: client },
+    });
   const started = Promise.all([
     startNode({
       ...common,
@@ -95,23 +102,13 @@ export async function startServers(
       },
       stdout: devNull,
     }),
-    startNode({
-      ...common,
-      name: 'baseline',
-      args: [...profiling, transpileBaseline(workDir)],
-      env: {
-        ...process.env,
-        ACCOUNTS_URL: sandbox.url,
-        CLIENT_ID,
-        CLIENT_SECRET,
-        BASELINE_CLIENT: baselineClient,
-      },
-    }),
+    baseline('baseline', 'node-http'),
+    baseline('fetch', 'fetch'),
   ]);
   // The children hold their own copies of the descriptor.
   closeSync(devNull);
-  const [service, baseline] = await started;
-  return { sandbox, service, baseline };
+  const [service, agentBaseline, fetchBaseline] = await started;
+  return { sandbox, service, baseline: agentBaseline, fetch: fetchBaseline };
 }
 
 /** Whether the service serves GET /metrics; the benchmark does not depend on it. */

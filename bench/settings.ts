@@ -11,14 +11,12 @@ export interface Settings {
   refreshTokens: number;
   profile: boolean;
   /**
-   * How the baseline calls upstream: `fetch`, as the benchmark's definition has it, or `node-http`,
-   * the client the service itself uses on Node, to see what the service's features cost on their own.
+   * Requests per second per target, all connections together; undefined: as fast as each target
+   * answers. At a fixed rate below saturation, CPU µs per request is each process's own cost, not
+   * inflated by queueing and by the load generator competing for the same cores.
    */
-  baselineClient: BaselineClient;
+  rate: number | undefined;
 }
-
-export const BASELINE_CLIENTS = ['fetch', 'node-http'] as const;
-export type BaselineClient = (typeof BASELINE_CLIENTS)[number];
 
 function integerFromEnv(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
@@ -27,15 +25,6 @@ function integerFromEnv(name: string, fallback: number, min: number, max: number
     throw new Error(`${name} must be a whole number from ${min} to ${max}`);
   }
   return value;
-}
-
-function baselineClientFromEnv(): BaselineClient {
-  const raw = process.env.BENCH_BASELINE_CLIENT || 'fetch';
-  const client = BASELINE_CLIENTS.find((name) => name === raw);
-  if (client === undefined) {
-    throw new Error(`BENCH_BASELINE_CLIENT must be one of ${BASELINE_CLIENTS.join(', ')}`);
-  }
-  return client;
 }
 
 export function readSettings(): Settings {
@@ -53,7 +42,7 @@ export function readSettings(): Settings {
     // tokens, and those the service's swaps mint, must fit.
     refreshTokens: integerFromEnv('BENCH_REFRESH_TOKENS', 5_000, connections, 40_000),
     profile: process.env.BENCH_PROFILE === '1',
-    baselineClient: baselineClientFromEnv(),
+    rate: process.env.BENCH_RATE ? integerFromEnv('BENCH_RATE', 0, 1, 100_000) : undefined,
   };
 }
 

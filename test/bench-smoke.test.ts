@@ -74,7 +74,14 @@ describe('npm run bench', () => {
     const output = `${run.stdout}\n${run.stderr}`;
     // 2: the benchmark could not run; a signal: it hung past the timeout.
     expect([0, 1], output).toContain(run.status);
-    for (const row of ['/swap +baseline', '/swap +service', '/refresh +baseline', '/refresh +service']) {
+    for (const row of [
+      '/swap +baseline',
+      '/swap +fetch',
+      '/swap +service',
+      '/refresh +baseline',
+      '/refresh +fetch',
+      '/refresh +service',
+    ]) {
       expect(output).toMatch(new RegExp(`^${row} +\\d`, 'm'));
     }
 
@@ -84,7 +91,8 @@ describe('npm run bench', () => {
     expect(results.service.features.sealing).toBe(true);
     expect(Object.keys(results.runs).sort()).toEqual(['refresh', 'swap']);
     const errorChecks = results.checks.filter((check) => check.name.endsWith(' errors'));
-    expect(errorChecks).toHaveLength(4);
+    // Both endpoints, each of the three targets: the Agent baseline, the fetch one, the service.
+    expect(errorChecks).toHaveLength(6);
     expect(errorChecks.filter((check) => !check.pass).map((check) => check.name)).toEqual([]);
     // No refresh answered by another's call, nothing retried or refused: the runs measured what they say.
     expect(Object.values(results.service.counters)).toEqual([0, 0, 0, 0]);

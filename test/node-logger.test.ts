@@ -3,8 +3,11 @@
  * secret-named keys never reach the output. (test/log-secrecy.test.ts checks the first line: what the
  * service logs on real requests, at every level.)
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it, vi } from 'vitest';
 import { createNodeLogger } from '../src/runtimes/node/logger.js';
 import { CENSORED, censorSecrets } from '../src/server/log-redaction.js';
 
@@ -92,5 +95,42 @@ describe('the Node logger censors secret-named fields', () => {
 
     const plain = { method: 'POST', path: '/refresh', status: 200, durationMs: 1.5, nested: { ok: true } };
     expect(censorSecrets(plain)).toBe(plain);
+  });
+});
+
+describe('the Node logger buffers stdout, and every line still gets out', () => {
+  const FIXTURE = fileURLToPath(new URL('./fixtures/buffered-log.ts', import.meta.url));
+
+  function start(how: 'exit' | 'crash' | 'stay') {
+    const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, how], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    const lines = () =>
+      stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => (JSON.parse(line) as { line?: number }).line);
+    return { child, lines, exited: once(child, 'exit') };
+  }
+
+  it.each(['exit', 'crash'] as const)('on %s right after logging: all lines are written', async (how) => {
+    const run = start(how);
+    await run.exited;
+    expect(run.lines()).toEqual([1, 2, 3]);
+  });
+
+  it('on a process that keeps running: the flush timer writes them, without an exit', async () => {
+    const run = start('stay');
+    try {
+      await vi.waitFor(() => expect(run.lines()).toEqual([1, 2, 3]), { timeout: 10_000, interval: 20 });
+      expect(run.child.exitCode).toBeNull();
+    } finally {
+      run.child.kill('SIGKILL');
+      await run.exited;
+    }
   });
 });

@@ -689,3 +689,47 @@ describe('content codings', () => {
     }
   });
 });
+
+describe('its own deadline (init.timeoutMs, no signal): what the upstream caller uses on Node', () => {
+  const withDeadline = (timeoutMs: number): UpstreamRequestInit => ({
+    ...requestInit(),
+    signal: undefined,
+    timeoutMs,
+  });
+
+  it('says so: enforcesTimeout, so attemptTokenCall passes timeoutMs instead of a signal', () => {
+    expect(newUpstream().fetch.enforcesTimeout).toBe(true);
+  });
+
+  it('while waiting for the answer rejects with a TimeoutError, read as a timeout, and closes the connection', async () => {
+    const arrived = deferred<Socket>();
+    const server = await serve((_res, req) => arrived.resolve(req.socket)); // never answers
+    const call = newUpstream().fetch(`${server.origin}/api/token`, withDeadline(50));
+    const closed = once(await arrived.promise, 'close');
+
+    const error = await rejection(call);
+    expect(error).toMatchObject({ name: 'TimeoutError' });
+    expect(failureResult(error)).toEqual({ kind: 'timeout' });
+    await closed;
+  });
+
+  it('mid-body: text() rejects with a TimeoutError', async () => {
+    const server = await serve((res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '100' });
+      res.write('{"access_token":'); // ...and nothing more
+    });
+    const response = await newUpstream().fetch(`${server.origin}/api/token`, withDeadline(50));
+    expect(response.status).toBe(200);
+    expect(failureResult(await rejection(response.text()))).toEqual({ kind: 'timeout' });
+  });
+
+  it('a call answered in time resolves, and its connection serves the next call', async () => {
+    const server = await serve((res) => res.end('ok'));
+    const upstream = newUpstream();
+    for (let call = 0; call < 3; call++) {
+      const response = await upstream.fetch(`${server.origin}/api/token`, withDeadline(60_000));
+      expect(await response.text()).toBe('ok');
+    }
+    expect(server.connections).toHaveLength(1);
+  });
+});

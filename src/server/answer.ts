@@ -24,11 +24,31 @@ export function jsonAnswer(status: number, body: unknown, headers: Record<string
   return { status, body: JSON.stringify(body), headers };
 }
 
+/** The Answer a Response was made from (`respond`), so that headers can be added by rebuilding it. */
+const ANSWER = Symbol('answer');
+type Answered = Response & { [ANSWER]?: Answer };
+
 export function respond(answer: Answer): Response {
-  return new Response(answer.body, {
+  const response: Answered = new Response(answer.body, {
     status: answer.status,
     headers: { ...JSON_HEADERS, ...answer.headers },
   });
+  response[ANSWER] = answer;
+  return response;
+}
+
+/**
+ * `response` with `headers` added, for middleware that adds headers to every answer (the request id,
+ * the rate limit). An answer of `respond` is made again, with its headers given as a plain object:
+ * touching `response.headers` instead would turn them into a Web `Headers` object, which on Node
+ * (@hono/node-server) costs that and the conversion back, a measured share of each request's time
+ * (docs/benchmarks.md). Any other response gets its headers set in place.
+ */
+export function withHeaders(response: Response, headers: Readonly<Record<string, string>>): Response {
+  const answer = (response as Answered)[ANSWER];
+  if (answer !== undefined) return respond({ ...answer, headers: { ...answer.headers, ...headers } });
+  for (const name in headers) response.headers.set(name, headers[name] as string);
+  return response;
 }
 
 export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {

@@ -14,6 +14,7 @@ import { serviceEndpoints } from './endpoints/service.js';
 import { createTokenHandlers, type LegacyUnsealer } from './endpoints/tokens.js';
 import { errorResponse, notFound, OAuthError, serverError } from './errors.js';
 import { type Logger, silentLogger } from './logger.js';
+import type { Sha256 } from './logins/key.js';
 import type { LoginStore } from './logins/store.js';
 import { type Metrics, noopMetrics } from './metrics.js';
 import { methodNotAllowed } from './middleware/method-not-allowed.js';
@@ -56,6 +57,8 @@ export interface AppOptions {
   readiness?: () => Promise<Record<string, ReadinessCheck>>;
   /** Seals refresh tokens; default: WebCrypto. The Node entry brings node:crypto, a third of the cost. */
   createSealer?: SealerFactory;
+  /** Hashes login keys (logins/key.ts); default: WebCrypto. The Node entry brings node:crypto. */
+  sha256?: Sha256;
   /** Opens refresh tokens of the Ruby service for an app with LEGACY_ENCRYPTION_SECRET (Node only). */
   legacyUnsealer?: (secrets: readonly string[]) => LegacyUnsealer;
   /** Spans around the token requests and their upstream calls; default: none are made. */
@@ -96,6 +99,7 @@ function serveApps(
       coalescer: deps.coalescer,
       metrics: deps.metrics,
       createSealer: options.createSealer,
+      sha256: options.sha256,
       legacyUnseal: legacy.length > 0 ? options.legacyUnsealer?.(legacy) : undefined,
       logins: options.loginStore,
       now: options.now,

@@ -4,8 +4,9 @@
  * every configured app, picked by `client_id`; `/apps/{name}/token` that app only. The rate budgets
  * are the ones of `/swap` and `/refresh`, spent once the grant type is known.
  */
+
 import type { Context, Handler, Hono, MiddlewareHandler } from 'hono';
-import { jsonResponse } from './answer.js';
+import { jsonResponse, withHeaders } from './answer.js';
 import { DEFAULT_APP, type ServiceConfig } from './config/index.js';
 import { ALLOW, APPS_PATH, type Grant, OAUTH } from './contract.js';
 import { publicClientId } from './endpoints/client-auth.js';
@@ -97,8 +98,7 @@ function tokenHandler(base: Base, budgets: OAuthRouteOptions['budgets']): Handle
     const budget = await budgets[grant](c);
     if ('refused' in budget) return budget.refused;
     const response = await runGrant(served, grantType, params, proofInput(c.req.raw), c.var.log, c.var.span);
-    for (const [name, value] of Object.entries(budget.headers)) response.headers.set(name, value);
-    return withDpopNonce(served.handlers, response);
+    return withDpopNonce(served.handlers, withHeaders(response, budget.headers));
   };
 }
 

@@ -4,6 +4,7 @@
  * service's tokens, readiness, and the peer address as their adapter reads it. What differs comes
  * in: the logger, the metrics, the adapter's `getConnInfo`, the upstream `fetch`.
  */
+import { createHash } from 'node:crypto';
 import type { GetConnInfo } from 'hono/conninfo';
 import type { AppOptions } from '../../server/app.js';
 import { refreshBudgetMs, type ServiceConfig } from '../../server/config/index.js';
@@ -57,6 +58,8 @@ export function nodeAppOptions(config: ServiceConfig, input: NodeAppInput): Node
       // node:crypto seals for a third of WebCrypto's CPU, and opens the Ruby service's 3DES tokens
       // (LEGACY_ENCRYPTION_SECRET), which WebCrypto cannot.
       createSealer: createNodeSealer,
+      // WebCrypto's digest costs about twenty times node:crypto's for a login key (docs/benchmarks.md).
+      sha256: (text) => createHash('sha256').update(text).digest('base64url'),
       legacyUnsealer: createLegacyUnsealer,
       clientAddress: (c) => {
         try {

@@ -4,8 +4,10 @@
  * logins are (the next wave of expiries), and what was refused, re-sealed, replayed and revoked. Labels
  * are configured or fixed sets; never a token, family id or user.
  */
+
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Metrics } from '../../server/metrics.js';
+import { children } from './metric-children.js';
 
 const DAY = 86_400;
 /** Up to Spotify's six months, finer towards the end, where logins are about to expire. */
@@ -79,13 +81,19 @@ export function createLoginMetrics(registry: Registry): LoginMetrics {
     labelNames: ['operation'] as const,
     registers,
   });
+  // Every refresh updates these three.
+  const presentedCount = children(([app = '', key = '', format = '']) =>
+    presented.labels({ app, key, format }),
+  );
+  const ageOf = children(([app = '']) => age.labels({ app }));
+  const resealedCount = children(([app = '', reason = '']) => resealed.labels({ app, reason }));
   return {
     refreshRefused: (app, reason) => refused.inc({ app, reason }),
     refreshPresented: (key, loginAge) => {
-      presented.inc({ app: key.app, key: key.key, format: key.format });
-      if (loginAge !== undefined) age.observe({ app: key.app }, loginAge);
+      presentedCount(key.app, key.key, key.format).inc();
+      if (loginAge !== undefined) ageOf(key.app).observe(loginAge);
     },
-    refreshResealed: (app, reason) => resealed.inc({ app, reason }),
+    refreshResealed: (app, reason) => resealedCount(app, reason).inc(),
     refreshReplayed: (app) => replayed.inc({ app }),
     revocation: (app, outcome) => revocations.inc({ app, outcome }),
     loginStoreError: (operation) => storeErrors.inc({ operation }),

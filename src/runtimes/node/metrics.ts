@@ -3,6 +3,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { Metrics } from '../../server/metrics.js';
 import type { BreakerState } from '../../server/upstream/breaker.js';
 import { createLoginMetrics } from './login-metrics.js';
+import { children } from './metric-children.js';
 import { VERSION } from './server.js';
 
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
@@ -86,15 +87,22 @@ export function createPromMetrics(
     registers,
   });
 
+  const requestCount = children(([route = '', method = '', status = '']) =>
+    requests.labels({ route, method, status }),
+  );
+  const requestTime = children(([route = '']) => requestDuration.labels({ route }));
+  const upstreamCount = children(([grant = '', outcome = '']) => upstream.labels({ grant, outcome }));
+  const upstreamTime = children(([grant = '']) => upstreamDuration.labels({ grant }));
+
   return {
     registry,
     request(route, method, status, seconds) {
-      requests.inc({ route, method, status: String(status) });
-      requestDuration.observe({ route }, seconds);
+      requestCount(route, method, String(status)).inc();
+      requestTime(route).observe(seconds);
     },
     upstream(grant, outcome, seconds) {
-      upstream.inc({ grant, outcome });
-      upstreamDuration.observe({ grant }, seconds);
+      upstreamCount(grant, outcome).inc();
+      upstreamTime(grant).observe(seconds);
     },
     retry: (grant) => retries.inc({ grant }),
     coalesced: (scope) => coalesced.inc({ scope }),

@@ -45,6 +45,7 @@ export function stopGracefullyOnSignals(
     const settle = (error?: ShutdownError) => {
       signals.off('SIGTERM', stop);
       signals.off('SIGINT', stop);
+      // Synchronous with the buffered stdout of logger.ts: every line is out before the caller exits.
       logger.flush();
       if (error) reject(error);
       else resolve();

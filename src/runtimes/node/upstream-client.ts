@@ -5,7 +5,8 @@
  * times the CPU of this client, and was the largest share of the service's time under load
  * (docs/benchmarks.md). It behaves as `fetch` does where the service can tell: it resolves when the
  * headers arrive, rejects with the signal's reason when the signal aborts (before or during the
- * body), never follows a redirect, and fails with the same `code`s (ECONNREFUSED, ECONNRESET, ...),
+ * body), or with a `TimeoutError` once `init.timeoutMs` has passed (one timer for every call in
+ * flight: deadlines.ts), never follows a redirect, and fails with the same `code`s (ECONNREFUSED, ECONNRESET, ...),
  * so the retry rules in src/server/upstream/policy.ts read both alike.
  */
 import {
@@ -14,10 +15,17 @@ import {
   request as httpRequest,
   type IncomingHttpHeaders,
   type IncomingMessage,
+  type RequestOptions,
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { urlToHttpOptions } from 'node:url';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
-import type { UpstreamFetch, UpstreamResponse } from '../../server/upstream/token-request.js';
+import type {
+  UpstreamFetch,
+  UpstreamRequestInit,
+  UpstreamResponse,
+} from '../../server/upstream/token-request.js';
+import { createDeadlines } from './deadlines.js';
 
 /** A token response is a few hundred bytes; anything near this is not one. */
 export const MAX_UPSTREAM_BODY_BYTES = 1024 * 1024;
@@ -107,33 +115,65 @@ function readBody(response: IncomingMessage): Promise<string> {
   });
 }
 
+/** What a deadline ends a call with: the error `fetch` rejects with on `AbortSignal.timeout`. */
+const timedOut = () => new DOMException('The upstream call timed out', 'TimeoutError');
+
+interface Endpoint {
+  https: boolean;
+  options: RequestOptions;
+}
+
+/** At most this many distinct URLs are kept parsed: the service calls one per Spotify Accounts base. */
+const MAX_PARSED_URLS = 64;
+
 export function createNodeUpstream(options: NodeUpstreamOptions = {}): NodeUpstream {
   // Below the 5 s keep-alive of Node servers, so the pool lets a connection go before the server does.
   const idle = { keepAlive: true, timeout: options.idleTimeoutMs ?? 4_000 };
   const httpAgent = new HttpAgent(idle);
   const httpsAgent = new HttpsAgent({ ...idle, ca: options.ca });
+  const deadlines = createDeadlines();
+  // Parsed once per URL, not once per call.
+  const endpoints = new Map<string, Endpoint>();
+  const endpointOf = (url: string): Endpoint => {
+    let endpoint = endpoints.get(url);
+    if (endpoint === undefined) {
+      const target = new URL(url);
+      const https = target.protocol === 'https:';
+      endpoint = { https, options: { ...urlToHttpOptions(target), agent: https ? httpsAgent : httpAgent } };
+      if (endpoints.size < MAX_PARSED_URLS) endpoints.set(url, endpoint);
+    }
+    return endpoint;
+  };
 
-  const upstreamFetch: UpstreamFetch = (url, init) =>
-    new Promise((resolve, reject) => {
+  const call = (url: string, init: UpstreamRequestInit) =>
+    new Promise<UpstreamResponse>((resolve, reject) => {
       const { signal } = init;
-      if (signal.aborted) {
+      if (signal?.aborted) {
         reject(signal.reason);
         return;
       }
       // Settles whatever is still pending: the response, or the body once the response was handed out.
       let fail: (error: unknown) => void = reject;
       let outgoing: ClientRequest | undefined;
-      const onAbort = () => {
-        fail(signal.reason);
+      // Why the call was ended, by the signal or the deadline: what the body read rejects with then.
+      let ended: { reason: unknown } | undefined;
+      const end = (reason: unknown) => {
+        ended = { reason };
+        fail(reason);
         outgoing?.destroy();
       };
-      const done = () => signal.removeEventListener('abort', onAbort);
+      const onAbort = () => end(signal?.reason);
+      const deadline =
+        init.timeoutMs === undefined ? undefined : deadlines.add(init.timeoutMs, () => end(timedOut()));
+      const done = () => {
+        signal?.removeEventListener('abort', onAbort);
+        if (deadline) deadlines.clear(deadline);
+      };
       try {
-        const target = new URL(url);
-        const https = target.protocol === 'https:';
-        outgoing = (https ? httpsRequest : httpRequest)(
-          target,
+        const endpoint = endpointOf(url);
+        outgoing = (endpoint.https ? httpsRequest : httpRequest)(
           {
+            ...endpoint.options,
             method: init.method,
             headers: {
               ...init.headers,
@@ -141,7 +181,6 @@ export function createNodeUpstream(options: NodeUpstreamOptions = {}): NodeUpstr
               // Token answers are small: no compression asked for (decode() undoes any applied anyway).
               'Accept-Encoding': 'identity',
             },
-            agent: https ? httpsAgent : httpAgent,
           },
           (response) => {
             // From here an abort or a socket error cuts the body short, and text() reports it.
@@ -149,7 +188,7 @@ export function createNodeUpstream(options: NodeUpstreamOptions = {}): NodeUpstr
             const text = readBody(response)
               .catch((error: unknown) => {
                 // As fetch's body does: an abort mid-body rejects with the signal's reason.
-                throw signal.aborted ? signal.reason : error;
+                throw ended ? ended.reason : error;
               })
               .finally(done);
             // Read by text(); a failure nobody reads must not become an unhandled rejection.
@@ -163,10 +202,11 @@ export function createNodeUpstream(options: NodeUpstreamOptions = {}): NodeUpstr
         );
       } catch (error) {
         // node:http refuses some requests synchronously (an invalid header, an unknown protocol).
+        done();
         reject(error);
         return;
       }
-      signal.addEventListener('abort', onAbort, { once: true });
+      signal?.addEventListener('abort', onAbort, { once: true });
       outgoing.on('error', (error: Error) => {
         done();
         fail(error);
@@ -175,7 +215,8 @@ export function createNodeUpstream(options: NodeUpstreamOptions = {}): NodeUpstr
     });
 
   return {
-    fetch: upstreamFetch,
+    // It keeps `init.timeoutMs` itself, so the caller needs no AbortController per call.
+    fetch: Object.assign(call, { enforcesTimeout: true as const }),
     close() {
       httpAgent.destroy();
       httpsAgent.destroy();

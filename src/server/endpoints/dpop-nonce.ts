@@ -5,7 +5,9 @@
  * every replica takes every other's: a nonce is a minute's number and its HMAC under a key derived
  * from the app's first sealing secret, and nothing is stored.
  */
+
 import { base64url, timingSafeEqual, utf8 } from '../../shared/encoding.js';
+import { withHeaders } from '../answer.js';
 import { OAuthError } from '../errors.js';
 import type { TokenHandlers } from './tokens.js';
 
@@ -70,6 +72,5 @@ export async function withDpopNonce(
   handlers: Pick<TokenHandlers, 'dpopNonce'>,
   response: Response,
 ): Promise<Response> {
-  if (handlers.dpopNonce) response.headers.set('DPoP-Nonce', await handlers.dpopNonce());
-  return response;
+  return handlers.dpopNonce ? withHeaders(response, { 'DPoP-Nonce': await handlers.dpopNonce() }) : response;
 }

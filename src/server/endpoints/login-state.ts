@@ -9,7 +9,7 @@ import type { Answer } from '../answer.js';
 import type { AppConfig } from '../config/index.js';
 import { OAuthError, temporarilyUnavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { familyOf, loginKey, loginLabel } from '../logins/key.js';
+import { familyOf, loginKey, loginLabel, type Sha256 } from '../logins/key.js';
 import { rememberUntil } from '../logins/lifetime.js';
 import type { LoginRecord, LoginStore } from '../logins/store.js';
 import type { Metrics } from '../metrics.js';
@@ -44,10 +44,12 @@ export interface LoginStateDeps {
   store: LoginStore | undefined;
   metrics: Metrics;
   now: () => number;
+  /** Default: WebCrypto (logins/key.ts). */
+  sha256?: Sha256;
 }
 
 export function createLoginState(app: AppConfig, deps: LoginStateDeps) {
-  const { store, metrics, now } = deps;
+  const { store, metrics, now, sha256 } = deps;
   const policy = app.refreshTokens;
 
   /**
@@ -75,9 +77,9 @@ export function createLoginState(app: AppConfig, deps: LoginStateDeps) {
 
   return {
     async load(grant: Grant, log: Logger): Promise<LoginState> {
-      const familyId = await familyOf(app, grant);
+      const familyId = await familyOf(app, grant, sha256);
       if (!store) return { familyId, key: undefined, record: undefined };
-      const key = await loginKey(app, familyId);
+      const key = await loginKey(app, familyId, sha256);
       return { familyId, key, record: await attempt('get', log, (s) => s.get(key)) };
     },
 

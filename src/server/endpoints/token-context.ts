@@ -3,10 +3,12 @@
  * revoke.ts): its sealer, how a presented refresh token is opened, how a token response is written,
  * its login state (login-state.ts) and its clock.
  */
+
 import type { TokenResponse } from '../../shared/token-response.js';
 import { type Answer, jsonAnswer } from '../answer.js';
 import type { Coalescer } from '../coalesce.js';
 import type { AppConfig } from '../config/index.js';
+import type { Sha256 } from '../logins/key.js';
 import { secondsLeft } from '../logins/lifetime.js';
 import type { LoginStore } from '../logins/store.js';
 import type { Metrics } from '../metrics.js';
@@ -38,6 +40,8 @@ export interface TokenHandlerDeps {
   logins?: LoginStore;
   /** Injectable for tests: the clock of login lifetimes. */
   now?: () => number;
+  /** How login keys are hashed; default: WebCrypto (logins/key.ts). */
+  sha256?: Sha256;
   /** PUBLIC_URL: the base of the URL a DPoP proof must name (endpoints/dpop.ts). */
   publicUrl?: string;
   /** DPOP_NONCE: proofs must carry a nonce of the service's (endpoints/dpop-nonce.ts). */
@@ -80,7 +84,7 @@ export function createTokenContext(app: AppConfig, deps: TokenHandlerDeps): Toke
     deps,
     sealer,
     now,
-    logins: createLoginState(app, { store: deps.logins, metrics: deps.metrics, now }),
+    logins: createLoginState(app, { store: deps.logins, metrics: deps.metrics, now, sha256: deps.sha256 }),
     dpop: createDpopVerifier({ publicUrl: deps.publicUrl, store: deps.logins, now, nonces }),
     nonces,
     async open(value) {

@@ -3,10 +3,13 @@
  * client over its budget gets a 429 with Retry-After without the handler running. The counting is
  * the store's (rate-limit.ts); who the client is, the caller's.
  */
+
 import type { Context, MiddlewareHandler } from 'hono';
+import { withHeaders } from '../answer.js';
 import { errorResponse, OAuthError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { checkRateLimit, type RateLimitPolicy, type RateLimitStore } from '../rate-limit.js';
+import { replaceResponse } from './replace-response.js';
 
 export interface RateLimitOptions {
   store: RateLimitStore;
@@ -48,6 +51,6 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
     const decision = await check(c);
     if ('refused' in decision) return decision.refused;
     await next();
-    for (const [name, value] of Object.entries(decision.headers)) c.res.headers.set(name, value);
+    replaceResponse(c, withHeaders(c.res, decision.headers));
   };
 }

@@ -6,9 +6,11 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
+import { withHeaders } from '../answer.js';
 import { REQUEST_ID_PATTERN } from '../contract.js';
 import { childLogger, type Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { replaceResponse } from './replace-response.js';
 
 export interface RequestContextVariables {
   requestId: string;
@@ -39,8 +41,10 @@ export function requestContext(
     c.set('requestId', requestId);
     c.set('log', log);
     await next();
-    c.res.headers.set('X-Request-Id', requestId);
-    c.res.headers.set('X-Content-Type-Options', 'nosniff');
+    replaceResponse(
+      c,
+      withHeaders(c.res, { 'X-Request-Id': requestId, 'X-Content-Type-Options': 'nosniff' }),
+    );
     const durationMs = performance.now() - started;
     const pattern = routePath(c);
     const route = pattern === '/*' || pattern === '*' || pattern === '' ? UNMATCHED_ROUTE : pattern;

@@ -28,14 +28,23 @@ export interface UpstreamRequestInit {
   headers: Record<string, string>;
   body: string;
   redirect: 'manual';
-  signal: AbortSignal;
+  /** Ends the call; absent when the client keeps `timeoutMs` itself (`UpstreamFetch.enforcesTimeout`). */
+  signal?: AbortSignal;
+  /** For a client that enforces it: the call (body included) fails with a `TimeoutError` after this. */
+  timeoutMs?: number;
 }
 
 /**
  * How the service reaches Spotify Accounts. The global `fetch` fits, and is what every runtime uses;
- * the Node entry plugs in a leaner HTTP client (src/runtimes/node/upstream-client.ts).
+ * the Node entry plugs in a leaner HTTP client (src/runtimes/node/upstream-client.ts), which keeps
+ * the deadline itself (`enforcesTimeout`): an AbortController and a timer per call were a measured
+ * share of a refresh's cost there (docs/benchmarks.md).
  */
-export type UpstreamFetch = (url: string, init: UpstreamRequestInit) => Promise<UpstreamResponse>;
+export interface UpstreamFetch {
+  (url: string, init: UpstreamRequestInit): Promise<UpstreamResponse>;
+  /** Fails a call with a `TimeoutError` after `init.timeoutMs` by itself, so no signal is passed. */
+  readonly enforcesTimeout?: true;
+}
 
 /** What one attempt came to: an answer judged by parseTokenResponse, or no answer at all. */
 export type UpstreamResult =
@@ -74,7 +83,7 @@ export function tokenEndpoint(app: Pick<AppConfig, 'accountsUrl'>): string {
 export function tokenRequest(
   app: AppConfig,
   grant: TokenGrant,
-  options: { fetch: UpstreamFetch; signal: AbortSignal },
+  options: { fetch: UpstreamFetch; signal?: AbortSignal; timeoutMs?: number },
 ): Promise<UpstreamResponse> {
   const body = new URLSearchParams();
   for (const [name, value] of Object.entries(grant)) {
@@ -92,6 +101,7 @@ export function tokenRequest(
     body: body.toString(),
     redirect: 'manual',
     signal: options.signal,
+    timeoutMs: options.timeoutMs,
   });
 }
 
@@ -128,6 +138,14 @@ export async function attemptTokenCall(
   grant: TokenGrant,
   fetch: UpstreamFetch,
 ): Promise<UpstreamResult> {
+  if (fetch.enforcesTimeout) {
+    try {
+      const response = await tokenRequest(app, grant, { fetch, timeoutMs: app.upstreamTimeoutMs });
+      return parseTokenResponse(response, await response.text());
+    } catch (error) {
+      return failureResult(error);
+    }
+  }
   // A timer of our own, cleared as soon as the call is over: AbortSignal.timeout would keep a timer and
   // its listeners alive for the whole timeout after every call.
   const controller = new AbortController();
