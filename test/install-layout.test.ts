@@ -28,6 +28,7 @@ describe('install layout', () => {
       'bun',
       'deno',
       'miniflare',
+      'wrangler',
     ]);
   });
 

@@ -1,6 +1,7 @@
 /**
  * The service is started with the same Node flags wherever it runs in production: `npm start`, the
- * Docker image's CMD and the systemd unit in docs/deploy/node.md. The benchmark starts it with the
+ * Docker image's CMD, the systemd unit in docs/deploy/node.md, and bin/token-swap.js's own re-execution
+ * of a `serve` started without them. The benchmark starts it with the
  * flags of `npm start`, so its numbers hold for all three only while they agree.
  */
 import { readFileSync } from 'node:fs';
@@ -29,6 +30,12 @@ describe('production launch flags', () => {
     const cmd = /^CMD (\[.*\])$/m.exec(read('Dockerfile'))?.[1];
     expect(cmd).toBeDefined();
     expect(nodeFlagsOf(JSON.parse(cmd ?? '[]'))).toEqual(fromStart);
+  });
+
+  it('serve started without them gives itself the same flags (bin/token-swap.js, for npx users)', () => {
+    const list = /const SERVER_V8_FLAGS = (\[[^\]]*\])/.exec(read('bin/token-swap.js'))?.[1];
+    expect(list).toBeDefined();
+    expect(JSON.parse((list ?? '[]').replaceAll("'", '"'))).toEqual(fromStart);
   });
 
   it('the systemd unit in docs/deploy/node.md runs it with the same flags', () => {
