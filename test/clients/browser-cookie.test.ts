@@ -5,11 +5,10 @@
  * what Chromium writes: the preflight that `X-CSRF` costs, the cookie going along, the Origin. What a
  * page can read back is checked in the page.
  */
-import { build } from 'esbuild';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as ClientKit from '../../src/client/index.js';
-import { launchBrowser } from '../helpers/browser.js';
+import { KIT_PAGE, kitBundle, launchBrowser } from '../helpers/browser.js';
 import { type RawRequest, type RecordingProxy, startRecordingProxy } from '../helpers/clients-wire.js';
 import { type Listening, listen } from '../helpers/listen.js';
 import { CLIENT_ID, CLIENT_SECRET, SECRET_A, type Stack, startStack } from '../helpers/stack.js';
@@ -21,9 +20,6 @@ declare global {
   }
 }
 
-const PAGE = `<!doctype html><meta charset="utf-8"><title>app</title>
-<script type="module">import * as kit from '/kit.js'; window.kit = kit; document.title = 'ready';</script>`;
-
 let app: Listening;
 let stack: Stack;
 let proxy: RecordingProxy;
@@ -31,20 +27,11 @@ let browser: Browser;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  const bundle = await build({
-    entryPoints: [new URL('../../src/client/index.ts', import.meta.url).pathname],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  });
-  const kitSource = bundle.outputFiles[0]?.text ?? '';
+  const kitSource = await kitBundle();
   app = await listen((request) =>
     new URL(request.url).pathname === '/kit.js'
       ? new Response(kitSource, { headers: { 'Content-Type': 'text/javascript' } })
-      : new Response(PAGE, { headers: { 'Content-Type': 'text/html; charset=utf-8' } }),
+      : new Response(KIT_PAGE, { headers: { 'Content-Type': 'text/html; charset=utf-8' } }),
   );
   stack = await startStack({
     sandbox: {

@@ -6,11 +6,10 @@
  * service (same origin, as a reverse proxy does; PUBLIC_URL is the app's origin), recording the DPoP
  * headers on the way.
  */
-import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as ClientKit from '../../src/client/index.js';
-import { launchBrowser } from '../helpers/browser.js';
+import { KIT_PAGE, kitBundle, launchBrowser } from '../helpers/browser.js';
 import { verifyProof } from '../helpers/dpop.js';
 import { type Listening, listen } from '../helpers/listen.js';
 import { CLIENT_ID, CLIENT_SECRET, type Stack, startStack } from '../helpers/stack.js';
@@ -21,8 +20,6 @@ declare global {
   }
 }
 
-const PAGE = `<!doctype html><meta charset="utf-8"><title>app</title>
-<script type="module">import * as kit from '/kit.js'; window.kit = kit; document.title = 'ready';</script>`;
 const FORWARDED = new Set(['/swap', '/refresh', '/revoke']);
 
 let app: Listening;
@@ -31,16 +28,7 @@ let browser: Browser;
 const proofs: { path: string; proof: string | null }[] = [];
 
 beforeAll(async () => {
-  const bundle = await build({
-    entryPoints: [new URL('../../src/client/index.ts', import.meta.url).pathname],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  });
-  const kitSource = bundle.outputFiles[0]?.text ?? '';
+  const kitSource = await kitBundle();
   app = await listen(async (request) => {
     const { pathname } = new URL(request.url);
     if (pathname === '/kit.js') {
@@ -57,7 +45,7 @@ beforeAll(async () => {
       });
       return new Response(answer.body, { status: answer.status, headers: answer.headers });
     }
-    return new Response(PAGE, { headers: { 'Content-Type': 'text/html; charset=utf-8' } });
+    return new Response(KIT_PAGE, { headers: { 'Content-Type': 'text/html; charset=utf-8' } });
   });
   stack = await startStack({
     sandbox: {

@@ -9,11 +9,10 @@
  * and `Access-Control-Expose-Headers` for anything beyond the safelisted response headers
  * (Retry-After).
  */
-import { build } from 'esbuild';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as ClientKit from '../../src/client/index.js';
-import { launchBrowser } from '../helpers/browser.js';
+import { KIT_PAGE, kitBundle, launchBrowser } from '../helpers/browser.js';
 import {
   formFields,
   type RawRequest,
@@ -30,9 +29,6 @@ declare global {
   }
 }
 
-const PAGE = `<!doctype html><meta charset="utf-8"><title>app</title>
-<script type="module">import * as kit from '/kit.js'; window.kit = kit; document.title = 'ready';</script>`;
-
 let kitSource: string;
 let app: Listening;
 let appOrigin: string;
@@ -42,23 +38,14 @@ let browser: Browser;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  const bundle = await build({
-    entryPoints: [new URL('../../src/client/index.ts', import.meta.url).pathname],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  });
-  kitSource = bundle.outputFiles[0]?.text ?? '';
+  kitSource = await kitBundle();
   // The app: one page (also its redirect target) and the kit, on its own origin.
   app = await listen((request) => {
     const { pathname } = new URL(request.url);
     if (pathname === '/kit.js') {
       return new Response(kitSource, { headers: { 'Content-Type': 'text/javascript' } });
     }
-    return new Response(PAGE, { headers: { 'Content-Type': 'text/html; charset=utf-8' } });
+    return new Response(KIT_PAGE, { headers: { 'Content-Type': 'text/html; charset=utf-8' } });
   });
   appOrigin = app.url;
   stack = await startStack({

@@ -30,3 +30,22 @@ export async function launchBrowser(): Promise<Browser> {
     ],
   });
 }
+
+/** A page that loads the client kit (`/kit.js`, served with kitBundle()'s text) as `window.kit`. */
+export const KIT_PAGE = `<!doctype html><meta charset="utf-8"><title>app</title>
+<script type="module">import * as kit from '/kit.js'; window.kit = kit; document.title = 'ready';</script>`;
+
+/** The client kit (src/client/index.ts) bundled for a browser, as an app's build would ship it. */
+export async function kitBundle(): Promise<string> {
+  const { build } = await import('esbuild');
+  const bundle = await build({
+    entryPoints: [new URL('../../src/client/index.ts', import.meta.url).pathname],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+  });
+  return bundle.outputFiles[0]?.text ?? '';
+}
