@@ -1,13 +1,14 @@
 /**
  * CPU of a fresh Workers isolate's first request, in workerd through Miniflare, beside a bare Worker
- * (one that answers every request with a fixed JSON body) measured the same way. docs/benchmarks.md,
+ * (one that answers every request with a fixed JSON body) measured the same way, and for `/refresh`
+ * beside a bare Worker that makes the one call to Accounts a refresh makes. docs/benchmarks.md,
  * "Cloudflare Workers", has the commands, the method and the numbers.
  *
  * Each sample starts a new workerd (a fresh isolate, its module already evaluated, as Cloudflare runs
  * a module's start before the first request), waits until the process is idle, sends one request and
  * counts the process's CPU from before it to when the process is idle again. The counter is the sum of
  * its threads' /proc/PID/task/TID/schedstat run times (nanoseconds; /proc/PID/stat counts 10 ms ticks,
- * coarser than what is measured). Samples of the two Workers alternate, so load on the machine falls on
+ * coarser than what is measured). Samples of the Workers alternate, so load on the machine falls on
  * both alike; the minimum is the cost with the least interference, the median the typical one.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -27,6 +28,17 @@ const SAMPLES = Number(process.env.WORKERS_COLD_SAMPLES ?? 30);
 /** Another bundle to measure instead of wrangler.toml's (e.g. an older build, for a before/after). */
 const BUNDLE = process.env.WORKERS_COLD_BUNDLE;
 const BARE = `export default { fetch() { return new Response('{"ok":true}', { headers: { 'content-type': 'application/json' } }); } };`;
+/**
+ * The least a `/refresh` must do besides its own code: read the form, make one call to Accounts (workerd's
+ * HTTP client counts in the process's CPU) and answer with its body. The sandbox refuses the call
+ * (the token is sealed): the round trip is what is measured.
+ */
+const BARE_FETCH = `export default { async fetch(request, env) {
+  const body = (await request.text()) + '&grant_type=refresh_token';
+  const headers = { 'content-type': 'application/x-www-form-urlencoded' };
+  const upstream = await fetch(new URL('/api/token', env.SPOTIFY_ACCOUNTS_URL), { method: 'POST', headers, body });
+  return new Response(await upstream.text(), { headers: { 'content-type': 'application/json' } });
+} };`;
 
 /** CPU nanoseconds the process `pid` has run, all threads. */
 function cpuNs(pid: number): number {
@@ -63,17 +75,22 @@ async function idleCpuNs(pid: number): Promise<number> {
   throw new Error('workerd did not settle within 5 s');
 }
 
-type Kind = 'service' | 'bare';
+type Kind = 'service' | 'bare' | 'bare+fetch';
 
 interface Probe {
   path: string;
   init: () => RequestInit;
+  /** The Workers it is measured on, the service's first. */
+  kinds: readonly Kind[];
 }
+
+const SCRIPTS: Partial<Record<Kind, string>> = { bare: BARE, 'bare+fetch': BARE_FETCH };
 
 async function sample(kind: Kind, env: Record<string, string>, probe: Probe): Promise<number> {
   const Miniflare = await loadMiniflare();
+  const script = SCRIPTS[kind];
   const source: Partial<MiniflareOptions> =
-    kind === 'bare' ? { script: BARE } : { scriptPath: BUNDLE ?? (await bundlePath) };
+    script === undefined ? { scriptPath: BUNDLE ?? (await bundlePath) } : { script };
   const miniflare = new Miniflare({
     modules: true,
     ...source,
@@ -145,20 +162,23 @@ try {
   const env = conformanceEnv(sandbox.accountsUrl);
   const refreshToken = await sealedRefreshToken(sandbox, env);
   const probes: Record<string, Probe> = {
-    'GET /healthz': { path: '/healthz', init: () => ({}) },
+    'GET /healthz': { path: '/healthz', init: () => ({}), kinds: ['service', 'bare'] },
     'POST /refresh': {
       path: '/refresh',
       init: () => ({ method: 'POST', body: new URLSearchParams({ refresh_token: refreshToken }) }),
+      kinds: ['service', 'bare', 'bare+fetch'],
     },
   };
   const loadBefore = loadavg();
-  const results: Record<string, Record<Kind, number[]>> = Object.fromEntries(
-    Object.keys(probes).map((name) => [name, { service: [], bare: [] }]),
+  const results: Record<string, Partial<Record<Kind, number[]>>> = Object.fromEntries(
+    Object.entries(probes).map(([name, probe]) => [
+      name,
+      Object.fromEntries(probe.kinds.map((k) => [k, []])),
+    ]),
   );
   for (let i = 0; i < SAMPLES; i += 1) {
     for (const [name, probe] of Object.entries(probes)) {
-      for (const kind of ['bare', 'service'] as const)
-        results[name]?.[kind].push(await sample(kind, env, probe));
+      for (const kind of probe.kinds) results[name]?.[kind]?.push(await sample(kind, env, probe));
     }
   }
   const loadAfter = loadavg();
@@ -174,9 +194,9 @@ try {
           after: loadAfter.map((l) => l.toFixed(2)),
         },
         firstRequestCpuMs: Object.fromEntries(
-          Object.entries(results).map(([name, r]) => [
+          Object.entries(results).map(([name, byKind]) => [
             name,
-            { service: stats(r.service), bare: stats(r.bare) },
+            Object.fromEntries(Object.entries(byKind).map(([kind, values]) => [kind, stats(values)])),
           ]),
         ),
       },

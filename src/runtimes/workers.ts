@@ -19,6 +19,7 @@ import { createMemoryRateLimitStore, type RateLimitStore } from '../server/rate-
 import { type Built, buildApp, misconfigured, stringVariables } from './portable.js';
 import { createDurableObjectLoginStore } from './workers/login-store.js';
 import type { DurableObjectNamespace, RateLimitBinding } from './workers/platform.js';
+import { compileRouter } from './workers/router.js';
 
 export { LoginObject } from './workers/login-object.js';
 export type { RateLimitBinding } from './workers/platform.js';
@@ -46,11 +47,14 @@ function bindingStore(bindings: WorkerBindings): RateLimitStore | undefined {
 }
 
 function build(bindings: WorkerBindings): Built {
-  return buildApp(stringVariables(bindings), () => ({
+  const built = buildApp(stringVariables(bindings), () => ({
     rateLimitStore: bindingStore(bindings),
     clientAddress: (c: Context) => c.req.header('cf-connecting-ip'),
     loginStore: bindings.LOGINS && createDurableObjectLoginStore(bindings.LOGINS),
   }));
+  // Here, in the module's start, rather than in the first request (workers/router.ts).
+  if ('app' in built) compileRouter(built.app);
+  return built;
 }
 
 /**
