@@ -100,7 +100,11 @@ async function main(): Promise<number> {
   // On every way out, signals included (they skip the `finally` below).
   process.once('exit', () => rmSync(workDir, { recursive: true, force: true }));
   try {
-    const servers = await startServers(workDir, settings.profile ? join(RESULTS_DIR, 'profiles') : undefined);
+    const servers = await startServers(
+      workDir,
+      settings.profile ? join(RESULTS_DIR, 'profiles') : undefined,
+      settings.upstream,
+    );
     if (settings.rate !== undefined) {
       log(`fixed rate: ${settings.rate} req/s per target; throughput is set, not measured`);
     }

@@ -33,15 +33,34 @@ export function productionNodeFlags(): string[] {
   return flags.split(' ').filter(Boolean);
 }
 
-/** The baseline runs under plain `node`, without a TypeScript loader in the process being measured. */
-function transpileBaseline(workDir: string): string {
-  const source = readFileSync(join(BENCH_DIR, 'baseline.ts'), 'utf8');
+/** The baseline (and the stub upstream) run under plain `node`: no TypeScript loader in a measured process. */
+function transpile(workDir: string, name: 'baseline' | 'stub-accounts'): string {
+  const source = readFileSync(join(BENCH_DIR, `${name}.ts`), 'utf8');
   const { outputText } = ts.transpileModule(source, {
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
   });
-  const file = join(workDir, 'baseline.mjs');
+  const file = join(workDir, `${name}.mjs`);
   writeFileSync(file, outputText);
   return file;
+}
+
+/** The upstream: the sandbox (the default, a faithful Accounts), or `stub` (bench/stub-accounts.ts). */
+function startUpstream(workDir: string, app: Record<string, string>, upstream: 'sandbox' | 'stub') {
+  const common = { cwd: workDir, stdout: 'ignore' as const };
+  if (upstream === 'stub') {
+    return startNode({
+      ...common,
+      name: 'sandbox',
+      args: [transpile(workDir, 'stub-accounts')],
+      env: process.env,
+    });
+  }
+  return startNode({
+    ...common,
+    name: 'sandbox',
+    args: [BIN, 'sandbox', '--host', '127.0.0.1', '--port', '0'],
+    env: { ...process.env, ...app, LOG_LEVEL: 'warn' },
+  });
 }
 
 export interface Servers {
@@ -58,7 +77,11 @@ export interface Servers {
  * profiles of the service and the baselines there when they exit (open them in Chrome DevTools or
  * speedscope).
  */
-export async function startServers(workDir: string, profileDir: string | undefined): Promise<Servers> {
+export async function startServers(
+  workDir: string,
+  profileDir: string | undefined,
+  upstream: 'sandbox' | 'stub' = 'sandbox',
+): Promise<Servers> {
   const profiling = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
   const app = {
     SPOTIFY_CLIENT_ID: CLIENT_ID,
@@ -66,15 +89,10 @@ export async function startServers(workDir: string, profileDir: string | undefin
     SPOTIFY_REDIRECT_URI: REGISTERED_REDIRECT_URI,
   };
   const common = { cwd: workDir, stdout: 'ignore' as const };
-  const sandbox = await startNode({
-    ...common,
-    name: 'sandbox',
-    args: [BIN, 'sandbox', '--host', '127.0.0.1', '--port', '0'],
-    env: { ...process.env, ...app, LOG_LEVEL: 'warn' },
-  });
+  const sandbox = await startUpstream(workDir, app, upstream);
   // Logs are written, as in production, to a sink that costs a write(2) per line and nothing more.
   const devNull = openSync('/dev/null', 'w');
-  const baselineScript = transpileBaseline(workDir);
+  const baselineScript = transpile(workDir, 'baseline');
   const baseline = (name: string, client: 'node-http' | 'fetch') =>
     startNode({
       ...common,

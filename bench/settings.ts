@@ -16,6 +16,11 @@ export interface Settings {
    * inflated by queueing and by the load generator competing for the same cores.
    */
   rate: number | undefined;
+  /**
+   * What plays Spotify Accounts: `sandbox` (the faithful fake, the default) or `stub`
+   * (bench/stub-accounts.ts: an answer at once, so that the upstream bounds no target's throughput).
+   */
+  upstream: 'sandbox' | 'stub';
 }
 
 function integerFromEnv(name: string, fallback: number, min: number, max: number): number {
@@ -25,6 +30,13 @@ function integerFromEnv(name: string, fallback: number, min: number, max: number
     throw new Error(`${name} must be a whole number from ${min} to ${max}`);
   }
   return value;
+}
+
+function upstreamFromEnv(): 'sandbox' | 'stub' {
+  const raw = process.env.BENCH_UPSTREAM ?? '';
+  if (raw === '' || raw === 'sandbox') return 'sandbox';
+  if (raw === 'stub') return 'stub';
+  throw new Error('BENCH_UPSTREAM must be sandbox or stub');
 }
 
 export function readSettings(): Settings {
@@ -43,6 +55,7 @@ export function readSettings(): Settings {
     refreshTokens: integerFromEnv('BENCH_REFRESH_TOKENS', 5_000, connections, 40_000),
     profile: process.env.BENCH_PROFILE === '1',
     rate: process.env.BENCH_RATE ? integerFromEnv('BENCH_RATE', 0, 1, 100_000) : undefined,
+    upstream: upstreamFromEnv(),
   };
 }
 
