@@ -242,3 +242,29 @@ describe('token-swap sandbox, stopped by signals', () => {
     abort.abort();
   });
 });
+
+describe('a stop right after the banner', () => {
+  // Before: the banner was written before the signal handlers were registered, so a SIGTERM sent the
+  // moment a process manager (or a test) read it could hit the default disposition and kill the
+  // process. The signal here arrives synchronously inside the banner's write: it must stop gracefully.
+  for (const args of [
+    ['serve', '--sandbox', '--port', '0'],
+    ['sandbox', '--port', '0'],
+  ]) {
+    it(`${args[0]} stops gracefully on a SIGTERM sent while the banner is written`, async () => {
+      const io = memoryIo();
+      const write = io.stderr.write.bind(io.stderr);
+      let signalled = false;
+      io.stderr.write = (text: string) => {
+        const result = write(text);
+        if (!signalled && /listening on|Swap service/.test(text)) {
+          signalled = true;
+          io.signal('SIGTERM');
+        }
+        return result;
+      };
+      expect(await runCli(args, io)).toBe(0);
+      expect(signalled).toBe(true);
+    });
+  }
+});

@@ -65,6 +65,9 @@ export default defineCommand({
     const sandbox = createSandbox({ clients: [client], autoApprove, rotateRefreshTokens: rotate });
     const logger = createNodeLogger(level);
     const running = await startNodeServer({ host, port, handler: () => sandbox.app.fetch });
+    // Listening for signals before the banner says it is up (serve.ts says why).
+    const stopped = stopGracefullyOnSignals(running, logger, undefined, io.signals);
+    stopped.catch(() => {});
     logger.info({ url: running.url, autoApprove, rotate }, 'sandbox listening');
     io.stderr.write(`
 Fake Spotify Accounts (sandbox) is listening on ${running.url}
@@ -80,6 +83,6 @@ Point a swap service at it:
 
 `);
     // Resolves once stopped by a signal: the runner then exits 0.
-    await stopGracefullyOnSignals(running, logger, undefined, io.signals);
+    await stopped;
   },
 });

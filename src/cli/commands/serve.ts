@@ -191,6 +191,11 @@ export default defineCommand({
         return service.app.fetch;
       },
     });
+    // Listening for signals before anything says the service is up: a process manager (or a test)
+    // that stops it as soon as it reads the banner gets a graceful stop, never the default death.
+    // The runner awaits it below; the catch only keeps a shutdown that fails before then handled.
+    const stopped = stopGracefullyOnSignals(running, logger, () => service?.close(), io.signals);
+    stopped.catch(() => {});
     if (service?.shared && !(await service.shared.ready(2_000))) {
       logger.warn({}, 'Redis is not reachable yet: serving with per-process limits until it is');
     }
@@ -219,6 +224,6 @@ export default defineCommand({
         : serviceBanner({ serviceUrl: running.url, apps: config.apps }),
     );
     // Resolves once stopped by a signal: the runner then exits 0.
-    await stopGracefullyOnSignals(running, logger, () => service?.close(), io.signals);
+    await stopped;
   },
 });
