@@ -28,7 +28,7 @@ import {
   shellBlocks,
   shownOutput,
 } from './helpers/doc-blocks.js';
-import { freePort } from './helpers/redis.js';
+import { freePortBelowEphemeral } from './helpers/redis.js';
 import { type Background, runBlock, type Session, startBlock } from './helpers/shell-session.js';
 import { runtimeBinary } from './runtimes/binaries.js';
 
@@ -127,8 +127,8 @@ beforeAll(async () => {
     cwd: freshCopy(),
     env: {},
     ports: new Map([
-      [3000, await freePort()],
-      [3001, await freePort()],
+      [3000, await freePortBelowEphemeral()],
+      [3001, await freePortBelowEphemeral()],
     ]),
   };
   // Deno and Bun as a person has them installed: here, the binaries of their npm packages

@@ -23,7 +23,7 @@ import {
 import { rubySeal } from './helpers/legacy.js';
 import { type Listening, listen } from './helpers/listen.js';
 import { startReceiver } from './helpers/otlp-receiver.js';
-import { freePort } from './helpers/redis.js';
+import { freePort, freePortBelowEphemeral } from './helpers/redis.js';
 import { localize, personEnvironment, runBlock, type Session, startBlock } from './helpers/shell-session.js';
 import { authorize, postForm, postJson, SECRET_A } from './helpers/stack.js';
 
@@ -102,7 +102,7 @@ afterAll(async () => {
 async function serviceConfiguredBy(config: ShellBlock) {
   const start = shellBlocks(ROOT, 'docs/deploy/node.md').find((b) => b.body.startsWith('PORT=3000 node '));
   expect(start?.body).toBe('PORT=3000 node bin/token-swap.js serve\n');
-  const port = await freePort();
+  const port = await freePortBelowEphemeral();
   const env = { ...personEnvironment(), ...APP, SPOTIFY_ACCOUNTS_URL: accounts.url };
   const script = { ...config, body: `${config.body}${start?.body}` };
   const server = await startBlock(script, { cwd: ROOT, env, ports: new Map([[3000, port]]) }, 3000);
@@ -267,7 +267,7 @@ describe('against `npx token-swap serve --sandbox` on the documented port', () =
 
 /** The terminal of a person who has set the app's variables (README, "Run it for a real Spotify app"). */
 async function appTerminal(): Promise<{ session: Session; port: number }> {
-  const port = await freePort();
+  const port = await freePortBelowEphemeral();
   const env = {
     ...personEnvironment(),
     ...APP,
@@ -309,7 +309,7 @@ describe('docs/troubleshooting.md and docs/observability.md, started as written'
 
   it('observability.md: serve --sandbox exports its traces to the collector on 4318', async () => {
     const receiver = await startReceiver();
-    const port = await freePort();
+    const port = await freePortBelowEphemeral();
     const ports = new Map([[4318, Number(new URL(receiver.url).port)]]);
     try {
       const start = block('observability.md', 'OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318');

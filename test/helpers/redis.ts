@@ -21,6 +21,27 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * A free loopback port below Linux's ephemeral range (32768-60999), for a server a test starts through
+ * a shell and then finds by its port: a port the kernel handed out (freePort) can be handed out again
+ * to another test's `listen(0)` before the server binds it, and the test would talk to that one.
+ */
+export async function freePortBelowEphemeral(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (bound) {
+      await new Promise((resolve) => server.close(resolve));
+      return port;
+    }
+  }
+  throw new Error('no free port between 20000 and 32000');
+}
+
 /** A throwaway redis-server on a free loopback port, without persistence. */
 export async function startRedis(port?: number): Promise<RedisProcess> {
   const chosen = port ?? (await freePort());
