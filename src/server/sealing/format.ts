@@ -101,7 +101,7 @@ export function isSealedToken(token: string): boolean {
   return token.startsWith(SEALED_PREFIX) || token.startsWith(SEALED_PREFIX_V1);
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
+export function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
   let offset = 0;
   for (const part of parts) {
@@ -145,19 +145,25 @@ function parseSealed(sealed: string): Framed | undefined {
   };
 }
 
-const isSeconds = (value: unknown): value is number =>
+export const isSeconds = (value: unknown): value is number =>
   typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 
-/** The grant in a v2 plaintext, checked field by field (it is ours, but a bug must not pass as a token). */
-function grantOf(plain: string): Grant | undefined {
+/** A sealed plaintext's JSON object, or undefined: ours, but a bug must not pass for one. */
+export function plaintextObject(plain: string): Record<string, unknown> | undefined {
   let payload: unknown;
   try {
     payload = JSON.parse(plain);
   } catch {
     return undefined;
   }
-  if (typeof payload !== 'object' || payload === null) return undefined;
-  const { rt, at, fid, gen, iat, jkt, scp } = payload as Record<string, unknown>;
+  return typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>) : undefined;
+}
+
+/** The grant in a v2 plaintext, checked field by field (it is ours, but a bug must not pass as a token). */
+function grantOf(plain: string): Grant | undefined {
+  const payload = plaintextObject(plain);
+  if (!payload) return undefined;
+  const { rt, at, fid, gen, iat, jkt, scp } = payload;
   if (typeof rt !== 'string' || rt === '' || typeof fid !== 'string' || !isSeconds(gen)) return undefined;
   if ((at !== null && !isSeconds(at)) || !isSeconds(iat)) return undefined;
   if (jkt !== undefined && typeof jkt !== 'string') return undefined;

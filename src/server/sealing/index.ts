@@ -2,12 +2,15 @@
 export type { CipherKey, Grant, Opened, SealBinding, Sealer, SealerFactory } from './format.js';
 export {
   additionalData,
+  concat,
   IV_BYTES,
   isSealedToken,
+  isSeconds,
   KEY_ID_INFO,
   KEY_INFO,
   KID_BYTES,
   newFamilyId,
+  plaintextObject,
   SALT,
   SEALED_PREFIX,
   SEALED_PREFIX_V1,

@@ -12,7 +12,7 @@
 import { generateCookie } from 'hono/cookie';
 import { parse } from 'hono/utils/cookie';
 import { base64url, fromBase64url, fromUtf8, randomBytes, utf8 } from '../../shared/encoding.js';
-import { SALT } from '../sealing/index.js';
+import { concat, isSeconds, plaintextObject, SALT } from '../sealing/index.js';
 
 export const COOKIE_NAME = '__Host-token-swap';
 /** The attributes every session cookie carries; Chromium keeps them on http://127.0.0.1 too (test/session-browser.test.ts). */
@@ -58,29 +58,14 @@ async function deriveKey(secret: string): Promise<CryptoKey> {
 
 function associatedData(app: string, clientId: string): Uint8Array<ArrayBuffer> {
   const name = utf8(app);
-  const parts = [utf8(PREFIX), Uint8Array.of(name.length), name, utf8(clientId)];
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concat(utf8(PREFIX), Uint8Array.of(name.length), name, utf8(clientId));
 }
-
-const isSeconds = (value: unknown): value is number =>
-  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 
 /** The contents in a plaintext, checked field by field: ours, but a bug must not pass as a session. */
 function contentsOf(plain: string): SessionContents | undefined {
-  let payload: unknown;
-  try {
-    payload = JSON.parse(plain);
-  } catch {
-    return undefined;
-  }
-  if (typeof payload !== 'object' || payload === null) return undefined;
-  const { rt, end, at } = payload as Record<string, unknown>;
+  const payload = plaintextObject(plain);
+  if (!payload) return undefined;
+  const { rt, end, at } = payload;
   if (typeof rt !== 'string' || rt === '') return undefined;
   const contents: SessionContents = { refreshToken: rt };
   if (isSeconds(end)) contents.loginEnd = end;
