@@ -7,7 +7,7 @@
  *   npx tsx bench/cpu-per-refresh.ts
  *
  * Env: CPU_RATE (req/s, default 600), CPU_SECONDS (per round and target, default 15), CPU_ROUNDS
- * (default 4; targets in ABC CBA order), CPU_PROFILE=1 (CPU profiles in bench/results/profiles),
+ * (default 4; targets in ABC CBA order), CPU_WARMUP (s per target at full speed, default 3), CPU_PROFILE=1 (CPU profiles in bench/results/profiles),
  * CPU_STRACE=1 (a syscall count of each target per round, with strace), CPU_SERVICE_ENV (JSON: more
  * environment for the service, e.g. `{"LOG_LEVEL":"silent"}` to see what a feature costs).
  */
@@ -34,6 +34,7 @@ type Target = (typeof TARGETS)[number];
 const rate = count('CPU_RATE', 600, 100_000);
 const seconds = count('CPU_SECONDS', 15, 600);
 const rounds = count('CPU_ROUNDS', 4, 40);
+const warmupSeconds = count('CPU_WARMUP', 3, 60);
 const profileDir = process.env.CPU_PROFILE === '1' ? join(BENCH_DIR, 'results', 'profiles') : undefined;
 
 const swapBody = (code: string) =>
@@ -136,7 +137,7 @@ async function main(): Promise<void> {
 
   // Warm-up at full speed: the JIT compiles the hot paths before anything is counted.
   for (const target of TARGETS) {
-    const { requests } = await run(target, 3);
+    const { requests } = await run(target, warmupSeconds);
     log(`warm-up ${target}: ${requests} requests`);
   }
   const loadBefore = loadavg()[0] ?? Number.NaN;

@@ -6,7 +6,8 @@
  *
  *   npx tsx bench/in-process.ts
  *
- * Env: IP_REQUESTS (per round, default 20000), IP_ROUNDS (default 5), IP_CONCURRENCY (default 20).
+ * Env: IP_REQUESTS (per round, default 20000), IP_ROUNDS (default 5), IP_CONCURRENCY (default 20),
+ * IP_HEAP=1 (where a refresh's allocations come from, by V8's sampling heap profiler).
  */
 import { createWriteStream } from 'node:fs';
 import { createNodeLogger } from '../src/runtimes/node/logger.js';
