@@ -15,29 +15,32 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 /** Each alphabet character's 6-bit value by char code; -1 for anything else. */
 const SEXTETS = new Int8Array(128).fill(-1);
 for (let i = 0; i < ALPHABET.length; i++) SEXTETS[ALPHABET.charCodeAt(i)] = i;
-/** Two characters per 12 bits: half the table lookups and string joins of one per character. */
-const PAIRS: string[] = [];
-for (const first of ALPHABET) for (const second of ALPHABET) PAIRS.push(first + second);
-
 /**
  * base64url without padding (RFC 4648 §5), the only alphabet that survives an unencoded form body.
- * By table rather than through btoa: every refresh decodes and encodes a sealed token, and btoa's
- * binary string plus three replacements cost ten times this (docs/benchmarks.md, "Node: the cost per
- * request").
+ * By table rather than through btoa, whose binary string and three replacements cost twice this. One
+ * character per lookup: a table of character pairs is faster still, but building its 4,096 strings
+ * at module start cost a fresh Workers isolate 2.5 ms of its first request (docs/benchmarks.md).
  */
 export function base64url(bytes: Uint8Array): string {
   let out = '';
   const whole = bytes.length - (bytes.length % 3);
   for (let i = 0; i < whole; i += 3) {
     const bits = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
-    out += (PAIRS[bits >>> 12] as string) + (PAIRS[bits & 0xfff] as string);
+    out +=
+      (ALPHABET[bits >>> 18] as string) +
+      (ALPHABET[(bits >>> 12) & 63] as string) +
+      (ALPHABET[(bits >>> 6) & 63] as string) +
+      (ALPHABET[bits & 63] as string);
   }
   if (bytes.length - whole === 1) {
-    const bits = (bytes[whole] as number) << 4;
-    out += PAIRS[bits] as string;
+    const bits = bytes[whole] as number;
+    out += (ALPHABET[bits >>> 2] as string) + (ALPHABET[(bits << 4) & 63] as string);
   } else if (bytes.length - whole === 2) {
-    const bits = ((bytes[whole] as number) << 10) | ((bytes[whole + 1] as number) << 2);
-    out += (PAIRS[bits >>> 6] as string) + ALPHABET[bits & 63];
+    const bits = ((bytes[whole] as number) << 8) | (bytes[whole + 1] as number);
+    out +=
+      (ALPHABET[bits >>> 10] as string) +
+      (ALPHABET[(bits >>> 4) & 63] as string) +
+      (ALPHABET[(bits << 2) & 63] as string);
   }
   return out;
 }
