@@ -1,10 +1,13 @@
 /**
- * How long the AWS Lambda package takes to import, as a cold start pays it: `npm run build:lambda`
- * (the package template.yaml deploys, build/lambda.zip), unzipped into an empty folder, then per
- * sample a fresh Node 22 process (`npx -p node@22`, Lambda's nodejs22.x) that imports index.mjs
- * and reports the import's wall and CPU time. Beside it, per sample too: what loading ioredis adds
- * (an environment with REDIS_URL pays it at its first event; without, never), and the unbundled
- * entry (dist/runtimes/lambda.js on node_modules, the package before the bundle).
+ * What the AWS Lambda package costs a cold start: `npm run build:lambda` (the package template.yaml
+ * deploys, build/lambda.zip), unzipped into an empty folder, then per sample a fresh Node 22 process
+ * (`npx -p node@22`, Lambda's nodejs22.x) that imports index.mjs (Lambda's init phase) and reports the
+ * import's wall and CPU time; then, in fresh processes of their own, the import followed by the first
+ * invocation of a `GET /healthz` and of a `POST /refresh` event (against the sandbox, in this process),
+ * timed apart. Beside it, per sample too: what loading ioredis adds (an environment with REDIS_URL
+ * pays it at its init; without, never), and the unbundled entry (dist/runtimes/lambda.js on
+ * node_modules, the package before the bundle). LAMBDA_COMPARE names another zip (an older build) to
+ * measure the same way, interleaved: a before and after.
  * docs/benchmarks.md, "AWS Lambda". Run: `npx tsx bench/lambda-import.ts` (LAMBDA_SAMPLES=30).
  */
 import { execFile, execFileSync } from 'node:child_process';
@@ -21,6 +24,8 @@ import { count, fmt, loadAverage, node22, summarize } from './samples.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SAMPLES = count('LAMBDA_SAMPLES', 30, 1000);
+/** Another package (a zip) measured beside build/lambda.zip, its samples interleaved: a before/after. */
+const COMPARE = process.env.LAMBDA_COMPARE;
 
 /**
  * Runs in the sample's process: the import (and, with REDIS, ioredis) timed there; with EVENT, then
@@ -105,11 +110,15 @@ const node = await node22();
 const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
 execFileSync('npm', ['run', '--silent', 'build:lambda'], { cwd: ROOT, stdio: 'inherit' });
 const zip = join(ROOT, 'build/lambda.zip');
-const unpacked = mkdtempSync(join(tmpdir(), 'lambda-package-'));
+const packages = [{ name: 'build/lambda.zip', zip }, ...(COMPARE ? [{ name: COMPARE, zip: COMPARE }] : [])];
+const folders = packages.map(() => mkdtempSync(join(tmpdir(), 'lambda-package-')));
 const sandbox = await startConformanceSandbox();
 try {
-  execFileSync('unzip', ['-q', zip, '-d', unpacked]);
-  const bundle = pathToFileURL(join(unpacked, 'index.mjs')).href;
+  const entries = packages.map((p, i) => {
+    execFileSync('unzip', ['-q', p.zip, '-d', folders[i] as string]);
+    return pathToFileURL(join(folders[i] as string, 'index.mjs')).href;
+  });
+  const [bundle = ''] = entries;
   const unbundled = pathToFileURL(join(ROOT, 'dist/runtimes/lambda.js')).href;
   // The configuration as deployed: the default rate limits, the sandbox as Spotify Accounts.
   const { RATE_LIMIT_SWAP_PER_MINUTE, RATE_LIMIT_REFRESH_PER_MINUTE, ...env } = conformanceEnv(
@@ -126,18 +135,17 @@ try {
   const healthz = event('function-url.wrong-method', '/healthz');
   const refresh = event('function-url.refresh', '/refresh', form({ refresh_token: refreshToken }));
   const loadBefore = loadAverage();
-  const rows = {
-    bundle: [] as Probe[],
-    unbundled: [] as Probe[],
-    healthz: [] as Probe[],
-    refresh: [] as Probe[],
-  };
+  const rows = entries.map(() => ({ bundle: [] as Probe[], healthz: [] as Probe[], refresh: [] as Probe[] }));
+  const unbundledRows: Probe[] = [];
   // Interleaved, so that a burst of other work on the machine hits each alike.
   for (let i = 0; i < SAMPLES; i += 1) {
-    rows.bundle.push(await probe(node, bundle, { env, redis: true }));
-    rows.unbundled.push(await probe(node, unbundled, { env }));
-    rows.healthz.push(await probe(node, bundle, { env, event: healthz }));
-    rows.refresh.push(await probe(node, bundle, { env, event: refresh }));
+    for (const [j, entry] of entries.entries()) {
+      const row = rows[j] as (typeof rows)[number];
+      row.bundle.push(await probe(node, entry, { env, redis: true }));
+      row.healthz.push(await probe(node, entry, { env, event: healthz }));
+      row.refresh.push(await probe(node, entry, { env, event: refresh }));
+    }
+    unbundledRows.push(await probe(node, unbundled, { env }));
   }
   const of = (list: Probe[], key: keyof Probe) => fmt(summarize(list.map((p) => Number(p[key]))));
   const total = (list: Probe[], key: 'ms' | 'cpuMs') =>
@@ -145,19 +153,22 @@ try {
   console.log(
     `Node ${version}, ${SAMPLES} fresh processes each; load average ${loadBefore} -> ${loadAverage()}`,
   );
-  console.log(`package build/lambda.zip: ${(statSync(zip).size / 1024).toFixed(0)} KB`);
-  console.log(`bundle import     wall ${of(rows.bundle, 'ms')}; CPU ${of(rows.bundle, 'cpuMs')}`);
-  console.log(`+ ioredis (lazy)  wall ${of(rows.bundle, 'redisMs')}; CPU ${of(rows.bundle, 'redisCpuMs')}`);
-  console.log(`unbundled import  wall ${of(rows.unbundled, 'ms')}; CPU ${of(rows.unbundled, 'cpuMs')}`);
-  for (const [name, list] of [
-    ['GET /healthz', rows.healthz],
-    ['POST /refresh', rows.refresh],
-  ] as const) {
-    console.log(`${name}: import wall ${of(list, 'ms')}; CPU ${of(list, 'cpuMs')}`);
-    console.log(`  first invocation wall ${of(list, 'invokeMs')}; CPU ${of(list, 'invokeCpuMs')}`);
-    console.log(`  import + first invocation wall ${total(list, 'ms')}; CPU ${total(list, 'cpuMs')}`);
+  for (const [j, row] of rows.entries()) {
+    const { name, zip: file } = packages[j] as (typeof packages)[number];
+    console.log(`package ${name}: ${(statSync(file).size / 1024).toFixed(0)} KB`);
+    console.log(`  import            wall ${of(row.bundle, 'ms')}; CPU ${of(row.bundle, 'cpuMs')}`);
+    console.log(`  + ioredis (lazy)  wall ${of(row.bundle, 'redisMs')}; CPU ${of(row.bundle, 'redisCpuMs')}`);
+    for (const [probeName, list] of [
+      ['GET /healthz', row.healthz],
+      ['POST /refresh', row.refresh],
+    ] as const) {
+      console.log(`  ${probeName}: import wall ${of(list, 'ms')}; CPU ${of(list, 'cpuMs')}`);
+      console.log(`    first invocation wall ${of(list, 'invokeMs')}; CPU ${of(list, 'invokeCpuMs')}`);
+      console.log(`    import + first invocation wall ${total(list, 'ms')}; CPU ${total(list, 'cpuMs')}`);
+    }
   }
+  console.log(`unbundled import  wall ${of(unbundledRows, 'ms')}; CPU ${of(unbundledRows, 'cpuMs')}`);
 } finally {
   await sandbox.close();
-  rmSync(unpacked, { recursive: true, force: true });
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
 }

@@ -395,7 +395,7 @@ describe('the execution environment', () => {
   ] as const)(
     '%s its ioredis bundle (an import each cold start would pay otherwise)',
     (_, extra, expected) => {
-      // A fresh process, where nothing else could have loaded it; the first event builds the app.
+      // A fresh process, where nothing else could have loaded it; the import builds the app.
       const probe = `const { handler } = await import('./index.mjs');
 await handler(JSON.parse(process.env.EVENT));
 const { createRequire } = await import('node:module');
