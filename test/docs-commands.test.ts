@@ -44,6 +44,11 @@ const RUN_ELSEWHERE = [
     text: 'WORKERS_COLD_SAMPLES=1 ',
     runner: 'test/runtimes/workers-cold-bench.test.ts',
   },
+  {
+    page: 'docs/benchmarks.md',
+    text: 'LAMBDA_SAMPLES=1 ',
+    runner: 'test/runtimes/lambda-import-bench.test.ts',
+  },
 ];
 
 /** The one block of `page` that contains `text`, counted as run. */
