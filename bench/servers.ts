@@ -81,6 +81,7 @@ export async function startServers(
   workDir: string,
   profileDir: string | undefined,
   upstream: 'sandbox' | 'stub' = 'sandbox',
+  serviceEnv: Record<string, string> = {},
 ): Promise<Servers> {
   const profiling = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
   const app = {
@@ -117,6 +118,7 @@ export async function startServers(
         RATE_LIMIT_REFRESH_PER_MINUTE: '0',
         // In-process coalescing and rate limits only: no Redis round trip the baseline does not make.
         REDIS_URL: '',
+        ...serviceEnv,
       },
       stdout: devNull,
     }),

@@ -49,6 +49,8 @@ const RUN_ELSEWHERE = [
     text: 'LAMBDA_SAMPLES=1 ',
     runner: 'test/runtimes/lambda-import-bench.test.ts',
   },
+  { page: 'docs/benchmarks.md', text: 'CPU_SECONDS=1 ', runner: 'test/bench-cpu-smoke.test.ts' },
+  { page: 'docs/benchmarks.md', text: 'IP_REQUESTS=500 ', runner: 'test/bench-cpu-smoke.test.ts' },
 ];
 
 /** The one block of `page` that contains `text`, counted as run. */

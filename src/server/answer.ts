@@ -45,10 +45,16 @@ export function respond(answer: Answer): Response {
  * (docs/benchmarks.md). Any other response gets its headers set in place.
  */
 export function withHeaders(response: Response, headers: Readonly<Record<string, string>>): Response {
+  if (isEmpty(headers)) return response;
   const answer = (response as Answered)[ANSWER];
   if (answer !== undefined) return respond({ ...answer, headers: { ...answer.headers, ...headers } });
   for (const name in headers) response.headers.set(name, headers[name] as string);
   return response;
+}
+
+function isEmpty(headers: Readonly<Record<string, string>>): boolean {
+  for (const _ in headers) return false;
+  return true;
 }
 
 export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {

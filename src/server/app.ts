@@ -19,7 +19,7 @@ import type { LoginStore } from './logins/store.js';
 import { type Metrics, noopMetrics } from './metrics.js';
 import { methodNotAllowed } from './middleware/method-not-allowed.js';
 import { requestContext } from './middleware/request-context.js';
-import { openApiDocument } from './openapi/index.js';
+import { type OpenApiDocument, openApiDocument } from './openapi/index.js';
 import type { ApiFetch } from './proxy/forward.js';
 import { proxyNotices } from './proxy/routes.js';
 import { createMemoryRateLimitStore, type RateLimitStore } from './rate-limit.js';
@@ -200,6 +200,7 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
   // The read-only endpoints: GET (and HEAD, which Hono answers with the GET route), 405 otherwise.
   const mounts = options.mounts ?? [];
   const named = config.apps.map((a) => a.name).filter((name) => name !== DEFAULT_APP);
+  let openApi: OpenApiDocument | undefined;
   const handlers = serviceEndpoints({
     apps: config.apps,
     prefixOf: appPrefix,
@@ -208,7 +209,12 @@ export function createApp(config: ServiceConfig, options: AppOptions = {}): Hono
     metricsToken: config.metricsToken,
     breakers: upstreams.breakers,
     readiness: options.readiness,
-    openApi: openApiDocument({ apps: named, defaultApp: served.has(DEFAULT_APP) }),
+    // Built on the first GET /openapi.json, not before the first answer: most services are never
+    // asked for it, and it is a part of the start-up's CPU (docs/benchmarks.md, "Start-up").
+    get openApi() {
+      openApi ??= openApiDocument({ apps: named, defaultApp: served.has(DEFAULT_APP) });
+      return openApi;
+    },
     extraEndpoints: Object.fromEntries(mounts.map((m) => [`${m.path}/*`, m.description])),
   });
   const readOnly = methodNotAllowed({ allow: ALLOW.readOnly });

@@ -91,13 +91,20 @@ function tokenHandler(base: Base, budgets: OAuthRouteOptions['budgets']): Handle
     const served = appForClient(base.candidates(c), clientId, DEFAULT_APP);
     checkOrigin(c, served, base.origins(c));
     c.set('served', served);
-    c.var.span?.setAttributes({ [ATTR.app]: served.config.name });
+    c.get('span')?.setAttributes({ [ATTR.app]: served.config.name });
     const grantType = grantTypeOf(params);
     const grant = TOKEN_GRANT_TYPES[grantType];
-    c.var.span?.setAttributes({ [ATTR.grantType]: GRANT_TYPES[grant] });
+    c.get('span')?.setAttributes({ [ATTR.grantType]: GRANT_TYPES[grant] });
     const budget = await budgets[grant](c);
     if ('refused' in budget) return budget.refused;
-    const response = await runGrant(served, grantType, params, proofInput(c.req.raw), c.var.log, c.var.span);
+    const response = await runGrant(
+      served,
+      grantType,
+      params,
+      proofInput(c.req.raw),
+      c.get('log'),
+      c.get('span'),
+    );
     return withDpopNonce(served.handlers, withHeaders(response, budget.headers));
   };
 }

@@ -33,7 +33,7 @@ const HANDLER_OF: Readonly<Record<SessionEndpoint['path'], keyof SessionHandlers
 
 export function mountSessionEndpoints(app: Hono<Env>, base: string, options: SessionRouteOptions): void {
   const guard = sessionGuard({
-    allowedOrigins: (c: Context<Env>) => c.var.served.corsOrigins,
+    allowedOrigins: (c: Context<Env>) => c.get('served').corsOrigins,
     publicUrl: options.publicUrl,
   });
   // Preflights are part of every session endpoint: the page's fetch with X-CSRF always sends one.
@@ -46,15 +46,15 @@ export function mountSessionEndpoints(app: Hono<Env>, base: string, options: Ses
             ...options.tracing,
             route: path,
             grant: endpoint.grant,
-            appName: (c) => c.var.served.config.name,
+            appName: (c) => c.get('served').config.name,
           }),
         ]
       : [];
     const name = HANDLER_OF[endpoint.path];
     const handle: Handler<Env> = async (c) => {
-      const { session, handlers } = c.var.served;
+      const { session, handlers } = c.get('served');
       if (!session) return errorResponse(sessionUnavailable());
-      return withDpopNonce(handlers, await session[name](c.req.raw, c.var.log, c.var.span));
+      return withDpopNonce(handlers, await session[name](c.req.raw, c.get('log'), c.get('span')));
     };
     app.use(path, options.selectApp, ...trace, guard);
     app.post(path, options.budgets[endpoint.grant], options.limitBody, handle);

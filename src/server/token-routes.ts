@@ -70,7 +70,7 @@ export function mountTokenEndpoints(
         config.trustProxy,
       );
       // Each app has its own budgets; the default app keeps the plain key.
-      const name = c.var.served.config.name;
+      const name = c.get('served').config.name;
       return name === DEFAULT_APP ? ip : `${name}:${ip}`;
     },
   });
@@ -88,13 +88,13 @@ export function mountTokenEndpoints(
     refresh: rateLimit(limiters.refresh),
     revoke: rateLimit(limiters.revoke),
   };
-  const cors = corsGate({ allowedOrigins: (c: Context<Env>) => c.var.served.corsOrigins });
+  const cors = corsGate({ allowedOrigins: (c: Context<Env>) => c.get('served').corsOrigins });
   const limitBody = bodyLimit({ maxBytes: MAX_BODY_BYTES });
   const notAllowed = methodNotAllowed({
-    allow: (c: Context<Env>) => (c.var.served.corsOrigins.size > 0 ? ALLOW.tokenWithCors : ALLOW.token),
+    allow: (c: Context<Env>) => (c.get('served').corsOrigins.size > 0 ? ALLOW.tokenWithCors : ALLOW.token),
   });
 
-  const appName = (c: Context<Env>) => c.var.served.config.name;
+  const appName = (c: Context<Env>) => c.get('served').config.name;
   const bases: [string, (c: Context<Env>) => ServedApp | undefined][] = [];
   const root = served.get(DEFAULT_APP);
   if (root) bases.push(['', () => root]);
@@ -151,12 +151,14 @@ export function mountTokenEndpoints(
   });
 }
 
+// `c.get`, never `c.var`, on the request path: Hono's `c.var` copies every variable into a new
+// object on each read.
 const handlerOf =
   (grant: Grant): Handler<Env> =>
   async (c) =>
     withDpopNonce(
-      c.var.served.handlers,
-      await c.var.served.handlers[grant](c.req.raw, c.var.log, c.var.span),
+      c.get('served').handlers,
+      await c.get('served').handlers[grant](c.req.raw, c.get('log'), c.get('span')),
     );
 
 /**
@@ -170,13 +172,13 @@ function rootRevoke(served: ReadonlyMap<string, ServedApp>): Handler<Env> {
   return async (c) => {
     const params = await readParams(c.req.raw);
     const clientId = single(params, 'client_id');
-    const root = c.var.served;
+    const root = c.get('served');
     const named = others.filter((one) => one.config.clientId === clientId);
     const [only] = named;
     const target = clientId !== root.config.clientId && named.length === 1 && only ? only : root;
     return withDpopNonce(
       target.handlers,
-      await target.handlers.grants.revoke(params, c.var.log, proofInput(c.req.raw)),
+      await target.handlers.grants.revoke(params, c.get('log'), proofInput(c.req.raw)),
     );
   };
 }

@@ -12,9 +12,16 @@ export function createPromMetrics(
   options: { defaultMetrics?: boolean; version?: string } = {},
 ): Metrics & { registry: Registry } {
   const registry = new Registry();
-  if (options.defaultMetrics ?? true) {
+  // prom-client's process metrics are registered at the first scrape, not before the service's first
+  // answer, where they were a part of its start-up CPU (docs/benchmarks.md, "Start-up"). What they
+  // report is read from the process at each scrape (CPU, memory, handles, start time), so the first
+  // scrape shows the same; only the GC and event-loop-delay histograms count from then on.
+  let defaultMetrics = options.defaultMetrics ?? true;
+  const withDefaultMetrics = () => {
+    if (!defaultMetrics) return;
+    defaultMetrics = false;
     collectDefaultMetrics({ register: registry, prefix: 'token_swap_' });
-  }
+  };
   const registers = [registry];
 
   // Prometheus' convention for what is running: a constant 1, the facts in its labels, so a dashboard
@@ -112,6 +119,7 @@ export function createPromMetrics(
     capacityRejected: () => capacity.inc(),
     sharedStoreUp: (up) => sharedStore.set(up ? 1 : 0),
     async render() {
+      withDefaultMetrics();
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
   };

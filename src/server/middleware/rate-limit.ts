@@ -46,6 +46,8 @@ export function budgetCheck(
 }
 
 export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
+  // A budget of 0 is no limit: nothing to count, and no header fields to add.
+  if (options.policy.limit === 0) return (_c, next) => next();
   const check = budgetCheck(options);
   return async function rateLimit(c, next) {
     const decision = await check(c);

@@ -50,7 +50,7 @@ export function requestContext(
     const route = pattern === '/*' || pattern === '*' || pattern === '' ? UNMATCHED_ROUTE : pattern;
     metrics.request(route, c.req.method, c.res.status, durationMs / 1000);
     // The request's logger as the handlers left it: a traced request's carries its trace and span ids.
-    c.var.log.info(
+    c.get('log').info(
       {
         method: c.req.method,
         path: c.req.path.slice(0, MAX_LOGGED_PATH),

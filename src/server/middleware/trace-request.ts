@@ -40,7 +40,7 @@ export function traceRequest(
     c.set('span', span);
     // A child of the service's logger, not of the request's: pino makes a child of a child at ten
     // times the cost.
-    const bindings = { reqId: c.var.requestId, trace_id: span.traceId, span_id: span.spanId };
+    const bindings = { reqId: c.get('requestId'), trace_id: span.traceId, span_id: span.spanId };
     c.set('log', childLogger(logger, bindings));
     try {
       await next();

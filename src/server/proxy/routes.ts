@@ -52,10 +52,10 @@ interface TokenAnswer {
 async function accessToken(
   c: Context<Env>,
 ): Promise<{ authorization: string; setCookies: string[] } | { refused: Response }> {
-  const session = c.var.served.session;
+  const session = c.get('served').session;
   if (!session)
     return { refused: errorResponse(sessionUnavailable('The Web API proxy and the session endpoints')) };
-  const answer = await session.token(c.req.raw, c.var.log, c.var.span);
+  const answer = await session.token(c.req.raw, c.get('log'), c.get('span'));
   if (answer.status !== 200) return { refused: answer };
   const body = (await answer.json()) as TokenAnswer;
   if (typeof body.access_token !== 'string' || typeof body.token_type !== 'string') {
@@ -73,7 +73,7 @@ async function accessToken(
  * rule). The session's refresh, when there is one, is its child.
  */
 function proxySpan(c: Context<Env>, tracing: Tracing, rule: { route: string; path: string }): RequestSpan {
-  const app = { grant: undefined, name: c.var.served.config.name };
+  const app = { grant: undefined, name: c.get('served').config.name };
   const { name, attributes } = requestSpanStart(c.req.raw, rule.route, app);
   const span = tracing.startRequest(
     name,
@@ -90,13 +90,13 @@ function proxySpan(c: Context<Env>, tracing: Tracing, rule: { route: string; pat
 export function mountApiProxy(app: Hono<Env>, base: string, options: ProxyRouteOptions): void {
   // The app's own prefix, as a request spells it (`:app` is a pattern, not a path).
   const prefixOf = (c: Context<Env>) =>
-    base === '' ? PROXY_PATH : `${APPS_PATH}/${c.var.served.config.name}${PROXY_PATH}`;
-  const rulesOf = (c: Context<Env>): readonly ApiProxyRule[] => c.var.served.config.apiProxyPaths ?? [];
+    base === '' ? PROXY_PATH : `${APPS_PATH}/${c.get('served').config.name}${PROXY_PATH}`;
+  const rulesOf = (c: Context<Env>): readonly ApiProxyRule[] => c.get('served').config.apiProxyPaths ?? [];
   // An app without an allowlist has no proxy at all: its prefix is as unknown as any other path.
   const enabled: MiddlewareHandler<Env> = async (c, next) =>
     rulesOf(c).length === 0 ? errorResponse(notFound()) : next();
   const guard = sessionGuard({
-    allowedOrigins: (c: Context<Env>) => c.var.served.corsOrigins,
+    allowedOrigins: (c: Context<Env>) => c.get('served').corsOrigins,
     publicUrl: options.publicUrl,
     methods: PROXY_METHODS,
   });
@@ -131,7 +131,7 @@ export function mountApiProxy(app: Hono<Env>, base: string, options: ProxyRouteO
   const call = async (c: Context<Env>, rule: ApiProxyRule, pathAndQuery: string): Promise<Response> => {
     const token = await accessToken(c);
     if ('refused' in token) return token.refused;
-    const { config } = c.var.served;
+    const { config } = c.get('served');
     const started = performance.now();
     const response = await forward({
       apiUrl: config.apiUrl ?? DEFAULT_API_URL,
@@ -143,7 +143,7 @@ export function mountApiProxy(app: Hono<Env>, base: string, options: ProxyRouteO
       fetch: options.fetch,
     });
     // The rule, not the path: ids in a path can be personal; the query is never logged.
-    c.var.log.info(
+    c.get('log').info(
       {
         app: config.name,
         rule: `${rule.method} ${rule.path}`,

@@ -198,7 +198,24 @@ function payloadOf(grant: Grant): string {
 const hex = (bytes: Uint8Array) => [...bytes].map((byte) => byte.toString(16).padStart(2, '0')).join('');
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** A key with what every token it opens shares, worked out once rather than per token. */
+interface OpeningKey {
+  key: CipherKey;
+  kid: string;
+  aad: Record<1 | 2, Uint8Array<ArrayBuffer>>;
+}
+
+function openingKey(key: CipherKey, binding: SealBinding): OpeningKey {
+  return {
+    key,
+    kid: hex(key.kid),
+    aad: { 1: additionalData(1, key.kid, binding), 2: additionalData(2, key.kid, binding) },
+  };
 }
 
 /** A token of the first format carries the bare refresh token: the rest is unknown. */
@@ -219,37 +236,37 @@ async function decryptOrUndefined(
   }
 }
 
-async function open(keys: readonly CipherKey[], binding: SealBinding, sealed: string): Promise<Opened> {
+async function open(keys: readonly OpeningKey[], sealed: string): Promise<Opened> {
   const framed = parseSealed(sealed);
   if (!framed) throw invalidRefreshToken();
   const { version, kid, iv, ciphertext } = framed;
   // Key ids are 32 bits, so two secrets can share one: try every key that claims it.
   for (const [keyIndex, candidate] of keys.entries()) {
-    if (!sameBytes(candidate.kid, kid)) continue;
-    const plain = await decryptOrUndefined(candidate, iv, additionalData(version, kid, binding), ciphertext);
+    if (!sameBytes(candidate.key.kid, kid)) continue;
+    const plain = await decryptOrUndefined(candidate.key, iv, candidate.aad[version], ciphertext);
     // Wrong key or tampered: try the next candidate, then fail generically.
     if (plain === undefined) continue;
     const grant = version === 1 ? firstFormatGrant(plain) : grantOf(plain);
     if (grant === undefined || grant.refreshToken === '') break;
-    return { grant, version, kid: hex(kid), keyIndex };
+    return { grant, version, kid: candidate.kid, keyIndex };
   }
   throw invalidRefreshToken();
 }
 
 /** A sealer over some keys, whichever cipher implementation they run on; the first key seals. */
 export function sealerFrom(keys: readonly CipherKey[], binding: SealBinding): Sealer {
-  const [current] = keys;
-  if (!current) throw new TypeError('a sealer needs at least one secret');
+  if (keys.length === 0) throw new TypeError('a sealer needs at least one secret');
   if (utf8(binding.app).length > 255) throw new TypeError('an app name is at most 255 bytes');
+  const opening = keys.map((key) => openingKey(key, binding));
+  const current = opening[0] as OpeningKey;
   return {
     async seal(grant) {
       const iv = randomBytes(IV_BYTES);
-      const aad = additionalData(2, current.kid, binding);
-      const ciphertext = await current.encrypt(iv, aad, utf8(payloadOf(grant)));
-      return SEALED_PREFIX + base64url(concat(current.kid, iv, ciphertext));
+      const ciphertext = await current.key.encrypt(iv, current.aad[2], utf8(payloadOf(grant)));
+      return SEALED_PREFIX + base64url(concat(current.key.kid, iv, ciphertext));
     },
 
-    unseal: (sealed) => open(keys, binding, sealed),
-    keyIds: async () => keys.map((key) => hex(key.kid)),
+    unseal: (sealed) => open(opening, sealed),
+    keyIds: async () => opening.map((key) => key.kid),
   };
 }

@@ -1,0 +1,169 @@
+/**
+ * CPU per `/refresh` over fixed request counts at a fixed rate, in front of the stub upstream
+ * (bench/stub-accounts.ts): the Agent baseline (baseline.ts), the same work on Hono with the
+ * service's upstream client (hono-baseline.ts), and the service with every feature on. The first gap
+ * is the framework's, the second the features' (docs/benchmarks.md, "Where a refresh's CPU goes").
+ *
+ *   npx tsx bench/cpu-per-refresh.ts
+ *
+ * Env: CPU_RATE (req/s, default 600), CPU_SECONDS (per round and target, default 15), CPU_ROUNDS
+ * (default 4; targets in ABC CBA order), CPU_WARMUP (s per target at full speed, default 3), CPU_PROFILE=1 (CPU profiles in bench/results/profiles),
+ * CPU_STRACE=1 (a syscall count of each target per round, with strace), CPU_SERVICE_ENV (JSON: more
+ * environment for the service, e.g. `{"LOG_LEVEL":"silent"}` to see what a feature costs).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { mintCodes, mintRefreshTokens, sealedRefreshTokens } from './grants.js';
+import { load, slicedPerConnection } from './load.js';
+import { log } from './log.js';
+import { type Child, cpuMeter, killChildrenOnExit, peakRssBytes, startNode, stopAll } from './processes.js';
+import { count } from './samples.js';
+import { productionNodeFlags, startServers } from './servers.js';
+
+const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+const REDIRECT_URI = 'http://127.0.0.1:8888/callback';
+const CONNECTIONS = 20;
+const TOKENS = 2_000;
+const TARGETS = ['baseline', 'hono', 'service'] as const;
+type Target = (typeof TARGETS)[number];
+
+const rate = count('CPU_RATE', 600, 100_000);
+const seconds = count('CPU_SECONDS', 15, 600);
+const rounds = count('CPU_ROUNDS', 4, 40);
+const warmupSeconds = count('CPU_WARMUP', 3, 60);
+const profileDir = process.env.CPU_PROFILE === '1' ? join(BENCH_DIR, 'results', 'profiles') : undefined;
+
+const swapBody = (code: string) =>
+  `code=${encodeURIComponent(code)}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`;
+const refreshBody = (token: string) => `refresh_token=${encodeURIComponent(token)}`;
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+
+/** hono-baseline.ts bundled, so that it runs under plain `node` like the other baselines. */
+async function honoBaseline(workDir: string, accountsUrl: string): Promise<Child> {
+  const outfile = join(workDir, 'hono-baseline.mjs');
+  await build({
+    entryPoints: [join(BENCH_DIR, 'hono-baseline.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile,
+    logLevel: 'warning',
+  });
+  return startNode({
+    name: 'hono',
+    args: [
+      ...productionNodeFlags(),
+      ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+      outfile,
+    ],
+    cwd: workDir,
+    stdout: 'ignore',
+    env: {
+      ...process.env,
+      ACCOUNTS_URL: accountsUrl,
+      CLIENT_ID: 'sandbox-client-id',
+      CLIENT_SECRET: 'sandbox-client-secret-not-for-production',
+    },
+  });
+}
+
+/** `strace -c` on a process for as long as the returned function is not called; it resolves the table. */
+function syscallCount(pid: number): () => Promise<string> {
+  const strace = spawn('strace', ['-c', '-f', '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let output = '';
+  strace.stderr.on('data', (chunk) => {
+    output += chunk;
+  });
+  return async () => {
+    const exited = new Promise((resolve) => strace.once('exit', resolve));
+    strace.kill('SIGINT');
+    await exited;
+    return output
+      .split('\n')
+      .filter((line) => /^\s*[\d.]+\s+[\d.]+\s+\d+\s+\d+/.test(line))
+      .slice(0, 6)
+      .join('\n');
+  };
+}
+
+async function main(): Promise<void> {
+  killChildrenOnExit();
+  const workDir = mkdtempSync(join(tmpdir(), 'token-swap-cpu-'));
+  process.once('exit', () => rmSync(workDir, { recursive: true, force: true }));
+  const serviceEnv = JSON.parse(process.env.CPU_SERVICE_ENV ?? '{}') as Record<string, string>;
+  const servers = await startServers(workDir, profileDir, 'stub', serviceEnv);
+  const children: Record<Target, Child> = {
+    baseline: servers.baseline,
+    hono: await honoBaseline(workDir, servers.sandbox.url),
+    service: servers.service,
+  };
+  const tokens: Record<Target, string[]> = {
+    baseline: await mintRefreshTokens(servers.sandbox.url, TOKENS),
+    hono: await mintRefreshTokens(servers.sandbox.url, TOKENS),
+    // The service accepts only tokens it sealed: swap codes through it, as a client would.
+    service: await sealedRefreshTokens(
+      servers.service.url,
+      await mintCodes(servers.sandbox.url, TOKENS, REDIRECT_URI),
+      swapBody,
+      CONNECTIONS,
+    ),
+  };
+  const run = async (target: Target, durationSeconds: number, fixedRate?: number) => {
+    const child = children[target];
+    const meter = cpuMeter({ target: child.pid });
+    const syscalls = process.env.CPU_STRACE === '1' && fixedRate ? syscallCount(child.pid) : undefined;
+    const sample = await load({
+      url: child.url,
+      path: '/refresh',
+      connections: CONNECTIONS,
+      durationSeconds,
+      ...(fixedRate === undefined ? {} : { rate: fixedRate }),
+      bodies: slicedPerConnection(tokens[target], CONNECTIONS, refreshBody),
+    });
+    const cpu = meter().target ?? Number.NaN;
+    if (syscalls) log(`${target} syscalls:\n${await syscalls()}`);
+    if (sample.non2xx + sample.socketErrors > 0) {
+      throw new Error(`${target} answered errors: ${JSON.stringify(sample.statusCodes)}`);
+    }
+    const requests = sample.latenciesMs.length;
+    return { requests, us: (cpu * 1e6) / requests };
+  };
+
+  // Warm-up at full speed: the JIT compiles the hot paths before anything is counted.
+  for (const target of TARGETS) {
+    const { requests } = await run(target, warmupSeconds);
+    log(`warm-up ${target}: ${requests} requests`);
+  }
+  const loadBefore = loadavg()[0] ?? Number.NaN;
+  const results: Record<Target, number[]> = { baseline: [], hono: [], service: [] };
+  for (let round = 0; round < rounds; round++) {
+    for (const target of round % 2 === 0 ? TARGETS : [...TARGETS].reverse()) {
+      const { us, requests } = await run(target, seconds, rate);
+      results[target].push(us);
+      log(`${target}: ${us.toFixed(0)} µs per refresh (${requests} requests)`);
+    }
+  }
+  const [baseline, hono, service] = TARGETS.map((target) => median(results[target])) as [
+    number,
+    number,
+    number,
+  ];
+  const mb = (pid: number) => ((peakRssBytes(pid) ?? Number.NaN) / 2 ** 20).toFixed(1);
+  process.stdout.write(
+    `CPU per /refresh at ${rate} req/s, median of ${rounds} rounds of ${seconds} s:\n` +
+      `  Agent baseline ${baseline.toFixed(0)} µs\n` +
+      `  Hono baseline  ${hono.toFixed(0)} µs (${(hono / baseline).toFixed(2)}x)\n` +
+      `  service        ${service.toFixed(0)} µs (${(service / baseline).toFixed(2)}x; ${(service / hono).toFixed(2)}x the Hono baseline)\n` +
+      `peak RSS: service ${mb(children.service.pid)} MB, Hono baseline ${mb(children.hono.pid)} MB, Agent baseline ${mb(children.baseline.pid)} MB; ` +
+      `load average ${loadBefore.toFixed(2)} -> ${(loadavg()[0] ?? Number.NaN).toFixed(2)}\n`,
+  );
+  await stopAll();
+}
+
+await main();

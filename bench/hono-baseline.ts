@@ -1,0 +1,49 @@
+/**
+ * The third baseline of bench/cpu-per-refresh.ts: the Agent baseline's work (baseline.ts) on the
+ * service's own stack, Hono on @hono/node-server with the service's Node upstream client
+ * (src/runtimes/node/upstream-client.ts), and nothing else. Between the Agent baseline and this is
+ * what the framework costs; between this and the service, what the service's features cost
+ * (docs/benchmarks.md, "Where a refresh's CPU goes").
+ *
+ * Bundled by cpu-per-refresh.ts and run with plain `node`. Env: ACCOUNTS_URL, CLIENT_ID,
+ * CLIENT_SECRET. Prints `listening on http://127.0.0.1:PORT` on stderr.
+ */
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { createNodeUpstream } from '../src/runtimes/node/upstream-client.js';
+import { basicAuthorization } from '../src/server/upstream/token-request.js';
+
+const { ACCOUNTS_URL, CLIENT_ID, CLIENT_SECRET } = process.env;
+if (!ACCOUNTS_URL || !CLIENT_ID || !CLIENT_SECRET) {
+  process.stderr.write('hono-baseline: ACCOUNTS_URL, CLIENT_ID and CLIENT_SECRET are required\n');
+  process.exit(2);
+}
+const upstream = createNodeUpstream();
+const tokenEndpoint = `${ACCOUNTS_URL}/api/token`;
+const headers = {
+  Authorization: basicAuthorization(CLIENT_ID, CLIENT_SECRET),
+  'Content-Type': 'application/x-www-form-urlencoded',
+};
+const GRANT_BY_PATH = { '/swap': 'authorization_code', '/refresh': 'refresh_token' } as const;
+
+const app = new Hono();
+for (const [path, grantType] of Object.entries(GRANT_BY_PATH)) {
+  app.post(path, async (c) => {
+    const body = `grant_type=${grantType}&${await c.req.text()}`;
+    const answer = await upstream.fetch(tokenEndpoint, {
+      method: 'POST',
+      headers,
+      body,
+      redirect: 'manual',
+      timeoutMs: 10_000,
+    });
+    return new Response(await answer.text(), {
+      status: answer.status,
+      headers: { 'Content-Type': answer.headers.get('content-type') ?? 'text/plain' },
+    });
+  });
+}
+
+serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, ({ port }) => {
+  process.stderr.write(`listening on http://127.0.0.1:${port}\n`);
+});
