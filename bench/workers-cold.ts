@@ -27,6 +27,8 @@ import { mintCodes } from './grants.js';
 const SAMPLES = Number(process.env.WORKERS_COLD_SAMPLES ?? 30);
 /** Another bundle to measure instead of wrangler.toml's (e.g. an older build, for a before/after). */
 const BUNDLE = process.env.WORKERS_COLD_BUNDLE;
+/** A second service bundle measured in the same run, its samples alternating with the first's. */
+const COMPARE = process.env.WORKERS_COLD_COMPARE;
 const BARE = `export default { fetch() { return new Response('{"ok":true}', { headers: { 'content-type': 'application/json' } }); } };`;
 /**
  * The least a `/refresh` must do besides its own code: read the form, make one call to Accounts (workerd's
@@ -75,7 +77,7 @@ async function idleCpuNs(pid: number): Promise<number> {
   throw new Error('workerd did not settle within 5 s');
 }
 
-type Kind = 'service' | 'bare' | 'bare+fetch';
+type Kind = 'service' | 'compare' | 'bare' | 'bare+fetch';
 
 interface Probe {
   path: string;
@@ -89,8 +91,8 @@ const SCRIPTS: Partial<Record<Kind, string>> = { bare: BARE, 'bare+fetch': BARE_
 async function sample(kind: Kind, env: Record<string, string>, probe: Probe): Promise<number> {
   const Miniflare = await loadMiniflare();
   const script = SCRIPTS[kind];
-  const source: Partial<MiniflareOptions> =
-    script === undefined ? { scriptPath: BUNDLE ?? (await bundlePath) } : { script };
+  const scriptPath = kind === 'compare' ? COMPARE : (BUNDLE ?? (await bundlePath));
+  const source: Partial<MiniflareOptions> = script === undefined ? { scriptPath } : { script };
   const miniflare = new Miniflare({
     modules: true,
     ...source,
@@ -109,7 +111,8 @@ async function sample(kind: Kind, env: Record<string, string>, probe: Probe): Pr
     const before = await idleCpuNs(pid);
     const answer = await fetch(new URL(probe.path, url), probe.init());
     await answer.arrayBuffer();
-    if (kind === 'service' && answer.status !== 200) throw new Error(`the service answered ${answer.status}`);
+    if (script === undefined && answer.status !== 200)
+      throw new Error(`the ${kind} answered ${answer.status}`);
     return (await idleCpuNs(pid)) - before;
   } finally {
     await miniflare.dispose();
@@ -160,13 +163,14 @@ const sandbox = await startConformanceSandbox();
 try {
   const bundle = await bundlePath;
   const env = conformanceEnv(sandbox.accountsUrl);
+  const services: Kind[] = COMPARE === undefined ? ['service'] : ['service', 'compare'];
   const refreshToken = await sealedRefreshToken(sandbox, env);
   const probes: Record<string, Probe> = {
-    'GET /healthz': { path: '/healthz', init: () => ({}), kinds: ['service', 'bare'] },
+    'GET /healthz': { path: '/healthz', init: () => ({}), kinds: [...services, 'bare'] },
     'POST /refresh': {
       path: '/refresh',
       init: () => ({ method: 'POST', body: new URLSearchParams({ refresh_token: refreshToken }) }),
-      kinds: ['service', 'bare', 'bare+fetch'],
+      kinds: [...services, 'bare', 'bare+fetch'],
     },
   };
   const loadBefore = loadavg();
@@ -188,6 +192,7 @@ try {
         miniflare: MINIFLARE_MAJOR,
         node: process.version,
         bundle: { path: bundle, bytes: statSync(bundle).size },
+        ...(COMPARE === undefined ? {} : { compare: { path: COMPARE, bytes: statSync(COMPARE).size } }),
         samples: SAMPLES,
         loadAverage: {
           before: loadBefore.map((l) => l.toFixed(2)),

@@ -44,6 +44,11 @@ const RUN_ELSEWHERE = [
     text: 'WORKERS_COLD_SAMPLES=1 ',
     runner: 'test/runtimes/workers-cold-bench.test.ts',
   },
+  {
+    page: 'docs/benchmarks.md',
+    text: 'LAMBDA_SAMPLES=1 ',
+    runner: 'test/runtimes/lambda-import-bench.test.ts',
+  },
   { page: 'docs/benchmarks.md', text: 'CPU_SECONDS=1 ', runner: 'test/bench-cpu-smoke.test.ts' },
   { page: 'docs/benchmarks.md', text: 'IP_REQUESTS=500 ', runner: 'test/bench-cpu-smoke.test.ts' },
 ];

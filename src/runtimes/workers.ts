@@ -16,10 +16,9 @@
 import * as workers from 'cloudflare:workers';
 import type { Context } from 'hono';
 import { createMemoryRateLimitStore, type RateLimitStore } from '../server/rate-limit.js';
-import { type Built, buildApp, misconfigured, stringVariables } from './portable.js';
+import { type Built, buildApp, compileRouter, misconfigured, stringVariables } from './portable.js';
 import { createDurableObjectLoginStore } from './workers/login-store.js';
 import type { DurableObjectNamespace, RateLimitBinding } from './workers/platform.js';
-import { compileRouter } from './workers/router.js';
 
 export { LoginObject } from './workers/login-object.js';
 export type { RateLimitBinding } from './workers/platform.js';
@@ -52,7 +51,7 @@ function build(bindings: WorkerBindings): Built {
     clientAddress: (c: Context) => c.req.header('cf-connecting-ip'),
     loginStore: bindings.LOGINS && createDurableObjectLoginStore(bindings.LOGINS),
   }));
-  // Here, in the module's start, rather than in the first request (workers/router.ts).
+  // Here, in the module's start, rather than in the first request (portable.ts).
   if ('app' in built) compileRouter(built.app);
   return built;
 }

@@ -52,15 +52,20 @@ let handler: Handler;
 const savedEnv = { ...process.env };
 let logged = '';
 
-/**
- * The handler of a fresh execution environment (the entry builds its app once per environment,
- * from `process.env` at the first invocation), with exactly these variables.
- */
-async function coldStart(env: Record<string, string>): Promise<Handler> {
+/** A fresh execution environment's init phase: the entry's import, with exactly these variables. */
+async function init(env: Record<string, string>): Promise<Handler> {
   for (const key of CONFIG_KEYS) delete process.env[key];
   Object.assign(process.env, env);
   vi.resetModules();
-  const fresh = ((await import(/* @vite-ignore */ ENTRY)) as { handler: Handler }).handler;
+  return ((await import(/* @vite-ignore */ ENTRY)) as { handler: Handler }).handler;
+}
+
+/**
+ * The handler of a fresh execution environment (the entry builds its app once per environment,
+ * from `process.env` at its import, the init phase), with exactly these variables, after its first event.
+ */
+async function coldStart(env: Record<string, string>): Promise<Handler> {
+  const fresh = await init(env);
   await fresh(event('function-url.wrong-method'));
   return fresh;
 }
@@ -272,15 +277,28 @@ describe('the execution environment', () => {
     expect((await limited(fromIp(v2, '198.51.100.51'))).statusCode).toBe(400);
   });
 
-  it('answers with a JSON 500 naming the missing variable, never a secret, while misconfigured', async () => {
+  it('answers every event with a JSON 500 naming the missing variable, never a secret, while misconfigured, its init not crashing', async () => {
     const { SPOTIFY_CLIENT_SECRET: _, ...incomplete } = conformanceEnv(sandbox?.accountsUrl ?? '');
-    const misconfigured = await coldStart(incomplete);
-    const result = await misconfigured(event('rest-v1.swap', { code: 'anything' }));
+    // The import is the init phase: a throw there would be Lambda retrying the init and logging a stack.
+    const misconfigured = await init(incomplete);
+    for (const name of ['rest-v1.swap', 'function-url.refresh', 'function-url.wrong-method']) {
+      const result = await misconfigured(event(name, { code: 'anything', refresh_token: 'anything' }));
+      expect(result.statusCode).toBe(500);
+      const body = json(result);
+      expect(body.error).toBe('server_error');
+      expect(body.error_description).toContain('SPOTIFY_CLIENT_SECRET');
+      expectNoSecrets(result.body);
+    }
+  });
+
+  it('builds its app in the init phase: the configuration is the one at import, not at the first event', async () => {
+    const { SPOTIFY_CLIENT_SECRET: secret, ...incomplete } = conformanceEnv(sandbox?.accountsUrl ?? '');
+    const initialized = await init(incomplete);
+    // Set after the init: an app built at the first event would read it and answer the swap.
+    process.env.SPOTIFY_CLIENT_SECRET = secret;
+    const result = await initialized(event('rest-v1.swap', { code: await freshCode() }));
     expect(result.statusCode).toBe(500);
-    const body = json(result);
-    expect(body.error).toBe('server_error');
-    expect(body.error_description).toContain('SPOTIFY_CLIENT_SECRET');
-    expectNoSecrets(result.body);
+    expect(json(result).error_description).toContain('SPOTIFY_CLIENT_SECRET');
   });
 
   it('opens refresh tokens the Ruby service sealed (LEGACY_ENCRYPTION_SECRET) and hands back sealed ones', async () => {
@@ -377,7 +395,7 @@ describe('the execution environment', () => {
   ] as const)(
     '%s its ioredis bundle (an import each cold start would pay otherwise)',
     (_, extra, expected) => {
-      // A fresh process, where nothing else could have loaded it; the first event builds the app.
+      // A fresh process, where nothing else could have loaded it; the import builds the app.
       const probe = `const { handler } = await import('./index.mjs');
 await handler(JSON.parse(process.env.EVENT));
 const { createRequire } = await import('node:module');

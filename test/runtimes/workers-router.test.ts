@@ -1,11 +1,10 @@
 /**
- * The Worker compiles its app's router at module start (src/runtimes/workers/router.ts), so the first
- * request of a fresh isolate does not. These guard that the compiling really happens, and that the
- * app answers as before once it has.
+ * The Worker compiles its app's router at module start and Lambda in its init phase (compileRouter,
+ * src/runtimes/portable.ts), so the first request of a fresh isolate or environment does not. These
+ * guard that the compiling really happens, and that the app answers as before once it has.
  */
 import { describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/runtimes/portable.js';
-import { compileRouter } from '../../src/runtimes/workers/router.js';
+import { buildApp, compileRouter } from '../../src/runtimes/portable.js';
 import { CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, SECRET_A } from '../helpers/stack.js';
 
 function app() {
