@@ -56,8 +56,9 @@ function answerMisconfigured(error: ConfigError) {
 }
 
 /**
- * Built at module load: Lambda runs a module's load as the environment's init phase, at full CPU,
- * before the first invocation, which then does not pay for the build or the router
+ * Built at module load: Lambda runs a module's load as the environment's init phase, before the
+ * first invocation (with provisioned concurrency, before any traffic), which then does not pay for
+ * the build or the router
  * (docs/benchmarks.md, "AWS Lambda package"). A configuration error is kept, never thrown: a crashing
  * init makes Lambda retry it and log a stack, where each event should get the misconfigured answer.
  */
