@@ -9,7 +9,9 @@
  * Env: CPU_RATE (req/s, default 600), CPU_SECONDS (per round and target, default 15), CPU_ROUNDS
  * (default 4; targets in ABC CBA order), CPU_WARMUP (s per target at full speed, default 3), CPU_PROFILE=1 (CPU profiles in bench/results/profiles),
  * CPU_STRACE=1 (a syscall count of each target per round, with strace), CPU_SERVICE_ENV (JSON: more
- * environment for the service, e.g. `{"LOG_LEVEL":"silent"}` to see what a feature costs).
+ * environment for the service, e.g. `{"LOG_LEVEL":"silent"}` to see what a feature costs),
+ * CPU_COMPARE (another checkout's `bin/token-swap.js`, built: a fourth target, `before`, in the same
+ * rounds, for a before and after).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,14 +24,17 @@ import { load, slicedPerConnection } from './load.js';
 import { log } from './log.js';
 import { type Child, cpuMeter, killChildrenOnExit, peakRssBytes, startNode, stopAll } from './processes.js';
 import { count } from './samples.js';
-import { productionNodeFlags, startServers } from './servers.js';
+import { productionNodeFlags, startServers, startService } from './servers.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const REDIRECT_URI = 'http://127.0.0.1:8888/callback';
 const CONNECTIONS = 20;
 const TOKENS = 2_000;
-const TARGETS = ['baseline', 'hono', 'service'] as const;
-type Target = (typeof TARGETS)[number];
+type Target = 'baseline' | 'hono' | 'service' | 'before';
+const compareBin = process.env.CPU_COMPARE || undefined;
+const TARGETS: readonly Target[] = compareBin
+  ? ['baseline', 'hono', 'before', 'service']
+  : ['baseline', 'hono', 'service'];
 
 const rate = count('CPU_RATE', 600, 100_000);
 const seconds = count('CPU_SECONDS', 15, 600);
@@ -98,24 +103,38 @@ async function main(): Promise<void> {
   process.once('exit', () => rmSync(workDir, { recursive: true, force: true }));
   const serviceEnv = JSON.parse(process.env.CPU_SERVICE_ENV ?? '{}') as Record<string, string>;
   const servers = await startServers(workDir, profileDir, 'stub', serviceEnv);
-  const children: Record<Target, Child> = {
+  const before = compareBin
+    ? await startService({
+        workDir,
+        accountsUrl: servers.sandbox.url,
+        profileDir,
+        env: serviceEnv,
+        bin: compareBin,
+        name: 'before',
+      })
+    : undefined;
+  const children: Partial<Record<Target, Child>> = {
     baseline: servers.baseline,
     hono: await honoBaseline(workDir, servers.sandbox.url),
     service: servers.service,
+    before,
   };
-  const tokens: Record<Target, string[]> = {
-    baseline: await mintRefreshTokens(servers.sandbox.url, TOKENS),
-    hono: await mintRefreshTokens(servers.sandbox.url, TOKENS),
-    // The service accepts only tokens it sealed: swap codes through it, as a client would.
-    service: await sealedRefreshTokens(
-      servers.service.url,
+  const sealedThrough = async (child: Child) =>
+    sealedRefreshTokens(
+      child.url,
       await mintCodes(servers.sandbox.url, TOKENS, REDIRECT_URI),
       swapBody,
       CONNECTIONS,
-    ),
+    );
+  const tokens: Partial<Record<Target, string[]>> = {
+    baseline: await mintRefreshTokens(servers.sandbox.url, TOKENS),
+    hono: await mintRefreshTokens(servers.sandbox.url, TOKENS),
+    // The service accepts only tokens it sealed: swap codes through it, as a client would.
+    service: await sealedThrough(servers.service),
+    before: before && (await sealedThrough(before)),
   };
   const run = async (target: Target, durationSeconds: number, fixedRate?: number) => {
-    const child = children[target];
+    const child = children[target] as Child;
     const meter = cpuMeter({ target: child.pid });
     const syscalls = process.env.CPU_STRACE === '1' && fixedRate ? syscallCount(child.pid) : undefined;
     const sample = await load({
@@ -124,7 +143,7 @@ async function main(): Promise<void> {
       connections: CONNECTIONS,
       durationSeconds,
       ...(fixedRate === undefined ? {} : { rate: fixedRate }),
-      bodies: slicedPerConnection(tokens[target], CONNECTIONS, refreshBody),
+      bodies: slicedPerConnection(tokens[target] ?? [], CONNECTIONS, refreshBody),
     });
     const cpu = meter().target ?? Number.NaN;
     if (syscalls) log(`${target} syscalls:\n${await syscalls()}`);
@@ -141,7 +160,7 @@ async function main(): Promise<void> {
     log(`warm-up ${target}: ${requests} requests`);
   }
   const loadBefore = loadavg()[0] ?? Number.NaN;
-  const results: Record<Target, number[]> = { baseline: [], hono: [], service: [] };
+  const results: Record<Target, number[]> = { baseline: [], hono: [], service: [], before: [] };
   for (let round = 0; round < rounds; round++) {
     for (const target of round % 2 === 0 ? TARGETS : [...TARGETS].reverse()) {
       const { us, requests } = await run(target, seconds, rate);
@@ -149,18 +168,19 @@ async function main(): Promise<void> {
       log(`${target}: ${us.toFixed(0)} µs per refresh (${requests} requests)`);
     }
   }
-  const [baseline, hono, service] = TARGETS.map((target) => median(results[target])) as [
-    number,
-    number,
-    number,
-  ];
+  const baseline = median(results.baseline);
+  const hono = median(results.hono);
+  const service = median(results.service);
   const mb = (pid: number) => ((peakRssBytes(pid) ?? Number.NaN) / 2 ** 20).toFixed(1);
   process.stdout.write(
     `CPU per /refresh at ${rate} req/s, median of ${rounds} rounds of ${seconds} s:\n` +
       `  Agent baseline ${baseline.toFixed(0)} µs\n` +
       `  Hono baseline  ${hono.toFixed(0)} µs (${(hono / baseline).toFixed(2)}x)\n` +
+      (before
+        ? `  before         ${median(results.before).toFixed(0)} µs (${(median(results.before) / baseline).toFixed(2)}x; ${compareBin})\n`
+        : '') +
       `  service        ${service.toFixed(0)} µs (${(service / baseline).toFixed(2)}x; ${(service / hono).toFixed(2)}x the Hono baseline)\n` +
-      `peak RSS: service ${mb(children.service.pid)} MB, Hono baseline ${mb(children.hono.pid)} MB, Agent baseline ${mb(children.baseline.pid)} MB; ` +
+      `peak RSS: service ${mb(servers.service.pid)} MB, Hono baseline ${mb((children.hono as Child).pid)} MB, Agent baseline ${mb(servers.baseline.pid)} MB; ` +
       `load average ${loadBefore.toFixed(2)} -> ${(loadavg()[0] ?? Number.NaN).toFixed(2)}\n`,
   );
   await stopAll();

@@ -73,6 +73,58 @@ export interface Servers {
 }
 
 /**
+ * The service as in production, in front of `accountsUrl`: `bin` is this checkout's
+ * `bin/token-swap.js` unless another is given (another build, for a before and after).
+ */
+export function startService(options: {
+  workDir: string;
+  accountsUrl: string;
+  profileDir?: string | undefined;
+  env?: Record<string, string>;
+  bin?: string;
+  name?: string;
+}): Promise<Child> {
+  const profiling =
+    options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`];
+  // Logs are written, as in production, to a sink that costs a write(2) per line and nothing more.
+  const devNull = openSync('/dev/null', 'w');
+  const started = startNode({
+    cwd: options.workDir,
+    name: options.name ?? 'service',
+    args: [
+      ...productionNodeFlags(),
+      ...profiling,
+      options.bin ?? BIN,
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+    ],
+    env: {
+      ...process.env,
+      SPOTIFY_CLIENT_ID: CLIENT_ID,
+      SPOTIFY_CLIENT_SECRET: CLIENT_SECRET,
+      SPOTIFY_REDIRECT_URI: REGISTERED_REDIRECT_URI,
+      SPOTIFY_ACCOUNTS_URL: options.accountsUrl,
+      // Every feature on as in production: sealing, a log line per request, metrics (on by default).
+      ENCRYPTION_SECRET: randomBytes(48).toString('base64'),
+      LOG_LEVEL: 'info',
+      // All load comes from one address, which a per-address limit exists to stop.
+      RATE_LIMIT_SWAP_PER_MINUTE: '0',
+      RATE_LIMIT_REFRESH_PER_MINUTE: '0',
+      // In-process coalescing and rate limits only: no Redis round trip the baseline does not make.
+      REDIS_URL: '',
+      ...options.env,
+    },
+    stdout: devNull,
+  });
+  // The child holds its own copy of the descriptor.
+  closeSync(devNull);
+  return started;
+}
+
+/**
  * Starts the sandbox, then the service and both baselines pointed at it. `profileDir`: write CPU
  * profiles of the service and the baselines there when they exit (open them in Chrome DevTools or
  * speedscope).
@@ -91,8 +143,6 @@ export async function startServers(
   };
   const common = { cwd: workDir, stdout: 'ignore' as const };
   const sandbox = await startUpstream(workDir, app, upstream);
-  // Logs are written, as in production, to a sink that costs a write(2) per line and nothing more.
-  const devNull = openSync('/dev/null', 'w');
   const baselineScript = transpile(workDir, 'baseline');
   const baseline = (name: string, client: 'node-http' | 'fetch') =>
     startNode({
@@ -102,31 +152,10 @@ export async function startServers(
       env: { ...process.env, ACCOUNTS_URL: sandbox.url, CLIENT_ID, CLIENT_SECRET, BASELINE_CLIENT: client },
     });
   const started = Promise.all([
-    startNode({
-      ...common,
-      name: 'service',
-      args: [...productionNodeFlags(), ...profiling, BIN, 'serve', '--host', '127.0.0.1', '--port', '0'],
-      env: {
-        ...process.env,
-        ...app,
-        SPOTIFY_ACCOUNTS_URL: sandbox.url,
-        // Every feature on as in production: sealing, a log line per request, metrics (on by default).
-        ENCRYPTION_SECRET: randomBytes(48).toString('base64'),
-        LOG_LEVEL: 'info',
-        // All load comes from one address, which a per-address limit exists to stop.
-        RATE_LIMIT_SWAP_PER_MINUTE: '0',
-        RATE_LIMIT_REFRESH_PER_MINUTE: '0',
-        // In-process coalescing and rate limits only: no Redis round trip the baseline does not make.
-        REDIS_URL: '',
-        ...serviceEnv,
-      },
-      stdout: devNull,
-    }),
+    startService({ workDir, accountsUrl: sandbox.url, profileDir, env: serviceEnv }),
     baseline('baseline', 'node-http'),
     baseline('fetch', 'fetch'),
   ]);
-  // The children hold their own copies of the descriptor.
-  closeSync(devNull);
   const [service, agentBaseline, fetchBaseline] = await started;
   return { sandbox, service, baseline: agentBaseline, fetch: fetchBaseline };
 }
