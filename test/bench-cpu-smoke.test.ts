@@ -3,28 +3,11 @@
  * docs/benchmarks.md ("Where a refresh's CPU goes"), run as written. Their numbers are not checked (no
  * timed assertions): only that each target answered every request and has a number.
  */
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { shellBlocks } from './helpers/doc-blocks.js';
-import { personEnvironment } from './helpers/shell-session.js';
+import { runSmokeBlock } from './helpers/bench-smoke.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-function smokeLine(prefix: string): string {
-  const blocks = shellBlocks(ROOT, 'docs/benchmarks.md').filter((b) => b.body.startsWith(prefix));
-  expect(blocks, `one smoke-run block starting ${prefix}`).toHaveLength(1);
-  expect(blocks[0]?.notRun).toBeUndefined();
-  return blocks[0]?.body ?? '';
-}
-
-function run(command: string) {
-  const result = spawnSync('bash', ['-euo', 'pipefail', '-c', command], {
-    cwd: ROOT,
-    env: personEnvironment(),
-    encoding: 'utf8',
-    timeout: 170_000,
-  });
+function run(prefix: string) {
+  const result = runSmokeBlock('docs/benchmarks.md', prefix, 170_000);
   expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0);
   return result.stdout;
 }
@@ -34,7 +17,7 @@ describe('the CPU-per-refresh benchmarks', () => {
   it('bench/cpu-per-refresh.ts measures the Agent baseline, the Hono baseline and the service', {
     timeout: 180_000,
   }, () => {
-    const output = run(smokeLine('CPU_SECONDS=1 '));
+    const output = run('CPU_SECONDS=1 ');
     for (const row of ['Agent baseline', 'Hono baseline', 'service']) {
       expect(output).toMatch(new RegExp(`^ +${row} +\\d+ µs`, 'm'));
     }
@@ -44,7 +27,7 @@ describe('the CPU-per-refresh benchmarks', () => {
   it('bench/in-process.ts measures the app alone and where its allocations come from', {
     timeout: 180_000,
   }, () => {
-    const output = run(smokeLine('IP_REQUESTS=500 '));
+    const output = run('IP_REQUESTS=500 ');
     expect(output).toMatch(/^in process: \d+\.\d µs CPU per refresh/m);
     expect(output).toMatch(/the app alone \(min - min\) -?\d+\.\d µs/);
     expect(output).toMatch(/^allocated per refresh: \d+\.\d KB/m);

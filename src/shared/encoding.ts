@@ -15,34 +15,45 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 /** Each alphabet character's 6-bit value by char code; -1 for anything else. */
 const SEXTETS = new Int8Array(128).fill(-1);
 for (let i = 0; i < ALPHABET.length; i++) SEXTETS[ALPHABET.charCodeAt(i)] = i;
+/** The alphabet's character codes: the encoder writes ASCII bytes and decodes them into one string. */
+const ALPHABET_CODES = utf8(ALPHABET);
+const ascii = new TextDecoder();
+
 /**
  * base64url without padding (RFC 4648 §5), the only alphabet that survives an unencoded form body.
- * By table rather than through btoa, whose binary string and three replacements cost twice this. One
- * character per lookup: a table of character pairs is faster still, but building its 4,096 strings
- * at module start cost a fresh Workers isolate 2.5 ms of its first request (docs/benchmarks.md).
+ * By table rather than through btoa, whose binary string and three replacements cost twice this. The
+ * characters go into a byte array decoded once into a flat string: joined one by one, they would make a
+ * rope of a node per join, several times the memory of the string for as long as it is kept (the
+ * sandbox keeps hundreds of thousands of minted tokens: test/attack-replay.test.ts). No table of
+ * character pairs either: building its 4,096 strings at module start cost a fresh Workers isolate
+ * 2.5 ms of its first request (docs/benchmarks.md).
  */
 export function base64url(bytes: Uint8Array): string {
-  let out = '';
   const whole = bytes.length - (bytes.length % 3);
+  const rest = bytes.length - whole;
+  const out = new Uint8Array((whole / 3) * 4 + (rest === 0 ? 0 : rest + 1));
+  let at = 0;
+  const put = (sextet: number) => {
+    out[at++] = ALPHABET_CODES[sextet] as number;
+  };
   for (let i = 0; i < whole; i += 3) {
     const bits = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
-    out +=
-      (ALPHABET[bits >>> 18] as string) +
-      (ALPHABET[(bits >>> 12) & 63] as string) +
-      (ALPHABET[(bits >>> 6) & 63] as string) +
-      (ALPHABET[bits & 63] as string);
+    put(bits >>> 18);
+    put((bits >>> 12) & 63);
+    put((bits >>> 6) & 63);
+    put(bits & 63);
   }
-  if (bytes.length - whole === 1) {
+  if (rest === 1) {
     const bits = bytes[whole] as number;
-    out += (ALPHABET[bits >>> 2] as string) + (ALPHABET[(bits << 4) & 63] as string);
-  } else if (bytes.length - whole === 2) {
+    put(bits >>> 2);
+    put((bits << 4) & 63);
+  } else if (rest === 2) {
     const bits = ((bytes[whole] as number) << 8) | (bytes[whole + 1] as number);
-    out +=
-      (ALPHABET[bits >>> 10] as string) +
-      (ALPHABET[(bits >>> 4) & 63] as string) +
-      (ALPHABET[(bits << 2) & 63] as string);
+    put(bits >>> 10);
+    put((bits >>> 4) & 63);
+    put((bits << 2) & 63);
   }
-  return out;
+  return ascii.decode(out);
 }
 
 /**

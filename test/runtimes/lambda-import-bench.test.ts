@@ -4,13 +4,9 @@
  * measurement is there, the first invocations of `/healthz` and `/refresh` among them (the script
  * fails unless both answered 200).
  */
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { shellBlocks } from '../helpers/doc-blocks.js';
-import { personEnvironment } from '../helpers/shell-session.js';
+import { runSmokeBlock } from '../helpers/bench-smoke.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SMOKE = 'LAMBDA_SAMPLES=1 ';
 
 /** The minimum of each `... wall X ms min, Y ms median; CPU ...` line, by its label. */
@@ -28,15 +24,7 @@ describe('bench/lambda-import.ts', () => {
   it('the smoke run of docs/benchmarks.md times the import and the first invocations', {
     timeout: 200_000,
   }, () => {
-    const smoke = shellBlocks(ROOT, 'docs/benchmarks.md').filter((b) => b.body.startsWith(SMOKE));
-    expect(smoke, 'one smoke-run block').toHaveLength(1);
-    expect(smoke[0]?.notRun).toBeUndefined();
-    const run = spawnSync('bash', ['-euo', 'pipefail', '-c', smoke[0]?.body ?? ''], {
-      cwd: ROOT,
-      env: personEnvironment(),
-      encoding: 'utf8',
-      timeout: 180_000,
-    });
+    const run = runSmokeBlock('docs/benchmarks.md', SMOKE, 180_000);
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^Node v22\.\d+\.\d+, 1 fresh processes each; load average /m);
     const found = minimums(run.stdout);

@@ -3,14 +3,10 @@
  * ("Cloudflare Workers"), run as written. Its numbers are not checked (no timed assertions): only that
  * every measurement is there and that the bundle it measured is the one of the size budget.
  */
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { shellBlocks } from '../helpers/doc-blocks.js';
-import { personEnvironment } from '../helpers/shell-session.js';
+import { runSmokeBlock } from '../helpers/bench-smoke.js';
 import { MINIFLARE_MAJOR } from './binaries.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SMOKE = 'WORKERS_COLD_SAMPLES=1 ';
 
 interface Stats {
@@ -24,15 +20,7 @@ describe('bench/workers-cold.ts', () => {
   it('the smoke run of docs/benchmarks.md measures each request of the service and the bare Workers', {
     timeout: 200_000,
   }, () => {
-    const smoke = shellBlocks(ROOT, 'docs/benchmarks.md').filter((b) => b.body.startsWith(SMOKE));
-    expect(smoke, 'one smoke-run block').toHaveLength(1);
-    expect(smoke[0]?.notRun).toBeUndefined();
-    const run = spawnSync('bash', ['-euo', 'pipefail', '-c', smoke[0]?.body ?? ''], {
-      cwd: ROOT,
-      env: personEnvironment(),
-      encoding: 'utf8',
-      timeout: 180_000,
-    });
+    const run = runSmokeBlock('docs/benchmarks.md', SMOKE, 180_000);
     expect(run.status, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout) as {
       miniflare: number;
