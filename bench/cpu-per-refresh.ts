@@ -24,7 +24,7 @@ import { load, slicedPerConnection } from './load.js';
 import { log } from './log.js';
 import { type Child, cpuMeter, killChildrenOnExit, peakRssBytes, startNode, stopAll } from './processes.js';
 import { count } from './samples.js';
-import { productionNodeFlags, startServers, startService } from './servers.js';
+import { CLIENT_ID, CLIENT_SECRET, productionNodeFlags, startServers, startService } from './servers.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const REDIRECT_URI = 'http://127.0.0.1:8888/callback';
@@ -72,8 +72,8 @@ async function honoBaseline(workDir: string, accountsUrl: string): Promise<Child
     env: {
       ...process.env,
       ACCOUNTS_URL: accountsUrl,
-      CLIENT_ID: 'sandbox-client-id',
-      CLIENT_SECRET: 'sandbox-client-secret-not-for-production',
+      CLIENT_ID,
+      CLIENT_SECRET,
     },
   });
 }

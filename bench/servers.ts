@@ -13,8 +13,8 @@ const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const BIN = join(BENCH_DIR, '..', 'bin', 'token-swap.js');
 
 // The sandbox's defaults, set explicitly so that a SPOTIFY_* in the caller's environment changes nothing.
-const CLIENT_ID = 'sandbox-client-id';
-const CLIENT_SECRET = 'sandbox-client-secret-not-for-production';
+export const CLIENT_ID = 'sandbox-client-id';
+export const CLIENT_SECRET = 'sandbox-client-secret-not-for-production';
 const REGISTERED_REDIRECT_URI = 'http://127.0.0.1/callback';
 
 /**

@@ -155,6 +155,26 @@ async function refreshTokens(
 }
 
 /** Everything a script on the page can read: cookies, both storages, every IndexedDB database. */
+/** What the page says when the service refused the session's refresh token (revoked or expired). */
+const SESSION_REVOKED =
+  /^session_ended: The refresh token was rejected \(.+\); it expired or was revoked\. The service ended this browser's session and cleared its cookie\. Log in again\.$/;
+
+/** Revokes a login as another client would, through POST /revoke with its sealed refresh token. */
+async function revokeElsewhere(sealed: string): Promise<void> {
+  const revoked = await fetch(`${server.url}/revoke`, {
+    method: 'POST',
+    body: new URLSearchParams({ token: sealed }),
+  });
+  expect(revoked.status).toBe(200);
+}
+
+/** The page says the session ended with `message`, offers the login again, and holds no cookie. */
+async function expectSessionEnded(page: Page, context: BrowserContext, message: RegExp): Promise<void> {
+  await expect.poll(() => page.locator('#error').textContent()).toMatch(message);
+  expect(await page.locator('#login').isVisible()).toBe(true);
+  expect(await context.cookies(server.url)).toEqual([]);
+}
+
 function pageReach(page: Page): Promise<string> {
   return page.evaluate(async () => {
     const dump = (storage: Storage) => Object.entries(storage);
@@ -274,32 +294,20 @@ describe('the demo in cookie mode', () => {
     const answer = await logIn(page);
     clock.advance((answer.refresh_token_expires_in + 1) * 1000);
     await page.reload();
-    await expect
-      .poll(() => page.locator('#error').textContent())
-      .toMatch(
-        /^session_ended: The login expired on \d{4}-\d\d-\d\d.*\. The service ended this browser's session and cleared its cookie\. Log in again\.$/,
-      );
-    expect(await page.locator('#login').isVisible()).toBe(true);
-    expect(await context.cookies(server.url)).toEqual([]);
+    await expectSessionEnded(
+      page,
+      context,
+      /^session_ended: The login expired on \d{4}-\d\d-\d\d.*\. The service ended this browser's session and cleared its cookie\. Log in again\.$/,
+    );
   });
 
   it('ends when the login is revoked elsewhere, with a clear message, though its cached token is fresh', async () => {
     const { page, context } = await openPage();
     await logIn(page);
     const { sealed } = await refreshTokens(context);
-    const revoked = await fetch(`${server.url}/revoke`, {
-      method: 'POST',
-      body: new URLSearchParams({ token: sealed }),
-    });
-    expect(revoked.status).toBe(200);
+    await revokeElsewhere(sealed);
     await page.reload();
-    await expect
-      .poll(() => page.locator('#error').textContent())
-      .toMatch(
-        /^session_ended: The refresh token was rejected \(.+\); it expired or was revoked\. The service ended this browser's session and cleared its cookie\. Log in again\.$/,
-      );
-    expect(await page.locator('#login').isVisible()).toBe(true);
-    expect(await context.cookies(server.url)).toEqual([]);
+    await expectSessionEnded(page, context, SESSION_REVOKED);
   });
 
   it('logs out through /session/logout: the cookie cleared, the login revoked, its refresh token refused', async () => {
@@ -477,21 +485,11 @@ describe("the demo's Web API proxy tab", () => {
   it('ends the session with a clear message when the login was revoked elsewhere (400 invalid_grant)', async () => {
     const { page, context } = await proxyTab();
     const { sealed } = await refreshTokens(context);
-    const revoked = await fetch(`${server.url}/revoke`, {
-      method: 'POST',
-      body: new URLSearchParams({ token: sealed }),
-    });
-    expect(revoked.status).toBe(200);
+    await revokeElsewhere(sealed);
     const refused = page.waitForResponse((response) => isPath('/spotify/v1/me')(response.url()));
     await page.locator('#proxy-me').click();
     expect((await refused).status()).toBe(400);
-    await expect
-      .poll(() => page.locator('#error').textContent())
-      .toMatch(
-        /^session_ended: The refresh token was rejected \(.+\); it expired or was revoked\. The service ended this browser's session and cleared its cookie\. Log in again\.$/,
-      );
-    expect(await page.locator('#login').isVisible()).toBe(true);
-    expect(await context.cookies(server.url)).toEqual([]);
+    await expectSessionEnded(page, context, SESSION_REVOKED);
   });
 
   it('says so when the browser has no session any more (401 login_required)', async () => {
