@@ -11,7 +11,9 @@
  * CPU_STRACE=1 (a syscall count of each target per round, with strace), CPU_SERVICE_ENV (JSON: more
  * environment for the service, e.g. `{"LOG_LEVEL":"silent"}` to see what a feature costs),
  * CPU_COMPARE (another checkout's `bin/token-swap.js`, built: a fourth target, `before`, in the same
- * rounds, for a before and after).
+ * rounds, for a before and after), CPU_BEFORE_FLAGS (Node's flags for `before`, space-separated,
+ * `none` for none: with it alone, `before` is this build under other flags, e.g. without the start
+ * script's heap flags).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -32,7 +34,9 @@ const CONNECTIONS = 20;
 const TOKENS = 2_000;
 type Target = 'baseline' | 'hono' | 'service' | 'before';
 const compareBin = process.env.CPU_COMPARE || undefined;
-const TARGETS: readonly Target[] = compareBin
+const beforeFlags = process.env.CPU_BEFORE_FLAGS?.trim() || undefined;
+const hasBefore = compareBin !== undefined || beforeFlags !== undefined;
+const TARGETS: readonly Target[] = hasBefore
   ? ['baseline', 'hono', 'before', 'service']
   : ['baseline', 'hono', 'service'];
 
@@ -103,13 +107,14 @@ async function main(): Promise<void> {
   process.once('exit', () => rmSync(workDir, { recursive: true, force: true }));
   const serviceEnv = JSON.parse(process.env.CPU_SERVICE_ENV ?? '{}') as Record<string, string>;
   const servers = await startServers(workDir, profileDir, 'stub', serviceEnv);
-  const before = compareBin
+  const before = hasBefore
     ? await startService({
         workDir,
         accountsUrl: servers.sandbox.url,
         profileDir,
         env: serviceEnv,
-        bin: compareBin,
+        ...(compareBin ? { bin: compareBin } : {}),
+        ...(beforeFlags ? { nodeFlags: beforeFlags === 'none' ? [] : beforeFlags.split(/\s+/) } : {}),
         name: 'before',
       })
     : undefined;
@@ -177,10 +182,10 @@ async function main(): Promise<void> {
       `  Agent baseline ${baseline.toFixed(0)} µs\n` +
       `  Hono baseline  ${hono.toFixed(0)} µs (${(hono / baseline).toFixed(2)}x)\n` +
       (before
-        ? `  before         ${median(results.before).toFixed(0)} µs (${(median(results.before) / baseline).toFixed(2)}x; ${compareBin})\n`
+        ? `  before         ${median(results.before).toFixed(0)} µs (${(median(results.before) / baseline).toFixed(2)}x; ${[compareBin, beforeFlags && `flags: ${beforeFlags}`].filter(Boolean).join(', ')})\n`
         : '') +
       `  service        ${service.toFixed(0)} µs (${(service / baseline).toFixed(2)}x; ${(service / hono).toFixed(2)}x the Hono baseline)\n` +
-      `peak RSS: service ${mb(servers.service.pid)} MB, Hono baseline ${mb((children.hono as Child).pid)} MB, Agent baseline ${mb(servers.baseline.pid)} MB; ` +
+      `peak RSS: service ${mb(servers.service.pid)} MB, ${before ? `before ${mb(before.pid)} MB, ` : ''}Hono baseline ${mb((children.hono as Child).pid)} MB, Agent baseline ${mb(servers.baseline.pid)} MB; ` +
       `load average ${loadBefore.toFixed(2)} -> ${(loadavg()[0] ?? Number.NaN).toFixed(2)}\n`,
   );
   await stopAll();

@@ -9,7 +9,9 @@
  *    scripts/build-cli.mjs), and the documented command without NODE_EXTRA_CA_CERTS.
  * 2. RSS under a bounded load: the documented command in front of the sandbox, refreshes of distinct
  *    sealed tokens on STARTUP_CONNECTIONS connections for STARTUP_LOAD_SECONDS, then its peak and
- *    current RSS (VmHWM, VmRSS) and CPU per request; beside it, the same without the V8 flags.
+ *    current RSS (VmHWM, VmRSS) and CPU per request; beside it, the same without the V8 flags, and
+ *    with each flag set in STARTUP_RSS_FLAGS (`;` between sets, e.g. `--max-semi-space-size=2
+ *    --max-old-space-size=1024`). STARTUP_TIMES=0 skips part 1.
  */
 import { mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -140,10 +142,14 @@ async function rssUnderLoad(cwd: string, flags: string[]): Promise<void> {
 killChildrenOnExit();
 const cwd = mkdtempSync(join(tmpdir(), 'startup-bench-'));
 try {
-  await startTimes(cwd);
+  if (process.env.STARTUP_TIMES !== '0') await startTimes(cwd);
   console.log(`RSS under load: /refresh, ${CONNECTIONS} connections, ${LOAD_SECONDS} s, node ${BIN} serve`);
   await rssUnderLoad(cwd, FLAGS);
   await rssUnderLoad(cwd, []);
+  for (const set of (process.env.STARTUP_RSS_FLAGS ?? '').split(';')) {
+    const flags = set.trim().split(/\s+/).filter(Boolean);
+    if (flags.length > 0) await rssUnderLoad(cwd, flags);
+  }
 } finally {
   rmSync(cwd, { recursive: true, force: true });
 }

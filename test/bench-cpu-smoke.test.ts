@@ -24,6 +24,27 @@ describe('the CPU-per-refresh benchmarks', () => {
     expect(output).toMatch(/^peak RSS: service \d+\.\d MB/m);
   });
 
+  // The heap-flag knobs of both scripts (docs/benchmarks.md, "The start command's heap flags").
+  it('bench/cpu-per-refresh.ts measures this build under other Node flags, and bench/startup.ts more flag sets', {
+    timeout: 180_000,
+  }, () => {
+    const output = run('CPU_BEFORE_FLAGS=none CPU_SECONDS=2 ');
+    expect(output).toMatch(/^ +before +\d+ µs \(\d+\.\d+x; flags: none\)/m);
+    expect(output).toMatch(/^peak RSS: service \d+\.\d MB, before \d+\.\d MB/m);
+    // Only the memory part, under each flag set: the documented flags, none, and the extra set.
+    expect(output).not.toMatch(/healthz/i);
+    for (const label of [
+      '--max-semi-space-size=4 --max-old-space-size=1024',
+      'no V8 flags',
+      '--max-semi-space-size=2',
+    ]) {
+      expect(output).toContain(`  ${label.padEnd(52)} `);
+    }
+    expect(output).toMatch(
+      /--max-semi-space-size=2 +\d+ req\/s, 0 errors, \d+ µs CPU\/request, peak RSS \d+\.\d MB/,
+    );
+  });
+
   it('bench/in-process.ts measures the app alone and where its allocations come from', {
     timeout: 180_000,
   }, () => {
