@@ -389,20 +389,22 @@ describe('the execution environment', () => {
     }
   });
 
-  it.each([
-    ['without REDIS_URL never reads', {}, false],
-    ['with REDIS_URL reads', { REDIS_URL: 'redis://127.0.0.1:9' }, true],
-  ] as const)(
-    '%s its ioredis bundle (an import each cold start would pay otherwise)',
-    (_, extra, expected) => {
-      // A fresh process, where nothing else could have loaded it; the import builds the app.
-      const probe = `const { handler } = await import('./index.mjs');
+  /**
+   * The package in a fresh process, where nothing else could have loaded anything: the import (which
+   * builds the app) and one event, then `after`; what the process wrote to stdout.
+   */
+  const freshEnvironment = (extra: Record<string, string>, after = '') =>
+    execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { handler } = await import('./index.mjs');
 await handler(JSON.parse(process.env.EVENT));
-const { createRequire } = await import('node:module');
-const loaded = Object.keys(createRequire(import.meta.url).cache).some((p) => p.includes('/node_modules/ioredis/'));
-process.stdout.write('\\n' + loaded);
-process.exit(0);`;
-      const output = execFileSync(process.execPath, ['--input-type=module', '-e', probe], {
+${after}
+process.exit(0);`,
+      ],
+      {
         cwd: TASK,
         encoding: 'utf8',
         env: {
@@ -411,10 +413,30 @@ process.exit(0);`;
           ...extra,
           EVENT: JSON.stringify(event('function-url.wrong-method')),
         },
-      });
+      },
+    );
+
+  it.each([
+    ['without REDIS_URL never reads', {}, false],
+    ['with REDIS_URL reads', { REDIS_URL: 'redis://127.0.0.1:9' }, true],
+  ] as const)(
+    '%s its ioredis bundle (an import each cold start would pay otherwise)',
+    (_, extra, expected) => {
+      const output = freshEnvironment(
+        extra,
+        `const { createRequire } = await import('node:module');
+const loaded = Object.keys(createRequire(import.meta.url).cache).some((p) => p.includes('/node_modules/ioredis/'));
+process.stdout.write('\\n' + loaded);`,
+      );
       expect(output.split('\n').at(-1)).toBe(String(expected));
     },
   );
+
+  it('says, when OTEL_* variables ask for traces, that it does not trace (docs/observability.md), and only then', () => {
+    const notice = 'OTEL_* variables ask for traces, but only the Node server traces';
+    expect(freshEnvironment({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' })).toContain(notice);
+    expect(freshEnvironment({})).not.toContain('OTEL_');
+  });
 
   it('logs no secret', () => {
     expectNoSecrets(logged);
