@@ -47,3 +47,7 @@ for (const [path, grantType] of Object.entries(GRANT_BY_PATH)) {
 serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, ({ port }) => {
   process.stderr.write(`listening on http://127.0.0.1:${port}\n`);
 });
+// The orchestrator stops its children with SIGTERM: exit through process.exit, so that a CPU
+// profile (CPU_PROFILE=1) is written; killed by the signal's default, Node writes none.
+process.on('SIGTERM', () => process.exit(0));
+process.on('SIGINT', () => process.exit(0));

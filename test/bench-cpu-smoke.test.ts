@@ -3,8 +3,13 @@
  * docs/benchmarks.md ("Where a refresh's CPU goes"), run as written. Their numbers are not checked (no
  * timed assertions): only that each target answered every request and has a number.
  */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runSmokeBlock } from './helpers/bench-smoke.js';
+
+const PROFILES = fileURLToPath(new URL('../bench/results/profiles', import.meta.url));
 
 function run(prefix: string) {
   const result = runSmokeBlock('docs/benchmarks.md', prefix, 170_000);
@@ -25,10 +30,17 @@ describe('the CPU-per-refresh benchmarks', () => {
   });
 
   // The heap-flag knobs of both scripts (docs/benchmarks.md, "The start command's heap flags").
-  it('bench/cpu-per-refresh.ts measures this build under other Node flags, and bench/startup.ts more flag sets', {
+  it('bench/cpu-per-refresh.ts measures this build under other Node flags and profiles every server; bench/startup.ts more flag sets', {
     timeout: 180_000,
   }, () => {
+    const started = Date.now();
     const output = run('CPU_BEFORE_FLAGS=none CPU_SECONDS=2 ');
+    // CPU_PROFILE=1: a profile of every server that was measured or could be (the Agent and fetch
+    // baselines, the Hono baseline, before, the service), each written at its exit.
+    const profiles = readdirSync(PROFILES)
+      .filter((name) => name.endsWith('.cpuprofile'))
+      .filter((name) => statSync(join(PROFILES, name)).mtimeMs >= started);
+    expect(profiles.length, profiles.join('\n')).toBeGreaterThanOrEqual(5);
     expect(output).toMatch(/^ +before +\d+ µs \(\d+\.\d+x; flags: none\)/m);
     expect(output).toMatch(/^peak RSS: service \d+\.\d MB, before \d+\.\d MB/m);
     // Only the memory part, under each flag set: the documented flags, none, and the extra set.
