@@ -13,7 +13,10 @@
  * CPU_COMPARE (another checkout's `bin/token-swap.js`, built: a fourth target, `before`, in the same
  * rounds, for a before and after), CPU_BEFORE_FLAGS (Node's flags for `before`, space-separated,
  * `none` for none: with it alone, `before` is this build under other flags, e.g. without the start
- * script's heap flags).
+ * script's heap flags), CPU_BEFORE_ENV (JSON: environment for `before` only, over CPU_SERVICE_ENV; alone,
+ * `before` is this build with a feature off, e.g. `{"LOG_LEVEL":"silent"}`, measured in the same rounds),
+ * CPU_CLIENT_BASELINE=1 (a fourth baseline, client-baseline.ts: the Agent baseline's server with the
+ * service's upstream client, which splits the framework's gap in two).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -32,13 +35,19 @@ const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const REDIRECT_URI = 'http://127.0.0.1:8888/callback';
 const CONNECTIONS = 20;
 const TOKENS = 2_000;
-type Target = 'baseline' | 'hono' | 'service' | 'before';
+type Target = 'baseline' | 'client' | 'hono' | 'service' | 'before';
 const compareBin = process.env.CPU_COMPARE || undefined;
 const beforeFlags = process.env.CPU_BEFORE_FLAGS?.trim() || undefined;
-const hasBefore = compareBin !== undefined || beforeFlags !== undefined;
-const TARGETS: readonly Target[] = hasBefore
-  ? ['baseline', 'hono', 'before', 'service']
-  : ['baseline', 'hono', 'service'];
+const beforeEnv = process.env.CPU_BEFORE_ENV?.trim() || undefined;
+const hasBefore = compareBin !== undefined || beforeFlags !== undefined || beforeEnv !== undefined;
+const withClient = process.env.CPU_CLIENT_BASELINE === '1';
+const TARGETS: readonly Target[] = [
+  'baseline',
+  ...(withClient ? (['client'] as const) : []),
+  'hono',
+  ...(hasBefore ? (['before'] as const) : []),
+  'service',
+];
 
 const rate = count('CPU_RATE', 600, 100_000);
 const seconds = count('CPU_SECONDS', 15, 600);
@@ -52,11 +61,18 @@ const refreshBody = (token: string) => `refresh_token=${encodeURIComponent(token
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
-/** hono-baseline.ts bundled, so that it runs under plain `node` like the other baselines. */
-async function honoBaseline(workDir: string, accountsUrl: string): Promise<Child> {
-  const outfile = join(workDir, 'hono-baseline.mjs');
+/**
+ * A baseline that imports the service's code (hono-baseline.ts, client-baseline.ts), bundled, so that
+ * it runs under plain `node` like the Agent baseline.
+ */
+async function bundledBaseline(
+  name: 'hono' | 'client',
+  workDir: string,
+  accountsUrl: string,
+): Promise<Child> {
+  const outfile = join(workDir, `${name}-baseline.mjs`);
   await build({
-    entryPoints: [join(BENCH_DIR, 'hono-baseline.ts')],
+    entryPoints: [join(BENCH_DIR, `${name}-baseline.ts`)],
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -65,7 +81,7 @@ async function honoBaseline(workDir: string, accountsUrl: string): Promise<Child
     logLevel: 'warning',
   });
   return startNode({
-    name: 'hono',
+    name,
     args: [
       ...productionNodeFlags(),
       ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
@@ -101,6 +117,43 @@ function syscallCount(pid: number): () => Promise<string> {
   };
 }
 
+/** The medians of every target, their ratios, and the peak RSS of each process. */
+function summary(
+  results: Record<Target, number[]>,
+  children: Partial<Record<Target, Child>>,
+  loadBefore: number,
+): string {
+  const baseline = median(results.baseline);
+  const hono = median(results.hono);
+  const service = median(results.service);
+  const times = (us: number, of = baseline) => (us / of).toFixed(2);
+  const mb = (child: Child | undefined) =>
+    child ? ((peakRssBytes(child.pid) ?? Number.NaN) / 2 ** 20).toFixed(1) : '';
+  const beforeIs = [compareBin, beforeFlags && `flags: ${beforeFlags}`, beforeEnv && `env: ${beforeEnv}`];
+  const rows = [
+    `  Agent baseline ${baseline.toFixed(0)} µs`,
+    withClient &&
+      `  client baseline ${median(results.client).toFixed(0)} µs (${times(median(results.client))}x: node:http, the service's upstream client)`,
+    `  Hono baseline  ${hono.toFixed(0)} µs (${times(hono)}x)`,
+    hasBefore &&
+      `  before         ${median(results.before).toFixed(0)} µs (${times(median(results.before))}x; ${beforeIs.filter(Boolean).join(', ')})`,
+    `  service        ${service.toFixed(0)} µs (${times(service)}x; ${times(service, hono)}x the Hono baseline)`,
+  ];
+  const rss = [
+    `service ${mb(children.service)} MB`,
+    hasBefore && `before ${mb(children.before)} MB`,
+    `Hono baseline ${mb(children.hono)} MB`,
+    withClient && `client baseline ${mb(children.client)} MB`,
+    `Agent baseline ${mb(children.baseline)} MB`,
+  ];
+  return (
+    `CPU per /refresh at ${rate} req/s, median of ${rounds} rounds of ${seconds} s:\n` +
+    `${rows.filter(Boolean).join('\n')}\n` +
+    `peak RSS: ${rss.filter(Boolean).join(', ')}; ` +
+    `load average ${loadBefore.toFixed(2)} -> ${(loadavg()[0] ?? Number.NaN).toFixed(2)}\n`
+  );
+}
+
 async function main(): Promise<void> {
   killChildrenOnExit();
   const workDir = mkdtempSync(join(tmpdir(), 'token-swap-cpu-'));
@@ -112,7 +165,7 @@ async function main(): Promise<void> {
         workDir,
         accountsUrl: servers.sandbox.url,
         profileDir,
-        env: serviceEnv,
+        env: { ...serviceEnv, ...(beforeEnv ? (JSON.parse(beforeEnv) as Record<string, string>) : {}) },
         ...(compareBin ? { bin: compareBin } : {}),
         ...(beforeFlags ? { nodeFlags: beforeFlags === 'none' ? [] : beforeFlags.split(/\s+/) } : {}),
         name: 'before',
@@ -120,7 +173,8 @@ async function main(): Promise<void> {
     : undefined;
   const children: Partial<Record<Target, Child>> = {
     baseline: servers.baseline,
-    hono: await honoBaseline(workDir, servers.sandbox.url),
+    client: withClient ? await bundledBaseline('client', workDir, servers.sandbox.url) : undefined,
+    hono: await bundledBaseline('hono', workDir, servers.sandbox.url),
     service: servers.service,
     before,
   };
@@ -133,6 +187,7 @@ async function main(): Promise<void> {
     );
   const tokens: Partial<Record<Target, string[]>> = {
     baseline: await mintRefreshTokens(servers.sandbox.url, TOKENS),
+    client: withClient ? await mintRefreshTokens(servers.sandbox.url, TOKENS) : undefined,
     hono: await mintRefreshTokens(servers.sandbox.url, TOKENS),
     // The service accepts only tokens it sealed: swap codes through it, as a client would.
     service: await sealedThrough(servers.service),
@@ -165,7 +220,13 @@ async function main(): Promise<void> {
     log(`warm-up ${target}: ${requests} requests`);
   }
   const loadBefore = loadavg()[0] ?? Number.NaN;
-  const results: Record<Target, number[]> = { baseline: [], hono: [], service: [], before: [] };
+  const results: Record<Target, number[]> = {
+    baseline: [],
+    client: [],
+    hono: [],
+    service: [],
+    before: [],
+  };
   for (let round = 0; round < rounds; round++) {
     for (const target of round % 2 === 0 ? TARGETS : [...TARGETS].reverse()) {
       const { us, requests } = await run(target, seconds, rate);
@@ -173,21 +234,7 @@ async function main(): Promise<void> {
       log(`${target}: ${us.toFixed(0)} µs per refresh (${requests} requests)`);
     }
   }
-  const baseline = median(results.baseline);
-  const hono = median(results.hono);
-  const service = median(results.service);
-  const mb = (pid: number) => ((peakRssBytes(pid) ?? Number.NaN) / 2 ** 20).toFixed(1);
-  process.stdout.write(
-    `CPU per /refresh at ${rate} req/s, median of ${rounds} rounds of ${seconds} s:\n` +
-      `  Agent baseline ${baseline.toFixed(0)} µs\n` +
-      `  Hono baseline  ${hono.toFixed(0)} µs (${(hono / baseline).toFixed(2)}x)\n` +
-      (before
-        ? `  before         ${median(results.before).toFixed(0)} µs (${(median(results.before) / baseline).toFixed(2)}x; ${[compareBin, beforeFlags && `flags: ${beforeFlags}`].filter(Boolean).join(', ')})\n`
-        : '') +
-      `  service        ${service.toFixed(0)} µs (${(service / baseline).toFixed(2)}x; ${(service / hono).toFixed(2)}x the Hono baseline)\n` +
-      `peak RSS: service ${mb(servers.service.pid)} MB, ${before ? `before ${mb(before.pid)} MB, ` : ''}Hono baseline ${mb((children.hono as Child).pid)} MB, Agent baseline ${mb(servers.baseline.pid)} MB; ` +
-      `load average ${loadBefore.toFixed(2)} -> ${(loadavg()[0] ?? Number.NaN).toFixed(2)}\n`,
-  );
+  process.stdout.write(summary(results, children, loadBefore));
   await stopAll();
 }
 

@@ -85,11 +85,13 @@ export function startService(options: {
   name?: string;
   /** Node's flags, instead of the start script's (what a flag costs, in the same rounds). */
   nodeFlags?: string[];
+  /** Where stdout goes (a descriptor the caller opened and closes); default: /dev/null. */
+  stdout?: number;
 }): Promise<Child> {
   const profiling =
     options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`];
   // Logs are written, as in production, to a sink that costs a write(2) per line and nothing more.
-  const devNull = openSync('/dev/null', 'w');
+  const devNull = options.stdout ?? openSync('/dev/null', 'w');
   const started = startNode({
     cwd: options.workDir,
     name: options.name ?? 'service',
@@ -122,7 +124,7 @@ export function startService(options: {
     stdout: devNull,
   });
   // The child holds its own copy of the descriptor.
-  closeSync(devNull);
+  if (options.stdout === undefined) closeSync(devNull);
   return started;
 }
 

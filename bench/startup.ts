@@ -130,7 +130,7 @@ async function rssUnderLoad(cwd: string, flags: string[]): Promise<void> {
     const peak = (peakRssBytes(service.pid) ?? 0) / 2 ** 20;
     const label = flags.length === 0 ? 'no V8 flags' : flags.join(' ');
     console.log(
-      `  ${label.padEnd(52)} ${run.requestsPerSecond.toFixed(0)} req/s, ${run.errors} errors, ` +
+      `  ${label.padEnd(72)} ${run.requestsPerSecond.toFixed(0)} req/s, ${run.errors} errors, ` +
         `${((cpu / run.requests) * 1e6).toFixed(0)} µs CPU/request, peak RSS ${peak.toFixed(1)} MB, ` +
         `RSS after ${rss.toFixed(1)} MB; load average ${before} -> ${loadAverage()}`,
     );

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 import module from 'node:module';
 
-// The V8 sizing of `npm start`, the Docker image and the systemd unit (test/production-launch.test.ts
-// keeps the four in step): a small young generation keeps the server near 90 MB under load instead of
-// 120 MB (docs/benchmarks.md, "Start-up"). `npx token-swap serve` gives no way to pass them but
-// NODE_OPTIONS, and V8 reads them only when the heap is set up, so `serve` started without them
+// The V8 flags of `npm start`, the Docker image and the systemd unit (test/production-launch.test.ts
+// keeps the four in step): a small young generation keeps the server near 80 MB under load instead of
+// 120-130 MB, and without the memory reducer V8 keeps its optimized code through an idle pause instead
+// of compiling it again in the next burst (docs/benchmarks.md, "The memory reducer"). `npx token-swap
+// serve` gives no way to pass them but NODE_OPTIONS (which refuses --no-memory-reducer), and V8 reads
+// them only when the heap is set up, so `serve` started without them
 // replaces itself with the same command plus the flags (same pid, same stdio: a process manager sees
 // nothing), where Node has process.execve (22.15 and later). Flags the caller gave are never overridden.
-const SERVER_V8_FLAGS = ['--max-semi-space-size=4', '--max-old-space-size=1024'];
+const SERVER_V8_FLAGS = ['--max-semi-space-size=4', '--max-old-space-size=1024', '--no-memory-reducer'];
 
 function givesHeapFlags() {
   const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];

@@ -19,14 +19,16 @@ function run(prefix: string) {
 }
 
 describe('the CPU-per-refresh benchmarks', () => {
-  // Three servers, their warm-up and a round each, on a shared two-core machine (dist/ is built).
-  it('bench/cpu-per-refresh.ts measures the Agent baseline, the Hono baseline and the service', {
+  // Five servers, their warm-up and a round each, on a shared two-core machine (dist/ is built).
+  // With the fourth baseline (CPU_CLIENT_BASELINE=1) and a feature off in `before` (CPU_BEFORE_ENV).
+  it('bench/cpu-per-refresh.ts measures the Agent, client and Hono baselines, the service, and the service with a feature off', {
     timeout: 180_000,
   }, () => {
     const output = run('CPU_SECONDS=1 ');
-    for (const row of ['Agent baseline', 'Hono baseline', 'service']) {
+    for (const row of ['Agent baseline', 'client baseline', 'Hono baseline', 'service']) {
       expect(output).toMatch(new RegExp(`^ +${row} +\\d+ µs`, 'm'));
     }
+    expect(output).toMatch(/^ +before +\d+ µs \(\d+\.\d+x; env: \{"LOG_LEVEL":"silent"\}\)/m);
     expect(output).toMatch(/^peak RSS: service \d+\.\d MB/m);
   });
 
@@ -47,11 +49,26 @@ describe('the CPU-per-refresh benchmarks', () => {
     // Only the memory part, under each flag set: the documented flags, none, and the extra set.
     expect(output).not.toMatch(/healthz/i);
     for (const label of [productionNodeFlags().join(' '), 'no V8 flags', '--max-semi-space-size=2']) {
-      expect(output).toContain(`  ${label.padEnd(52)} `);
+      expect(output).toContain(`  ${label.padEnd(72)} `);
     }
     expect(output).toMatch(
       /--max-semi-space-size=2 +\d+ req\/s, 0 errors, \d+ µs CPU\/request, peak RSS \d+\.\d MB/,
     );
+  });
+
+  // docs/benchmarks.md, "The memory reducer": the start command's flags and another set around a pause.
+  it('bench/idle-pause.ts measures the start command and another flag set before and after an idle pause', {
+    timeout: 180_000,
+  }, () => {
+    const output = run('IDLE_SECONDS=1 ');
+    const row = (label: string) =>
+      new RegExp(
+        // The labels are flags: letters, digits, '-' and '=', none special in a pattern.
+        `^  ${label} +warm \\d+ µs, after the pause \\d+ µs \\(\\d+\\.\\d+x\\); functions optimized: warm \\d+, after \\d+; RSS loaded \\d+\\.\\d MB, idle \\d+\\.\\d MB$`,
+        'm',
+      );
+    expect(output).toMatch(row(productionNodeFlags().join(' ')));
+    expect(output).toMatch(row('no flags'));
   });
 
   it('bench/in-process.ts measures the app alone and where its allocations come from', {

@@ -56,6 +56,7 @@ const RUN_ELSEWHERE = [
     text: 'CPU_BEFORE_FLAGS=none CPU_SECONDS=2 ',
     runner: 'test/bench-cpu-smoke.test.ts',
   },
+  { page: 'docs/benchmarks.md', text: 'IDLE_SECONDS=1 ', runner: 'test/bench-cpu-smoke.test.ts' },
 ];
 
 /** The one block of `page` that contains `text`, counted as run. */

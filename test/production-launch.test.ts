@@ -22,7 +22,11 @@ describe('production launch flags', () => {
   const fromStart = nodeFlagsOf(startScript.split(' '));
 
   it('npm start sizes V8 for a small service (the memory the benchmark measures depends on it)', () => {
-    expect(fromStart).toEqual(['--max-semi-space-size=4', '--max-old-space-size=1024']);
+    expect(fromStart).toEqual([
+      '--max-semi-space-size=4',
+      '--max-old-space-size=1024',
+      '--no-memory-reducer',
+    ]);
     expect(productionNodeFlags()).toEqual(fromStart);
   });
 
