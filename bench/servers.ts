@@ -152,7 +152,10 @@ export async function startServers(
     startNode({
       ...common,
       name,
-      args: [...profiling, baselineScript],
+      // V8's defaults but for the memory reducer, which the service's start command turns off too:
+      // otherwise each round after an idle pause would charge the baseline for compiling its code again
+      // (docs/benchmarks.md, "The memory reducer"), and the ratios would flatter the service.
+      args: ['--no-memory-reducer', ...profiling, baselineScript],
       env: { ...process.env, ACCOUNTS_URL: sandbox.url, CLIENT_ID, CLIENT_SECRET, BASELINE_CLIENT: client },
     });
   const started = Promise.all([
