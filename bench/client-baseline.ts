@@ -11,20 +11,9 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createNodeUpstream } from '../src/runtimes/node/upstream-client.js';
-import { basicAuthorization } from '../src/server/upstream/token-request.js';
+import { serviceTokenCall } from './service-upstream.js';
 
-const { ACCOUNTS_URL, CLIENT_ID, CLIENT_SECRET } = process.env;
-if (!ACCOUNTS_URL || !CLIENT_ID || !CLIENT_SECRET) {
-  process.stderr.write('client-baseline: ACCOUNTS_URL, CLIENT_ID and CLIENT_SECRET are required\n');
-  process.exit(2);
-}
-const upstream = createNodeUpstream();
-const tokenEndpoint = `${ACCOUNTS_URL}/api/token`;
-const headers = {
-  Authorization: basicAuthorization(CLIENT_ID, CLIENT_SECRET),
-  'Content-Type': 'application/x-www-form-urlencoded',
-};
+const callUpstream = serviceTokenCall('client-baseline');
 const GRANT_BY_PATH: Record<string, string> = { '/swap': 'authorization_code', '/refresh': 'refresh_token' };
 
 // As baseline.ts's server, line for line, but for the upstream call.
@@ -39,17 +28,8 @@ const server = createServer(async (req, res) => {
     for await (const chunk of req) {
       chunks.push(chunk as Buffer);
     }
-    const answer = await upstream.fetch(tokenEndpoint, {
-      method: 'POST',
-      headers,
-      body: `grant_type=${grantType}&${Buffer.concat(chunks).toString()}`,
-      redirect: 'manual',
-      timeoutMs: 10_000,
-    });
-    const body = await answer.text();
-    res
-      .writeHead(answer.status, { 'Content-Type': answer.headers.get('content-type') ?? 'text/plain' })
-      .end(body);
+    const upstream = await callUpstream(`grant_type=${grantType}&${Buffer.concat(chunks).toString()}`);
+    res.writeHead(upstream.status, { 'Content-Type': upstream.contentType }).end(upstream.body);
   } catch {
     res.writeHead(502).end();
   }

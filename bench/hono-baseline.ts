@@ -10,36 +10,18 @@
  */
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { createNodeUpstream } from '../src/runtimes/node/upstream-client.js';
-import { basicAuthorization } from '../src/server/upstream/token-request.js';
+import { serviceTokenCall } from './service-upstream.js';
 
-const { ACCOUNTS_URL, CLIENT_ID, CLIENT_SECRET } = process.env;
-if (!ACCOUNTS_URL || !CLIENT_ID || !CLIENT_SECRET) {
-  process.stderr.write('hono-baseline: ACCOUNTS_URL, CLIENT_ID and CLIENT_SECRET are required\n');
-  process.exit(2);
-}
-const upstream = createNodeUpstream();
-const tokenEndpoint = `${ACCOUNTS_URL}/api/token`;
-const headers = {
-  Authorization: basicAuthorization(CLIENT_ID, CLIENT_SECRET),
-  'Content-Type': 'application/x-www-form-urlencoded',
-};
+const callUpstream = serviceTokenCall('hono-baseline');
 const GRANT_BY_PATH = { '/swap': 'authorization_code', '/refresh': 'refresh_token' } as const;
 
 const app = new Hono();
 for (const [path, grantType] of Object.entries(GRANT_BY_PATH)) {
   app.post(path, async (c) => {
-    const body = `grant_type=${grantType}&${await c.req.text()}`;
-    const answer = await upstream.fetch(tokenEndpoint, {
-      method: 'POST',
-      headers,
-      body,
-      redirect: 'manual',
-      timeoutMs: 10_000,
-    });
-    return new Response(await answer.text(), {
+    const answer = await callUpstream(`grant_type=${grantType}&${await c.req.text()}`);
+    return new Response(answer.body, {
       status: answer.status,
-      headers: { 'Content-Type': answer.headers.get('content-type') ?? 'text/plain' },
+      headers: { 'Content-Type': answer.contentType },
     });
   });
 }
