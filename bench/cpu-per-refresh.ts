@@ -24,7 +24,14 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { mintCodes, mintRefreshTokens, sealedRefreshTokens } from './grants.js';
+import {
+  mintCodes,
+  mintRefreshTokens,
+  REDIRECT_URI,
+  refreshBody,
+  sealedRefreshTokens,
+  swapBody,
+} from './grants.js';
 import { load, slicedPerConnection } from './load.js';
 import { log } from './log.js';
 import { type Child, cpuMeter, killChildrenOnExit, peakRssBytes, startNode, stopAll } from './processes.js';
@@ -32,7 +39,6 @@ import { count } from './samples.js';
 import { CLIENT_ID, CLIENT_SECRET, productionNodeFlags, startServers, startService } from './servers.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
-const REDIRECT_URI = 'http://127.0.0.1:8888/callback';
 const CONNECTIONS = 20;
 const TOKENS = 2_000;
 type Target = 'baseline' | 'client' | 'hono' | 'service' | 'before';
@@ -55,9 +61,6 @@ const rounds = count('CPU_ROUNDS', 4, 40);
 const warmupSeconds = count('CPU_WARMUP', 3, 60);
 const profileDir = process.env.CPU_PROFILE === '1' ? join(BENCH_DIR, 'results', 'profiles') : undefined;
 
-const swapBody = (code: string) =>
-  `code=${encodeURIComponent(code)}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`;
-const refreshBody = (token: string) => `refresh_token=${encodeURIComponent(token)}`;
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 

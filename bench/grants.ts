@@ -3,6 +3,14 @@
  * service, refresh tokens sealed by the service itself.
  */
 
+/** The redirect URI the load runs' codes are minted for and exchanged with. */
+export const REDIRECT_URI = 'http://127.0.0.1:8888/callback';
+
+/** The form of a `/swap` of `code`, and of a `/refresh` of `token`, as a client sends them. */
+export const swapBody = (code: string) =>
+  `code=${encodeURIComponent(code)}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`;
+export const refreshBody = (token: string) => `refresh_token=${encodeURIComponent(token)}`;
+
 /** Per mint call: bounds how long one call holds the sandbox's event loop and how big its answer gets. */
 const MINT_CHUNK = 50_000;
 

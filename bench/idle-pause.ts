@@ -18,13 +18,12 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mintCodes, sealedRefreshTokens } from './grants.js';
+import { mintCodes, REDIRECT_URI, refreshBody, sealedRefreshTokens, swapBody } from './grants.js';
 import { load, slicedPerConnection } from './load.js';
-import { cpuSeconds, killChildrenOnExit, stopAll } from './processes.js';
+import { cpuSeconds, killChildrenOnExit, rssBytes, stopAll } from './processes.js';
 import { count } from './samples.js';
 import { productionNodeFlags, startServers, startService } from './servers.js';
 
-const REDIRECT_URI = 'http://127.0.0.1:8888/callback';
 const CONNECTIONS = 20;
 const TOKENS = 2_000;
 const REDUCER_OFF = '--no-memory-reducer';
@@ -42,8 +41,7 @@ const others = (process.env.IDLE_FLAGS?.trim() || documented.filter((flag) => fl
 /** Lines of `--trace-opt` that say a function was optimized: Node 20 says compiling, 22 optimizing. */
 const OPTIMIZED = /^\[completed (?:optimizing|compiling) /;
 
-const rssMb = (pid: number) =>
-  Number(/^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
+const rssMb = (pid: number) => (rssBytes(pid) ?? Number.NaN) / 2 ** 20;
 
 async function measure(
   workDir: string,
@@ -65,8 +63,6 @@ async function measure(
     readFileSync(outFile, 'utf8')
       .split('\n')
       .filter((line) => OPTIMIZED.test(line)).length;
-  const swapBody = (code: string) =>
-    `code=${encodeURIComponent(code)}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`;
   const tokens = await sealedRefreshTokens(
     service.url,
     await mintCodes(accountsUrl, TOKENS, REDIRECT_URI),
@@ -82,11 +78,7 @@ async function measure(
       connections: CONNECTIONS,
       durationSeconds: seconds,
       rate,
-      bodies: slicedPerConnection(
-        tokens,
-        CONNECTIONS,
-        (token) => `refresh_token=${encodeURIComponent(token)}`,
-      ),
+      bodies: slicedPerConnection(tokens, CONNECTIONS, refreshBody),
     });
     if (sample.non2xx + sample.socketErrors > 0) {
       throw new Error(`${label} answered errors: ${JSON.stringify(sample.statusCodes)}`);

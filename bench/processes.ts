@@ -74,14 +74,25 @@ export function startNode(options: StartOptions): Promise<Child> {
   });
 }
 
-/** Peak resident set size in bytes (`VmHWM`); Linux only, and only while the process lives. */
-export function peakRssBytes(pid: number): number | undefined {
+/** A size line of `/proc/PID/status` in bytes; Linux only, and only while the process lives. */
+function statusBytes(pid: number, field: 'VmHWM' | 'VmRSS'): number | undefined {
   try {
-    const kib = /^VmHWM:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kib = new RegExp(`^${field}:\\s+(\\d+)\\s+kB$`, 'm').exec(status)?.[1];
     return kib === undefined ? undefined : Number(kib) * 1024;
   } catch {
     return undefined;
   }
+}
+
+/** Peak resident set size in bytes (`VmHWM`). */
+export function peakRssBytes(pid: number): number | undefined {
+  return statusBytes(pid, 'VmHWM');
+}
+
+/** Resident set size now, in bytes (`VmRSS`). */
+export function rssBytes(pid: number): number | undefined {
+  return statusBytes(pid, 'VmRSS');
 }
 
 /** Clock ticks per second of /proc/<pid>/stat; 100 on every Linux build that matters. */

@@ -91,7 +91,7 @@ export function startService(options: {
   const profiling =
     options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`];
   // Logs are written, as in production, to a sink that costs a write(2) per line and nothing more.
-  const devNull = options.stdout ?? openSync('/dev/null', 'w');
+  const stdout = options.stdout ?? openSync('/dev/null', 'w');
   const started = startNode({
     cwd: options.workDir,
     name: options.name ?? 'service',
@@ -121,10 +121,10 @@ export function startService(options: {
       REDIS_URL: '',
       ...options.env,
     },
-    stdout: devNull,
+    stdout,
   });
   // The child holds its own copy of the descriptor.
-  if (options.stdout === undefined) closeSync(devNull);
+  if (options.stdout === undefined) closeSync(stdout);
   return started;
 }
 
