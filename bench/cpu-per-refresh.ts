@@ -16,14 +16,17 @@
  * script's heap flags), CPU_BEFORE_ENV (JSON: environment for `before` only, over CPU_SERVICE_ENV; alone,
  * `before` is this build with a feature off, e.g. `{"LOG_LEVEL":"silent"}`, measured in the same rounds),
  * CPU_CLIENT_BASELINE=1 (a fourth baseline, client-baseline.ts: the Agent baseline's server with the
- * service's upstream client, which splits the framework's gap in two).
+ * service's upstream client, which splits the framework's gap in two), CPU_GC=1 (every server's
+ * garbage collections over the run, counted by gc-counter.ts). Each target's CPU is also told apart
+ * in user and system time.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import type { GcTotals } from './gc-counter.js';
 import {
   mintCodes,
   mintRefreshTokens,
@@ -34,7 +37,15 @@ import {
 } from './grants.js';
 import { load, slicedPerConnection } from './load.js';
 import { log } from './log.js';
-import { type Child, cpuMeter, killChildrenOnExit, peakRssBytes, startNode, stopAll } from './processes.js';
+import {
+  type Child,
+  cpuMeter,
+  cpuTimes,
+  killChildrenOnExit,
+  peakRssBytes,
+  startNode,
+  stopAll,
+} from './processes.js';
 import { count } from './samples.js';
 import { CLIENT_ID, CLIENT_SECRET, productionNodeFlags, startServers, startService } from './servers.js';
 
@@ -60,6 +71,14 @@ const seconds = count('CPU_SECONDS', 15, 600);
 const rounds = count('CPU_ROUNDS', 4, 40);
 const warmupSeconds = count('CPU_WARMUP', 3, 60);
 const profileDir = process.env.CPU_PROFILE === '1' ? join(BENCH_DIR, 'results', 'profiles') : undefined;
+const countGc = process.env.CPU_GC === '1';
+const LABELS: Record<Target, string> = {
+  baseline: 'Agent baseline',
+  client: 'client baseline',
+  hono: 'Hono baseline',
+  before: 'before',
+  service: 'service',
+};
 
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
@@ -157,10 +176,59 @@ function summary(
   );
 }
 
+/**
+ * Gives every server started from here on gc-counter.ts, through the environment they inherit (the
+ * service's bin replaces its own process, and keeps NODE_OPTIONS). Returns where the totals go.
+ */
+async function countCollections(workDir: string): Promise<string> {
+  const preload = join(workDir, 'gc-counter.mjs');
+  await build({
+    entryPoints: [join(BENCH_DIR, 'gc-counter.ts')],
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile: preload,
+    logLevel: 'warning',
+  });
+  const directory = join(workDir, 'gc');
+  mkdirSync(directory);
+  process.env.NODE_OPTIONS =
+    `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(preload).href}`.trim();
+  process.env.BENCH_GC_DIR = directory;
+  return directory;
+}
+
+/** Each target's collections over the whole run, warm-up included, per thousand refreshes. */
+function gcSummary(
+  directory: string,
+  children: Partial<Record<Target, Child>>,
+  requests: Record<Target, number>,
+) {
+  const rows = TARGETS.map((target) => {
+    const child = children[target] as Child;
+    let totals: GcTotals;
+    try {
+      totals = JSON.parse(readFileSync(join(directory, `gc-${child.pid}.json`), 'utf8')) as GcTotals;
+    } catch {
+      return `  ${LABELS[target]}: no count (the process did not exit through process.exit)`;
+    }
+    const per = 1_000 / requests[target];
+    const each = (ms: number, n: number) => (n === 0 ? 0 : ms / n).toFixed(2);
+    return (
+      `  ${LABELS[target]}: ${totals.scavenges} scavenges, ${totals.scavengeMs.toFixed(0)} ms ` +
+      `(${each(totals.scavengeMs, totals.scavenges)} ms each; ${(totals.scavengeMs * per).toFixed(1)} ms per 1,000 refreshes); ` +
+      `${totals.markCompacts} mark-compacts, ${totals.markCompactMs.toFixed(0)} ms; ` +
+      `${totals.other} other, ${totals.otherMs.toFixed(0)} ms; over ${requests[target]} refreshes`
+    );
+  });
+  return `garbage collection over the run, warm-up included:\n${rows.join('\n')}\n`;
+}
+
 async function main(): Promise<void> {
   killChildrenOnExit();
   const workDir = mkdtempSync(join(tmpdir(), 'token-swap-cpu-'));
   process.once('exit', () => rmSync(workDir, { recursive: true, force: true }));
+  const gcDir = countGc ? await countCollections(workDir) : undefined;
   const serviceEnv = JSON.parse(process.env.CPU_SERVICE_ENV ?? '{}') as Record<string, string>;
   const servers = await startServers(workDir, profileDir, 'stub', serviceEnv);
   const before = hasBefore
@@ -196,9 +264,11 @@ async function main(): Promise<void> {
     service: await sealedThrough(servers.service),
     before: before && (await sealedThrough(before)),
   };
+  const served: Record<Target, number> = { baseline: 0, client: 0, hono: 0, service: 0, before: 0 };
   const run = async (target: Target, durationSeconds: number, fixedRate?: number) => {
     const child = children[target] as Child;
     const meter = cpuMeter({ target: child.pid });
+    const timesBefore = cpuTimes(child.pid);
     const syscalls = process.env.CPU_STRACE === '1' && fixedRate ? syscallCount(child.pid) : undefined;
     const sample = await load({
       url: child.url,
@@ -209,12 +279,20 @@ async function main(): Promise<void> {
       bodies: slicedPerConnection(tokens[target] ?? [], CONNECTIONS, refreshBody),
     });
     const cpu = meter().target ?? Number.NaN;
+    const timesAfter = cpuTimes(child.pid);
     if (syscalls) log(`${target} syscalls:\n${await syscalls()}`);
     if (sample.non2xx + sample.socketErrors > 0) {
       throw new Error(`${target} answered errors: ${JSON.stringify(sample.statusCodes)}`);
     }
     const requests = sample.latenciesMs.length;
-    return { requests, us: (cpu * 1e6) / requests };
+    served[target] += requests;
+    const perRefresh = (seconds: number | undefined) => ((seconds ?? Number.NaN) * 1e6) / requests;
+    return {
+      requests,
+      us: (cpu * 1e6) / requests,
+      userUs: perRefresh(timesAfter && timesBefore && timesAfter.user - timesBefore.user),
+      systemUs: perRefresh(timesAfter && timesBefore && timesAfter.system - timesBefore.system),
+    };
   };
 
   // Warm-up at full speed: the JIT compiles the hot paths before anything is counted.
@@ -230,15 +308,31 @@ async function main(): Promise<void> {
     service: [],
     before: [],
   };
+  const split: Record<Target, { user: number[]; system: number[] }> = {
+    baseline: { user: [], system: [] },
+    client: { user: [], system: [] },
+    hono: { user: [], system: [] },
+    service: { user: [], system: [] },
+    before: { user: [], system: [] },
+  };
   for (let round = 0; round < rounds; round++) {
     for (const target of round % 2 === 0 ? TARGETS : [...TARGETS].reverse()) {
-      const { us, requests } = await run(target, seconds, rate);
+      const { us, userUs, systemUs, requests } = await run(target, seconds, rate);
       results[target].push(us);
+      split[target].user.push(userUs);
+      split[target].system.push(systemUs);
       log(`${target}: ${us.toFixed(0)} µs per refresh (${requests} requests)`);
     }
   }
   process.stdout.write(summary(results, children, loadBefore));
+  // In 10 ms ticks, as the kernel counts them: over a round, a few µs per refresh either way.
+  const userSystem = TARGETS.map(
+    (target) =>
+      `${LABELS[target]} ${median(split[target].user).toFixed(0)} / ${median(split[target].system).toFixed(0)}`,
+  );
+  process.stdout.write(`user / system µs per refresh (medians): ${userSystem.join(', ')}\n`);
   await stopAll();
+  if (gcDir) process.stdout.write(gcSummary(gcDir, children, served));
 }
 
 await main();

@@ -3,7 +3,7 @@
  * memory can be told apart from the load generator's, and every one is killed however the run ends.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { constants } from 'node:os';
 
 export interface Child {
@@ -95,6 +95,51 @@ export function rssBytes(pid: number): number | undefined {
   return statusBytes(pid, 'VmRSS');
 }
 
+/** What a process's resident memory is, by kind of mapping, in bytes. */
+export interface RssByMapping {
+  /** Anonymous memory: the V8 heap's pages, thread stacks, V8's code space and other arenas. */
+  anonymous: number;
+  /** Pages of the `node` executable itself: its machine code, and its read-only data (the built-in modules' sources and code cache among them). */
+  nodeCode: number;
+  nodeReadOnlyData: number;
+  /** The C heap (`[heap]`, malloc's main arena). */
+  malloc: number;
+  /** Everything else: shared libraries, the executable's writable data. */
+  other: number;
+}
+
+/**
+ * Resident memory by mapping, from `/proc/PID/smaps` (Linux only, while the process lives). Under
+ * load the V8 heap is most of `anonymous`; a bare `node` already holds tens of MB of its own
+ * executable's pages, which no change to the program can give back (docs/benchmarks.md, "What the
+ * 80 MB are").
+ */
+export function rssByMapping(pid: number): RssByMapping | undefined {
+  try {
+    const executable = readlinkSync(`/proc/${pid}/exe`);
+    const sizes: RssByMapping = { anonymous: 0, nodeCode: 0, nodeReadOnlyData: 0, malloc: 0, other: 0 };
+    let kind: keyof RssByMapping = 'other';
+    for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+      // A mapping's header: `start-end perms offset dev inode [path]`; its fields follow, one a line.
+      const header = /^[0-9a-f]+-[0-9a-f]+ (\S+) \S+ \S+ \S+ *(.*)$/.exec(line);
+      if (header) {
+        const [, perms = '', path = ''] = header;
+        if (path === '') kind = 'anonymous';
+        else if (path === '[heap]') kind = 'malloc';
+        else if (path === executable && perms.startsWith('r-x')) kind = 'nodeCode';
+        else if (path === executable && perms.startsWith('r--')) kind = 'nodeReadOnlyData';
+        else kind = 'other';
+        continue;
+      }
+      const rss = /^Rss:\s+(\d+) kB$/.exec(line)?.[1];
+      if (rss !== undefined) sizes[kind] += Number(rss) * 1024;
+    }
+    return sizes;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Clock ticks per second of /proc/<pid>/stat; 100 on every Linux build that matters. */
 const CLOCK_TICKS = 100;
 
@@ -103,12 +148,22 @@ const CLOCK_TICKS = 100;
  * on what else the machine is running, which makes it the steadier measure of a server's own cost.
  */
 export function cpuSeconds(pid: number): number | undefined {
+  const times = cpuTimes(pid);
+  return times && times.user + times.system;
+}
+
+/**
+ * CPU time the process used so far in user space and in the kernel, apart, in seconds: a program's
+ * own work is user time; the kernel's share (sockets, scheduling) is about the same per request for
+ * any server doing the same HTTP work.
+ */
+export function cpuTimes(pid: number): { user: number; system: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name, which sits in parentheses and may itself contain spaces.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };
   } catch {
     return undefined;
   }

@@ -9,7 +9,8 @@
  *    scripts/build-cli.mjs), and the documented command without NODE_EXTRA_CA_CERTS.
  * 2. RSS under a bounded load: the documented command in front of the sandbox, refreshes of distinct
  *    sealed tokens on STARTUP_CONNECTIONS connections for STARTUP_LOAD_SECONDS, then its peak and
- *    current RSS (VmHWM, VmRSS) and CPU per request; beside it, the same without the V8 flags, and
+ *    current RSS (VmHWM, VmRSS), the current one by kind of mapping (/proc/PID/smaps), and CPU per
+ *    request; beside it, the same without the V8 flags, and
  *    with each flag set in STARTUP_RSS_FLAGS (`;` between sets, e.g. `--max-semi-space-size=2
  *    --max-old-space-size=1024`). STARTUP_TIMES=0 skips part 1.
  */
@@ -19,7 +20,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mintCodes, sealedRefreshTokens } from './grants.js';
 import { load, slicedPerConnection, summarize as summarizeLoad } from './load.js';
-import { cpuSeconds, killChildrenOnExit, peakRssBytes, startNode, stopAll } from './processes.js';
+import {
+  cpuSeconds,
+  killChildrenOnExit,
+  peakRssBytes,
+  rssByMapping,
+  startNode,
+  stopAll,
+} from './processes.js';
 import { count, fmt, freePort, loadAverage, summarize, timeToHealthz, warmFetch } from './samples.js';
 import { productionNodeFlags } from './servers.js';
 
@@ -62,6 +70,18 @@ const COMMANDS: Record<string, [string, string[]]> = {
 /** npm's own: they run in the repository (its package.json, its node_modules/.bin). */
 const VIA_NPM = new Set(['npm', 'npx']);
 
+function sampleEnv(name: string, command: string, port: number): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...APP, PORT: String(port) };
+  if (name === NO_EXTRA_CA) delete env.NODE_EXTRA_CA_CERTS;
+  // Run inside npm (`npm run`, `npx -p node@22 ...`), this process inherits npm's settings, such as
+  // npm_config_package, which would make the npx row look for that package instead of the bin:
+  // npm and npx start here as from a shell.
+  if (VIA_NPM.has(command)) {
+    for (const key of Object.keys(env)) if (/^npm_/i.test(key)) delete env[key];
+  }
+  return env;
+}
+
 async function startTimes(cwd: string): Promise<void> {
   await warmFetch();
   const results: Record<string, { ms: number[]; cpuMs: number[] }> = {};
@@ -72,9 +92,11 @@ async function startTimes(cwd: string): Promise<void> {
       const port = await freePort();
       // The others run anywhere without a .env.
       const where = VIA_NPM.has(command) ? ROOT : cwd;
-      const env: NodeJS.ProcessEnv = { ...process.env, ...APP, PORT: String(port) };
-      if (name === NO_EXTRA_CA) delete env.NODE_EXTRA_CA_CERTS;
-      const sample = await timeToHealthz(command, args, { env, cwd: where, port });
+      const sample = await timeToHealthz(command, args, {
+        env: sampleEnv(name, command, port),
+        cwd: where,
+        port,
+      });
       results[name]?.ms.push(sample.ms);
       if (!VIA_NPM.has(command) && sample.cpuMs !== undefined) results[name]?.cpuMs.push(sample.cpuMs);
     }
@@ -128,12 +150,21 @@ async function rssUnderLoad(cwd: string, flags: string[]): Promise<void> {
     const status = (await import('node:fs')).readFileSync(`/proc/${service.pid}/status`, 'utf8');
     const rss = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1]) / 1024;
     const peak = (peakRssBytes(service.pid) ?? 0) / 2 ** 20;
+    const mapped = rssByMapping(service.pid);
     const label = flags.length === 0 ? 'no V8 flags' : flags.join(' ');
+    const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
     console.log(
       `  ${label.padEnd(72)} ${run.requestsPerSecond.toFixed(0)} req/s, ${run.errors} errors, ` +
         `${((cpu / run.requests) * 1e6).toFixed(0)} µs CPU/request, peak RSS ${peak.toFixed(1)} MB, ` +
         `RSS after ${rss.toFixed(1)} MB; load average ${before} -> ${loadAverage()}`,
     );
+    if (mapped) {
+      console.log(
+        `  ${''.padEnd(72)} RSS after, by mapping: anonymous ${mb(mapped.anonymous)} MB, ` +
+          `node's code ${mb(mapped.nodeCode)}, its read-only data ${mb(mapped.nodeReadOnlyData)}, ` +
+          `malloc ${mb(mapped.malloc)}, other ${mb(mapped.other)}`,
+      );
+    }
   } finally {
     await stopAll();
   }

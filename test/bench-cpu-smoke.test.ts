@@ -30,6 +30,16 @@ describe('the CPU-per-refresh benchmarks', () => {
     }
     expect(output).toMatch(/^ +before +\d+ µs \(\d+\.\d+x; env: \{"LOG_LEVEL":"silent"\}\)/m);
     expect(output).toMatch(/^peak RSS: service \d+\.\d MB/m);
+    // Every target's CPU in user and system time, and with CPU_GC=1 its collections: a count for each
+    // of the five, so the preload reached the service through its bin's process replacement too.
+    expect(output).toMatch(
+      /^user \/ system µs per refresh \(medians\): Agent baseline \d+ \/ \d+, client baseline \d+ \/ \d+, Hono baseline \d+ \/ \d+, before \d+ \/ \d+, service \d+ \/ \d+$/m,
+    );
+    for (const row of ['Agent baseline', 'client baseline', 'Hono baseline', 'before', 'service']) {
+      expect(output).toMatch(
+        new RegExp(`^  ${row}: [1-9]\\d* scavenges, \\d+ ms .* over [1-9]\\d* refreshes$`, 'm'),
+      );
+    }
   });
 
   // The heap-flag knobs of both scripts (docs/benchmarks.md, "The start command's heap flags").
@@ -54,6 +64,11 @@ describe('the CPU-per-refresh benchmarks', () => {
     expect(output).toMatch(
       /--max-semi-space-size=2 +\d+ req\/s, 0 errors, \d+ µs CPU\/request, peak RSS \d+\.\d MB/,
     );
+    // The memory by kind of mapping, after each of the three loads.
+    const mapped = output.match(
+      /RSS after, by mapping: anonymous \d+\.\d MB, node's code \d+\.\d, its read-only data \d+\.\d, malloc \d+\.\d, other \d+\.\d$/gm,
+    );
+    expect(mapped, output).toHaveLength(3);
   });
 
   // docs/benchmarks.md, "The memory reducer": the start command's flags and another set around a pause.
