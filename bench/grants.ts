@@ -3,7 +3,10 @@
  * service, refresh tokens sealed by the service itself.
  */
 
-/** The redirect URI the load runs' codes are minted for and exchanged with. */
+/**
+ * The redirect URI the load runs' codes are minted for and exchanged with: what a command-line client
+ * sends, loopback with its own port, allowed by the port-less registration.
+ */
 export const REDIRECT_URI = 'http://127.0.0.1:8888/callback';
 
 /** The form of a `/swap` of `code`, and of a `/refresh` of `token`, as a client sends them. */

@@ -14,7 +14,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SEALED_PREFIX } from '../src/server/sealing/format.js';
 import { compare, type Feeder } from './compare.js';
-import { mintCodes, mintRefreshTokens, sealedRefreshTokens } from './grants.js';
+import {
+  mintCodes,
+  mintRefreshTokens,
+  REDIRECT_URI,
+  refreshBody,
+  sealedRefreshTokens,
+  swapBody,
+} from './grants.js';
 import { eachOnce, slicedPerConnection } from './load.js';
 import { log } from './log.js';
 import { killChildrenOnExit, peakRssBytes, stopAll } from './processes.js';
@@ -24,9 +31,6 @@ import { machine, readSettings, type Settings } from './settings.js';
 
 const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'results');
 
-/** What a command-line client sends: loopback with its own port, allowed by the port-less registration. */
-const REDIRECT_URI = 'http://127.0.0.1:8888/callback';
-
 /**
  * Codes minted for a run, over what the best rate so far predicts: a warm-up starts cold, other load on
  * the machine comes and goes, and a run that runs dry is void. Spare codes cost the sandbox some MB and
@@ -35,10 +39,6 @@ const REDIRECT_URI = 'http://127.0.0.1:8888/callback';
 const CODE_MARGIN = 3;
 /** Codes for a warm-up, per second: more than either target swaps on a small machine. */
 const WARMUP_CODES_PER_SECOND = 5_000;
-
-const swapBody = (code: string) =>
-  `code=${encodeURIComponent(code)}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`;
-const refreshBody = (token: string) => `refresh_token=${encodeURIComponent(token)}`;
 
 async function benchmark(settings: Settings, servers: Servers) {
   const accounts = servers.sandbox.url;

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runtimeBinary } from '../test/runtimes/binaries.js';
-import { mintCodes, sealedRefreshTokens } from './grants.js';
+import { mintCodes, REDIRECT_URI, refreshBody, sealedRefreshTokens, swapBody } from './grants.js';
 import { cpuSeconds, killChildrenOnExit, peakRssBytes, startNode, stopAll } from './processes.js';
 import { count, fmt, freePort, loadAverage, summarize, timeToHealthz, warmFetch } from './samples.js';
 import { productionNodeFlags } from './servers.js';
@@ -23,7 +23,6 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SAMPLES = count('RUNTIMES_SAMPLES', 10, 200);
 const REQUESTS = count('RUNTIMES_REQUESTS', 2_000, 100_000);
 const CONCURRENCY = count('RUNTIMES_CONCURRENCY', 8, 256);
-const REDIRECT_URI = 'http://127.0.0.1:8888/callback';
 const APP = {
   SPOTIFY_CLIENT_ID: 'sandbox-client-id',
   SPOTIFY_CLIENT_SECRET: 'sandbox-client-secret-not-for-production',
@@ -51,9 +50,6 @@ interface Row {
   errors?: number;
 }
 
-const swapBody = (code: string) =>
-  `code=${encodeURIComponent(code)}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`;
-
 /** REQUESTS refreshes, CONCURRENCY in flight, each token in at most one request at a time. */
 async function refreshes(url: string, tokens: readonly string[]): Promise<number> {
   let next = 0;
@@ -65,7 +61,7 @@ async function refreshes(url: string, tokens: readonly string[]): Promise<number
       const response = await fetch(`${url}/refresh`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-        body: `refresh_token=${encodeURIComponent(token)}`,
+        body: refreshBody(token),
       });
       await response.arrayBuffer();
       if (response.status !== 200) errors += 1;

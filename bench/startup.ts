@@ -18,7 +18,7 @@ import { mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mintCodes, sealedRefreshTokens } from './grants.js';
+import { mintCodes, REDIRECT_URI, refreshBody, sealedRefreshTokens, swapBody } from './grants.js';
 import { load, slicedPerConnection, summarize as summarizeLoad } from './load.js';
 import {
   cpuSeconds,
@@ -36,7 +36,6 @@ const BIN = join(ROOT, 'bin/token-swap.js');
 const SAMPLES = count('STARTUP_SAMPLES', 20, 500);
 const LOAD_SECONDS = count('STARTUP_LOAD_SECONDS', 10, 120);
 const CONNECTIONS = count('STARTUP_CONNECTIONS', 32, 256);
-const REDIRECT_URI = 'http://127.0.0.1:8888/callback';
 const APP = {
   SPOTIFY_CLIENT_ID: 'sandbox-client-id',
   SPOTIFY_CLIENT_SECRET: 'sandbox-client-secret-not-for-production',
@@ -126,15 +125,13 @@ async function rssUnderLoad(cwd: string, flags: string[]): Promise<void> {
     stdout: openSync('/dev/null', 'w'),
   });
   try {
-    const swapBody = (code: string) =>
-      `code=${encodeURIComponent(code)}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`;
     const tokens = await sealedRefreshTokens(
       service.url,
       await mintCodes(sandbox.url, CONNECTIONS * 40, REDIRECT_URI),
       swapBody,
       CONNECTIONS,
     );
-    const bodies = slicedPerConnection(tokens, CONNECTIONS, (t) => `refresh_token=${encodeURIComponent(t)}`);
+    const bodies = slicedPerConnection(tokens, CONNECTIONS, refreshBody);
     const before = loadAverage();
     const cpuBefore = cpuSeconds(service.pid) ?? 0;
     const run = summarizeLoad([
