@@ -86,6 +86,24 @@ describe('the CPU-per-refresh benchmarks', () => {
     expect(output).toMatch(row('no flags'));
   });
 
+  // docs/benchmarks.md, "What a refresh holds while it waits": both servers, a snapshot of each.
+  it('bench/in-flight.ts measures what a refresh in flight holds in the service and in the Hono baseline', {
+    timeout: 300_000,
+  }, () => {
+    const result = runSmokeBlock('docs/benchmarks.md', 'IF_REQUESTS=2 ', 290_000);
+    expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0);
+    for (const server of ['service', 'Hono baseline']) {
+      expect(result.stdout).toMatch(
+        new RegExp(
+          `^${server}: -?\\d+\\.\\d+ KB per refresh in flight by the heap snapshots \\(heapUsed -?\\d+\\.\\d+ KB\\), 2 at once$`,
+          'm',
+        ),
+      );
+    }
+    // IF_TOP=3: three kinds of object under each.
+    expect(result.stdout.match(/^ +-?\d+\.\d+ KB {2}\S/gm)).toHaveLength(6);
+  });
+
   it('bench/in-process.ts measures the app alone and where its allocations come from', {
     timeout: 180_000,
   }, () => {
