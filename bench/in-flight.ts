@@ -26,11 +26,11 @@ import { Hono } from 'hono';
 import { createNodeLogger } from '../src/runtimes/node/logger.js';
 import { startNodeServer } from '../src/runtimes/node/server.js';
 import { createNodeService } from '../src/runtimes/node/service.js';
-import { createNodeUpstream } from '../src/runtimes/node/upstream-client.js';
 import { loadConfig } from '../src/server/config/index.js';
-import { refreshBody, swapBody } from './grants.js';
+import { refreshBody, sealedRefreshTokens, swapBody } from './grants.js';
 import { count } from './samples.js';
 import { CLIENT_ID, CLIENT_SECRET } from './servers.js';
+import { serviceTokenCall } from './service-upstream.js';
 
 const IN_FLIGHT = count('IF_REQUESTS', 50, 1_000);
 /** How long the held refreshes may take to reach the token endpoint. */
@@ -224,26 +224,18 @@ const config = loadConfig({
 const logger = createNodeLogger('info', createWriteStream('/dev/null'));
 const service = createNodeService(config, { logger });
 const running = await startNodeServer({ host: '127.0.0.1', port: 0, handler: () => service.app.fetch });
-const sealed: string[] = [];
-for (let i = 0; i < IN_FLIGHT; i++) {
-  const swapped = await post(`${running.url}/swap`, swapBody(`code-${i}`));
-  sealed.push((JSON.parse(swapped.text) as { refresh_token: string }).refresh_token);
-}
+const codes = Array.from({ length: IN_FLIGHT }, (_, i) => `code-${i}`);
+const sealed = await sealedRefreshTokens(running.url, codes, swapBody, 10);
 
 // The Hono baseline: the same work as bench/hono-baseline.ts, in this process.
-const upstream = createNodeUpstream();
+Object.assign(process.env, { ACCOUNTS_URL: accountsUrl, CLIENT_ID, CLIENT_SECRET });
+const callUpstream = serviceTokenCall('in-flight', UPSTREAM_TIMEOUT_MS);
 const baseline = new Hono();
 baseline.post('/refresh', async (c) => {
-  const answer = await upstream.fetch(`${accountsUrl}/api/token`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: `grant_type=refresh_token&${await c.req.text()}`,
-    redirect: 'manual',
-    timeoutMs: UPSTREAM_TIMEOUT_MS,
-  });
-  return new Response(await answer.text(), {
+  const answer = await callUpstream(`grant_type=refresh_token&${await c.req.text()}`);
+  return new Response(answer.body, {
     status: answer.status,
-    headers: { 'Content-Type': answer.headers.get('content-type') ?? 'text/plain' },
+    headers: { 'Content-Type': answer.contentType },
   });
 });
 const baselineServer = createServer(getRequestListener(baseline.fetch));
@@ -264,8 +256,9 @@ for (let round = 1; round <= ROUNDS; round++) {
 }
 
 agent.destroy();
-upstream.close();
 await running.close(1_000);
 await service.close();
 baselineServer.close();
+// The baseline's upstream connections are the endpoint's to end: serviceTokenCall keeps its client.
+endpoint.server.closeAllConnections();
 endpoint.server.close();
