@@ -38,7 +38,13 @@ export function createLocalCoalescer(): Coalescer {
         onShared?.('local');
         return running;
       }
-      const started = produce().finally(() => inFlight.delete(key.local));
+      const started = produce();
+      // Forgotten before any waiter resumes (the first reaction registered runs first); `then`, not
+      // `finally`, which would chain three more promises onto every refresh.
+      const forget = () => {
+        inFlight.delete(key.local);
+      };
+      started.then(forget, forget);
       inFlight.set(key.local, started);
       return started;
     },

@@ -10,6 +10,7 @@ import { withDpopNonce } from './endpoints/dpop-nonce.js';
 import { errorResponse } from './errors.js';
 import type { Logger } from './logger.js';
 import { methodNotAllowed } from './middleware/method-not-allowed.js';
+import { budgeted } from './middleware/rate-limit.js';
 import { traceRequest } from './middleware/trace-request.js';
 import { sessionGuard } from './session/guard.js';
 import { type SessionHandlers, sessionUnavailable } from './session/handlers.js';
@@ -57,7 +58,7 @@ export function mountSessionEndpoints(app: Hono<Env>, base: string, options: Ses
       return withDpopNonce(handlers, await session[name](c.req.raw, c.get('log'), c.get('span')));
     };
     app.use(path, options.selectApp, ...trace, guard);
-    app.post(path, options.budgets[endpoint.grant], options.limitBody, handle);
+    app.post(path, ...budgeted(options.budgets[endpoint.grant], options.limitBody, handle));
     app.all(path, notAllowed);
   }
 }

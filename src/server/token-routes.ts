@@ -17,7 +17,7 @@ import type { Metrics } from './metrics.js';
 import { bodyLimit } from './middleware/body-limit.js';
 import { corsGate } from './middleware/cors.js';
 import { methodNotAllowed } from './middleware/method-not-allowed.js';
-import { budgetCheck, type RateLimitOptions, rateLimit } from './middleware/rate-limit.js';
+import { budgetCheck, budgeted, type RateLimitOptions, rateLimit } from './middleware/rate-limit.js';
 import type { RequestContextVariables } from './middleware/request-context.js';
 import { type TraceRequestVariables, traceRequest } from './middleware/trace-request.js';
 import { mountOAuthEndpoints } from './oauth-routes.js';
@@ -95,33 +95,39 @@ export function mountTokenEndpoints(
   });
 
   const appName = (c: Context<Env>) => c.get('served').config.name;
-  const bases: [string, (c: Context<Env>) => ServedApp | undefined][] = [];
+  const bases: [string, (c: Context<Env>) => ServedApp | undefined, ServedApp[]][] = [];
   const root = served.get(DEFAULT_APP);
-  if (root) bases.push(['', () => root]);
-  if (served.size > (root ? 1 : 0)) {
+  if (root) bases.push(['', () => root, [root]]);
+  const others = [...served.values()].filter((one) => one !== root);
+  if (others.length > 0) {
     const named = (c: Context<Env>) => {
       const name = c.req.param('app') ?? '';
       return name === DEFAULT_APP ? undefined : served.get(name);
     };
-    bases.push([`${APPS_PATH}/:app`, named]);
+    bases.push([`${APPS_PATH}/:app`, named, others]);
   }
-  for (const [base, find] of bases) {
-    const selectApp: MiddlewareHandler<Env> = async (c, next) => {
+  for (const [base, find, apps] of bases) {
+    // Not async, as no layer here that only passes on is: each async layer is one more suspended
+    // function and promise for as long as Spotify takes to answer (docs/benchmarks.md, "What a
+    // refresh holds while it waits").
+    const selectApp: MiddlewareHandler<Env> = (c, next) => {
       const found = find(c);
-      if (!found) return errorResponse(notFound());
+      if (!found) return Promise.resolve(errorResponse(notFound()));
       c.set('served', found);
       return next();
     };
+    // Where no app of this base allows an origin, the gate would only pass every request on.
+    const corsLayers = apps.some((one) => one.corsOrigins.size > 0) ? [cors] : [];
     for (const endpoint of TOKEN_ENDPOINTS) {
       const path = `${base}${endpoint.path}`;
       // Traced once the app is known: a path under /apps/ that names no app is no token request.
       const trace = options.tracing
         ? [traceRequest({ ...options.tracing, route: path, grant: endpoint.grant, appName })]
         : [];
-      app.use(path, selectApp, ...trace, cors);
+      app.use(path, selectApp, ...trace, ...corsLayers);
       const handle =
         base === '' && endpoint.grant === 'revoke' ? rootRevoke(served) : handlerOf(endpoint.grant);
-      app.post(path, budgets[endpoint.grant], limitBody, handle);
+      app.post(path, ...budgeted(budgets[endpoint.grant], limitBody, handle));
       app.all(path, notAllowed);
     }
     mountSessionEndpoints(app, base, {
@@ -155,11 +161,11 @@ export function mountTokenEndpoints(
 // object on each read.
 const handlerOf =
   (grant: Grant): Handler<Env> =>
-  async (c) =>
-    withDpopNonce(
-      c.get('served').handlers,
-      await c.get('served').handlers[grant](c.req.raw, c.get('log'), c.get('span')),
-    );
+  (c) => {
+    const { handlers } = c.get('served');
+    const answered = handlers[grant](c.req.raw, c.get('log'), c.get('span'));
+    return handlers.dpopNonce ? answered.then((response) => withDpopNonce(handlers, response)) : answered;
+  };
 
 /**
  * The root `/revoke`: the environment's app's, as always, unless the `client_id` (RFC 7009 §2.1)

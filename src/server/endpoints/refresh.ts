@@ -217,21 +217,24 @@ export function createRefreshHandler(context: TokenContext) {
     const key = presentedKey(context, presented);
     const authTime = presented.grant.authTime;
     if (key) deps.metrics.refreshPresented(key, authTime === undefined ? undefined : now() / 1000 - authTime);
-    const answer = await deps.coalescer.run(
-      coalesceKey(context, presented),
-      async () => {
-        const produced = await refreshAnswer(presented, state, log, span);
-        if (produced !== 'lost_race') return produced;
-        // Another replica rotated the same token a moment earlier: its answer, or reuse.
-        return replayOrReuse(presented, await logins.load(presented.grant, log), log);
-      },
-      (scope) => {
-        deps.metrics.coalesced(scope);
-        // This request's span has no upstream child: another request's call answered it.
-        span?.setAttributes({ [ATTR.coalesced]: scope });
-      },
-    );
-    return respond(answer);
+    return deps.coalescer
+      .run(
+        coalesceKey(context, presented),
+        // A `then`, not one more async function suspended for as long as Spotify takes.
+        () =>
+          refreshAnswer(presented, state, log, span).then((produced) =>
+            produced !== 'lost_race'
+              ? produced
+              : // Another replica rotated the same token a moment earlier: its answer, or reuse.
+                logins.load(presented.grant, log).then((latest) => replayOrReuse(presented, latest, log)),
+          ),
+        (scope) => {
+          deps.metrics.coalesced(scope);
+          // This request's span has no upstream child: another request's call answered it.
+          span?.setAttributes({ [ATTR.coalesced]: scope });
+        },
+      )
+      .then(respond);
   }
 
   return {

@@ -23,12 +23,14 @@ export function corsGate(options: CorsGateOptions): MiddlewareHandler {
     exposeHeaders: [...CORS.exposeHeaders],
     maxAge: CORS.maxAgeSeconds,
   });
-  return async function corsGate(c, next) {
+  return function corsGate(c, next) {
     const allowed = allowedOrigins(c);
     if (allowed.size === 0) return next();
     const origin = c.req.header('origin');
     if (c.req.method === 'OPTIONS' && origin !== undefined && !allowed.has(origin)) {
-      return errorResponse(new OAuthError(403, 'invalid_request', 'This origin is not allowed'));
+      return Promise.resolve(
+        errorResponse(new OAuthError(403, 'invalid_request', 'This origin is not allowed')),
+      );
     }
     return withHeaders(c, next);
   };

@@ -45,9 +45,20 @@ export function budgetCheck(
   };
 }
 
+/**
+ * The middleware of a budget of 0: no limit, nothing to count and no header fields to add. Routes leave
+ * it out (`budgetLayers`): each Hono layer is one more async function held while Spotify answers
+ * (docs/benchmarks.md, "What a refresh holds while it waits").
+ */
+const NO_LIMIT: MiddlewareHandler = (_c, next) => next();
+
+/** A route's handlers behind `budget`, which is left out when it limits nothing. */
+export function budgeted<H>(budget: MiddlewareHandler, ...handlers: [H, ...H[]]): [H, ...H[]] {
+  return budget === NO_LIMIT ? handlers : [budget as H, ...handlers];
+}
+
 export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
-  // A budget of 0 is no limit: nothing to count, and no header fields to add.
-  if (options.policy.limit === 0) return (_c, next) => next();
+  if (options.policy.limit === 0) return NO_LIMIT;
   const check = budgetCheck(options);
   return async function rateLimit(c, next) {
     const decision = await check(c);

@@ -17,6 +17,7 @@ import {
 import { API_PROXY, APPS_PATH } from '../contract.js';
 import { errorResponse, notFound, OAuthError } from '../errors.js';
 import { bodyLimit } from '../middleware/body-limit.js';
+import { budgeted } from '../middleware/rate-limit.js';
 import { sessionGuard } from '../session/guard.js';
 import { sessionUnavailable } from '../session/handlers.js';
 import type { Env } from '../token-routes.js';
@@ -158,7 +159,7 @@ export function mountApiProxy(app: Hono<Env>, base: string, options: ProxyRouteO
 
   const path = `${base}${PROXY_PATH}/*`;
   app.use(path, options.selectApp, enabled, guard);
-  app.all(path, options.budget, limitBody, proxied);
+  app.all(path, ...budgeted(options.budget, limitBody, proxied));
 }
 
 /** What start-up says about each app's proxy: where it sends what, and what it allows. */

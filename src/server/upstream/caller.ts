@@ -37,7 +37,8 @@ export function createSpotifyCaller(deps: SpotifyCallerDeps): SpotifyCaller {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const random = deps.random ?? Math.random;
 
-  async function acquire(): Promise<Release> {
+  /** A slot of the concurrency cap once every one was taken: after a wait in its queue, or a 503. */
+  async function queueForSlot(): Promise<Release> {
     try {
       return await deps.limiter.acquire();
     } catch (error) {
@@ -85,7 +86,7 @@ export function createSpotifyCaller(deps: SpotifyCallerDeps): SpotifyCaller {
     async call(app, grant, log, span) {
       let permit = deps.breaker.admit();
       try {
-        const release = await acquire();
+        const release = deps.limiter.tryAcquire() ?? (await queueForSlot());
         try {
           for (let number = 1; ; number++) {
             const result = await attempt(app, grant, permit, { log, span }, number);

@@ -15,6 +15,9 @@ export interface ConcurrencyOptions {
 export type Release = () => void;
 
 export interface ConcurrencyLimiter {
+  /** A slot now, or undefined when every slot is taken: the common case costs no promise. */
+  tryAcquire(): Release | undefined;
+  /** A slot, now or after a wait in the queue; rejects with a 503 when none comes in time. */
   acquire(): Promise<Release>;
   readonly inFlight: number;
   readonly waiting: number;
@@ -47,6 +50,12 @@ export function createConcurrencyLimiter(options: ConcurrencyOptions): Concurren
     };
   };
 
+  const tryAcquire = (): Release | undefined => {
+    if (inFlight >= options.maxConcurrent) return undefined;
+    inFlight += 1;
+    return once();
+  };
+
   return {
     get inFlight() {
       return inFlight;
@@ -54,11 +63,10 @@ export function createConcurrencyLimiter(options: ConcurrencyOptions): Concurren
     get waiting() {
       return queue.length;
     },
+    tryAcquire,
     acquire() {
-      if (inFlight < options.maxConcurrent) {
-        inFlight += 1;
-        return Promise.resolve(once());
-      }
+      const now = tryAcquire();
+      if (now !== undefined) return Promise.resolve(now);
       if (queue.length >= maxQueue) {
         return Promise.reject(atCapacity());
       }
