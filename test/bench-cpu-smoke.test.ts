@@ -104,6 +104,19 @@ describe('the CPU-per-refresh benchmarks', () => {
     expect(result.stdout.match(/^ +-?\d+\.\d+ KB {2}\S/gm)).toHaveLength(6);
   });
 
+  // docs/benchmarks.md, "Deno and Bun": each runtime's documented entry, started and loaded.
+  it('bench/runtimes.ts starts and loads the service on Node, Deno and Bun', { timeout: 180_000 }, () => {
+    const output = run('RUNTIMES_SAMPLES=1 ');
+    for (const runtime of ['node', 'deno', 'bun']) {
+      expect(output).toMatch(
+        new RegExp(
+          `^  ${runtime} +\\S.*: start \\d+\\.\\d ms min, \\d+\\.\\d ms median .* \\d+ µs CPU/refresh, 0 errors; peak RSS \\d+\\.\\d MB$`,
+          'm',
+        ),
+      );
+    }
+  });
+
   it('bench/in-process.ts measures the app alone and where its allocations come from', {
     timeout: 180_000,
   }, () => {

@@ -52,6 +52,7 @@ const RUN_ELSEWHERE = [
   { page: 'docs/benchmarks.md', text: 'CPU_SECONDS=1 ', runner: 'test/bench-cpu-smoke.test.ts' },
   { page: 'docs/benchmarks.md', text: 'IP_REQUESTS=500 ', runner: 'test/bench-cpu-smoke.test.ts' },
   { page: 'docs/benchmarks.md', text: 'IF_REQUESTS=2 ', runner: 'test/bench-cpu-smoke.test.ts' },
+  { page: 'docs/benchmarks.md', text: 'RUNTIMES_SAMPLES=1 ', runner: 'test/bench-cpu-smoke.test.ts' },
   {
     page: 'docs/benchmarks.md',
     text: 'CPU_BEFORE_FLAGS=none CPU_SECONDS=2 ',
