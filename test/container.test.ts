@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox } from '../src/sandbox/index.js';
 import { type Listening, listen } from './helpers/listen.js';
 import { emptyProject, ROOT } from './helpers/npm-project.js';
-import { freePort } from './helpers/redis.js';
+import { freePortBelowEphemeral } from './helpers/redis.js';
 import { authorize, CLIENT_ID, CLIENT_SECRET, postForm, REDIRECT_URI, SECRET_A } from './helpers/stack.js';
 
 const PODMAN = '/usr/bin/podman';
@@ -90,7 +90,7 @@ describe.skipIf(skipped !== '')(`the container image${skipped}`, () => {
     builtInS = Math.round((performance.now() - building) / 1000);
 
     // The page's run command, with a free port and this test's own container name and .env.
-    const port = String(await freePort());
+    const port = String(await freePortBelowEphemeral());
     const dir = emptyProject('container');
     writeFileSync(
       join(dir, '.env'),

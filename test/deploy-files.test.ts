@@ -22,7 +22,7 @@ import {
   readRenderBlueprint,
   readWranglerConfig,
 } from './helpers/platform-files.js';
-import { freePort } from './helpers/redis.js';
+import { freePortBelowEphemeral } from './helpers/redis.js';
 import { authorize, CLIENT_ID, CLIENT_SECRET, postForm, REDIRECT_URI } from './helpers/stack.js';
 import { startServerProcess } from './runtimes/server-process.js';
 
@@ -71,7 +71,7 @@ async function runLikeThePlatform(platformEnv: Record<string, string>, healthPat
       ...image.env,
       ...platformEnv,
       HOST: '127.0.0.1',
-      PORT: String(await freePort()),
+      PORT: String(await freePortBelowEphemeral()),
       SPOTIFY_ACCOUNTS_URL: accounts.url,
     },
     urlPattern: /is listening on (http:\/\/\S+)/,

@@ -8,7 +8,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebApiRequestSummary } from '../src/sandbox/index.js';
-import { type Listening, listen } from './helpers/listen.js';
 import { metric } from './helpers/metrics.js';
 import { injectFault, tokenCalls } from './helpers/sandbox-control.js';
 import {
@@ -424,11 +423,10 @@ describe('a service without the proxy, or without sealing, or with a small budge
 describe('upstream unreachable', () => {
   let other: Stack;
   beforeAll(async () => {
-    // A port that was just listened on and closed: the connection is refused.
-    const closed: Listening = await listen(() => new Response(null));
-    await closed.close();
+    // Port 9 (discard), where nothing on this machine listens: the connection is refused. (A port
+    // closed just before could be handed to the sandbox or the service this stack starts.)
     other = await startStack({
-      env: { CORS_ORIGINS: APP_ORIGIN, API_PROXY_PATHS: 'GET /v1/me', SPOTIFY_API_URL: closed.url },
+      env: { CORS_ORIGINS: APP_ORIGIN, API_PROXY_PATHS: 'GET /v1/me', SPOTIFY_API_URL: 'http://127.0.0.1:9' },
     });
   });
   afterAll(() => other?.close());

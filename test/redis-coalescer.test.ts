@@ -182,7 +182,9 @@ describe('the refresh lock across replicas', () => {
   });
 
   it('of an owner alive but slow is renewed past its lease: the waiter gets the owner’s answer, one upstream call', async () => {
-    const timings = { leaseMs: 300, renewEveryMs: 75, pollMs: 10 };
+    // A lease of 600 ms renewed every 150: the renewals run in this test's process, so a stall of
+    // its event loop longer than 450 ms (not 225, as with 300 and 75) would let the lease lapse.
+    const timings = { leaseMs: 600, renewEveryMs: 150, pollMs: 10 };
     const [owner, waiter] = await Promise.all([connected({ timings }), connected({ timings })]);
     const { key, lockKey } = refreshKey();
     const slow = controlledProduce(answer('from the slow owner'));
@@ -220,7 +222,8 @@ describe('the refresh lock across replicas', () => {
   });
 
   it('holds a waiter behind a live owner for the refresh budget at most', async () => {
-    const timings = { leaseMs: 300, renewEveryMs: 75, pollMs: 10 };
+    // As above: the owner's renewals must outlast a stall of this process's event loop.
+    const timings = { leaseMs: 600, renewEveryMs: 150, pollMs: 10 };
     const budget = 1_000;
     const [owner, waiter] = await Promise.all([
       connected({ timings, refreshBudgetMs: budget }),

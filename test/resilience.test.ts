@@ -1,5 +1,3 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createSandbox } from '../src/sandbox/index.js';
 import { listen } from './helpers/listen.js';
@@ -86,11 +84,9 @@ describe('retries', () => {
   });
 
   it('retries a code exchange when the connection was refused (the request never left)', async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise((resolve) => closed.close(resolve));
-    const stack = await start({ env: { SPOTIFY_ACCOUNTS_URL: `http://127.0.0.1:${port}` } });
+    // Port 9 (discard), where nothing on this machine listens: a port closed just before could be
+    // handed to the sandbox or the service this stack starts, which would answer.
+    const stack = await start({ env: { SPOTIFY_ACCOUNTS_URL: 'http://127.0.0.1:9' } });
     const response = await postForm(`${stack.service.url}/swap`, { code: 'AQcode' });
     expect(response.status).toBe(502);
     expect(await metric(stack, 'token_swap_upstream_retries_total', { grant: 'authorization_code' })).toBe(1);
@@ -104,17 +100,22 @@ describe('retries', () => {
 });
 
 describe('circuit breaker', () => {
-  const env = { BREAKER_FAILURE_THRESHOLD: '3', BREAKER_COOLDOWN_MS: '600', ...UNSEALED };
+  // A cooldown of 2 s: the open breaker's answers below must all come before it ends, on a loaded
+  // machine too (600 ms left a stall of half a second to fail the first case).
+  const env = { BREAKER_FAILURE_THRESHOLD: '3', BREAKER_COOLDOWN_MS: '2000', ...UNSEALED };
 
   /** Polls readiness, which moves an open breaker to half-open once its cooldown has passed. */
   async function halfOpen(stack: Stack) {
     await expect
-      .poll(async () => {
-        const body = (await (await fetch(`${stack.service.url}/readyz`)).json()) as {
-          checks: { upstream: { detail: string } };
-        };
-        return body.checks.upstream.detail;
-      })
+      .poll(
+        async () => {
+          const body = (await (await fetch(`${stack.service.url}/readyz`)).json()) as {
+            checks: { upstream: { detail: string } };
+          };
+          return body.checks.upstream.detail;
+        },
+        { timeout: 10_000 },
+      )
       .toBe('circuit breaker half_open');
   }
 
@@ -132,7 +133,7 @@ describe('circuit breaker', () => {
     const before = await calls(stack);
     const refused = await postForm(`${stack.service.url}/swap`, { code: 'AQx' });
     expect(refused.status).toBe(503);
-    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(refused.headers.get('retry-after')).toBe('2');
     expect(await refused.json()).toMatchObject({ error: 'temporarily_unavailable' });
     expect(await calls(stack)).toBe(before);
     // Shared by every replica: degraded, not a reason to take this one out (it still answers, with 503s).

@@ -634,11 +634,13 @@ export const tampering: fc.Arbitrary<Tamper> = fc.oneof(
   }),
   fc.record({
     kind: fc.constant('prefix' as const),
-    prefix: fc.constantFrom('', 'STS1.', 'sts2.', 'sts1..', 'sts1', ' sts1.', 'sts0.', 'Bearer sts1.'),
+    // Every one differs from SEALED_PREFIX (`sts2.`): the list was written for `sts1.`, and kept
+    // `sts2.`, which is no tamper at all now (a seed that drew it sent a valid token to Spotify).
+    prefix: fc.constantFrom('', 'STS2.', 'sts1.', 'sts2..', 'sts2', ' sts2.', 'sts3.', 'Bearer sts2.'),
   }),
 );
 
-/** Applies a tamper to a sealed token (`sts1.` + base64url). */
+/** Applies a tamper to a sealed token (`sts2.` + base64url). */
 export function tamper(token: string, how: Tamper): string {
   const encoded = token.slice(SEALED_PREFIX.length);
   const bytes = fromBase64url(encoded) ?? new Uint8Array(0);

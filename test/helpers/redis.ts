@@ -21,14 +21,21 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** The ports this process handed out, so that two servers of one test never get the same one. */
+const handedOut = new Set<number>();
+
 /**
- * A free loopback port below Linux's ephemeral range (32768-60999), for a server a test starts through
- * a shell and then finds by its port: a port the kernel handed out (freePort) can be handed out again
- * to another test's `listen(0)` before the server binds it, and the test would talk to that one.
+ * A free loopback port below Linux's ephemeral range (32768-60999), for a server that binds it later
+ * (one a test starts through a shell, in a container, or again on the same port after a crash): a port
+ * the kernel handed out (freePort) can be handed out again to another test's `listen(0)` before the
+ * server binds it, and the test would talk to that one. Each Vitest worker (VITEST_POOL_ID, 1 to
+ * maxWorkers) draws from its own 3,000 ports of 20000-32000, so workers never pick the same one either.
  */
 export async function freePortBelowEphemeral(): Promise<number> {
+  const slot = (Math.max(1, Number(process.env.VITEST_POOL_ID) || 1) - 1) % 4;
   for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const port = 20_000 + slot * 3_000 + Math.floor(Math.random() * 3_000);
+    if (handedOut.has(port)) continue;
     const server = createServer();
     const bound = await new Promise<boolean>((resolve) => {
       server.once('error', () => resolve(false));
@@ -36,6 +43,7 @@ export async function freePortBelowEphemeral(): Promise<number> {
     });
     if (bound) {
       await new Promise((resolve) => server.close(resolve));
+      handedOut.add(port);
       return port;
     }
   }
@@ -44,7 +52,7 @@ export async function freePortBelowEphemeral(): Promise<number> {
 
 /** A throwaway redis-server on a free loopback port, without persistence. */
 export async function startRedis(port?: number): Promise<RedisProcess> {
-  const chosen = port ?? (await freePort());
+  const chosen = port ?? (await freePortBelowEphemeral());
   const child = spawn(
     REDIS_SERVER,
     [

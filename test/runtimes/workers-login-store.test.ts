@@ -92,9 +92,11 @@ describe('the LOGINS Durable Object login store', () => {
     let now = Date.now();
     const clocked: LoginStore = createDurableObjectLoginStore(namespace, () => now);
     const key = randomUUID();
-    await clocked.revoke(key, now + 1_000);
+    // Ends 30 s ahead: the object's alarm runs on the real clock, and must not delete the record
+    // before the injected one gets there (an end 1 s ahead left a slow machine a second for six calls).
+    await clocked.revoke(key, now + 30_000);
     await clocked.touch(key, now, now + 500); // An earlier end does not shorten the record's life.
-    now += 999;
+    now += 29_999;
     expect(await clocked.get(key)).toMatchObject({ revoked: true });
     now += 1;
     expect(await clocked.get(key)).toBeUndefined();
@@ -111,7 +113,8 @@ describe('the LOGINS Durable Object login store', () => {
     // A clock an hour behind keeps the record live for reads, so only the alarm can make it go.
     const behind = createDurableObjectLoginStore(namespace, () => Date.now() - HOUR);
     const key = randomUUID();
-    await behind.revoke(key, Date.now() + 200);
+    // 2 s: long enough for the read below to come first on a slow machine, short for the poll.
+    await behind.revoke(key, Date.now() + 2_000);
     expect(await behind.get(key)).toEqual({ revoked: true });
     await expect.poll(() => behind.get(key), { timeout: 10_000, interval: 100 }).toBeUndefined();
   });
