@@ -51,7 +51,9 @@ beforeAll(async () => {
       TRUST_PROXY: '1',
       RATE_LIMIT_REFRESH_PER_MINUTE: String(REFRESH_BUDGET),
       RATE_LIMIT_SWAP_PER_MINUTE: '0',
-      BREAKER_COOLDOWN_MS: '200',
+      // Case 3 must read /readyz while the breaker is still open, six local requests after it opens:
+      // 1 s leaves room for a stall of the machine (200 ms left about 185).
+      BREAKER_COOLDOWN_MS: '1000',
     },
   });
   accounts = `${serve.url}/sandbox`;
@@ -163,9 +165,9 @@ describe('the service, under each attack of issue 12', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ status: 'degraded', checks: { upstream: { ok: false } } });
     await fetch(`${accounts}/__sandbox/faults`, { method: 'DELETE' });
-    // The breaker closes after its cooldown (200 ms here) and a probe that succeeds: polled until a
-    // deadline, not for a count of tries (100 quick tries took 212 to 432 ms on a loaded machine,
-    // close to the cooldown; a fast one would finish them before the breaker lets a probe through).
+    // The breaker closes after its cooldown (1 s here) and a probe that succeeds: polled until a
+    // deadline, not for a count of tries (100 quick tries took 212 to 432 ms on a loaded machine, which
+    // a cooldown of 200 ms, as before, came close to; a fast machine would finish them first).
     let closed = false;
     for (const deadline = Date.now() + 10_000; !closed && Date.now() < deadline; ) {
       closed = (await swap('', await mintCode(accounts))).status === 200;
