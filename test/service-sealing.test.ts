@@ -9,6 +9,7 @@ import {
   type Stack,
   stacksClosedAfterEach,
 } from './helpers/stack.js';
+import { withSecondToLastFlipped } from './helpers/tampered.js';
 
 const start = stacksClosedAfterEach();
 
@@ -91,8 +92,7 @@ describe('refresh-token sealing through the service', () => {
     });
     const sealed = (await swap(stack)).refresh_token ?? '';
     const foreign = (await swap(foreignStack)).refresh_token ?? '';
-    const last = sealed.at(-2) === 'A' ? 'B' : 'A';
-    const tampered = `${sealed.slice(0, -2)}${last}${sealed.slice(-1)}`;
+    const tampered = withSecondToLastFlipped(sealed);
     const unsealed = 'AQ'.padEnd(130, 'x');
 
     for (const bad of [tampered, sealed.slice(0, -4), foreign, unsealed, `${SEALED_PREFIX}AAAA`]) {

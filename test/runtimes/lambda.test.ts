@@ -29,6 +29,7 @@ import { rubySeal } from '../helpers/legacy.js';
 import { startRedis } from '../helpers/redis.js';
 import { tokenCalls } from '../helpers/sandbox-control.js';
 import { authorize, CLIENT_ID, CLIENT_SECRET, postForm, REDIRECT_URI } from '../helpers/stack.js';
+import { withSecondToLastFlipped } from '../helpers/tampered.js';
 import { expectNoSecrets } from './secrets.js';
 
 interface LambdaResult {
@@ -207,7 +208,7 @@ describe('API Gateway HTTP API (payload 2.0)', () => {
 
   it('a tampered sealed token: 400 invalid_grant, Spotify not called', async () => {
     const sealed = await sealedRefreshToken();
-    const tampered = `${sealed.slice(0, -2)}${sealed.at(-2) === 'A' ? 'B' : 'A'}${sealed.slice(-1)}`;
+    const tampered = withSecondToLastFlipped(sealed);
     const result = await withoutUpstreamCall(() =>
       handler(event('http-v2.tampered-refresh', { refresh_token: tampered })),
     );
