@@ -24,6 +24,8 @@ declare module 'autocannon' {
     connections?: number;
     /** Seconds. */
     duration?: number;
+    /** Requests over all connections together, after which the run ends; `duration` is then ignored. */
+    amount?: number;
     /** Seconds to wait for a response before counting a timeout. */
     timeout?: number;
     pipelining?: number;

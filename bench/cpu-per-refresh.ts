@@ -37,17 +37,9 @@ import {
 } from './grants.js';
 import { load, slicedPerConnection } from './load.js';
 import { log } from './log.js';
-import {
-  type Child,
-  cpuMeter,
-  cpuTimes,
-  killChildrenOnExit,
-  peakRssBytes,
-  startNode,
-  stopAll,
-} from './processes.js';
+import { type Child, cpuMeter, cpuTimes, killChildrenOnExit, peakRssBytes, stopAll } from './processes.js';
 import { count } from './samples.js';
-import { CLIENT_ID, CLIENT_SECRET, productionNodeFlags, startServers, startService } from './servers.js';
+import { startBundledBaseline, startServers, startService } from './servers.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const CONNECTIONS = 20;
@@ -82,43 +74,6 @@ const LABELS: Record<Target, string> = {
 
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
-
-/**
- * A baseline that imports the service's code (hono-baseline.ts, client-baseline.ts), bundled, so that
- * it runs under plain `node` like the Agent baseline.
- */
-async function bundledBaseline(
-  name: 'hono' | 'client',
-  workDir: string,
-  accountsUrl: string,
-): Promise<Child> {
-  const outfile = join(workDir, `${name}-baseline.mjs`);
-  await build({
-    entryPoints: [join(BENCH_DIR, `${name}-baseline.ts`)],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile,
-    logLevel: 'warning',
-  });
-  return startNode({
-    name,
-    args: [
-      ...productionNodeFlags(),
-      ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
-      outfile,
-    ],
-    cwd: workDir,
-    stdout: 'ignore',
-    env: {
-      ...process.env,
-      ACCOUNTS_URL: accountsUrl,
-      CLIENT_ID,
-      CLIENT_SECRET,
-    },
-  });
-}
 
 /** `strace -c` on a process for as long as the returned function is not called; it resolves the table. */
 function syscallCount(pid: number): () => Promise<string> {
@@ -242,10 +197,12 @@ async function main(): Promise<void> {
         name: 'before',
       })
     : undefined;
+  const bundledBaseline = (name: 'hono' | 'client') =>
+    startBundledBaseline({ name, workDir, accountsUrl: servers.sandbox.url, profileDir });
   const children: Partial<Record<Target, Child>> = {
     baseline: servers.baseline,
-    client: withClient ? await bundledBaseline('client', workDir, servers.sandbox.url) : undefined,
-    hono: await bundledBaseline('hono', workDir, servers.sandbox.url),
+    client: withClient ? await bundledBaseline('client') : undefined,
+    hono: await bundledBaseline('hono'),
     service: servers.service,
     before,
   };

@@ -71,6 +71,8 @@ export interface LoadOptions {
   path: string;
   connections: number;
   durationSeconds: number;
+  /** A fixed number of requests instead of a time: then `durationSeconds` is not used. */
+  amount?: number;
   /** Requests per second, all connections together; undefined: as fast as the target answers. */
   rate?: number;
   bodies: BodySource;
@@ -182,6 +184,7 @@ export async function load(options: LoadOptions): Promise<Sample> {
     url: options.url,
     connections: options.connections,
     duration: options.durationSeconds,
+    ...(options.amount === undefined ? {} : { amount: options.amount }),
     pipelining: 1,
     ...(options.rate === undefined ? {} : { overallRate: options.rate }),
     // The service ends a keep-alive connection after 10,000 requests (`maxRequestsPerSocket`) and

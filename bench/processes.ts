@@ -22,6 +22,12 @@ export interface StartOptions {
   /** Where stdout goes: the service logs a JSON line per request there, which must be written somewhere real. */
   stdout: 'ignore' | number;
   timeoutMs?: number;
+  /**
+   * A command that runs `node` for us, with its own arguments first (`valgrind --tool=callgrind
+   * ...`: bench/instructions.ts); the child's pid is then that command's, which for Valgrind is the
+   * measured process itself.
+   */
+  command?: readonly string[];
 }
 
 const running = new Set<ChildProcess>();
@@ -32,7 +38,8 @@ const LISTENING = /listening on (http:\/\/127\.0\.0\.1:\d+)/;
  * Anything bound elsewhere is refused: the load must stay on loopback.
  */
 export function startNode(options: StartOptions): Promise<Child> {
-  const child = spawn(process.execPath, options.args, {
+  const [file = process.execPath, ...args] = [...(options.command ?? []), process.execPath, ...options.args];
+  const child = spawn(file, args, {
     cwd: options.cwd,
     env: options.env,
     stdio: ['ignore', options.stdout, 'pipe'],

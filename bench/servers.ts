@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import ts from 'typescript';
 import { type Child, startNode } from './processes.js';
 
@@ -45,7 +46,7 @@ function transpile(workDir: string, name: 'baseline' | 'stub-accounts'): string 
 }
 
 /** The upstream: the sandbox (the default, a faithful Accounts), or `stub` (bench/stub-accounts.ts). */
-function startUpstream(workDir: string, app: Record<string, string>, upstream: 'sandbox' | 'stub') {
+export function startUpstream(workDir: string, upstream: 'sandbox' | 'stub'): Promise<Child> {
   const common = { cwd: workDir, stdout: 'ignore' as const };
   if (upstream === 'stub') {
     return startNode({
@@ -59,7 +60,13 @@ function startUpstream(workDir: string, app: Record<string, string>, upstream: '
     ...common,
     name: 'sandbox',
     args: [BIN, 'sandbox', '--host', '127.0.0.1', '--port', '0'],
-    env: { ...process.env, ...app, LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      SPOTIFY_CLIENT_ID: CLIENT_ID,
+      SPOTIFY_CLIENT_SECRET: CLIENT_SECRET,
+      SPOTIFY_REDIRECT_URI: REGISTERED_REDIRECT_URI,
+      LOG_LEVEL: 'warn',
+    },
   });
 }
 
@@ -87,6 +94,9 @@ export function startService(options: {
   nodeFlags?: string[];
   /** Where stdout goes (a descriptor the caller opened and closes); default: /dev/null. */
   stdout?: number;
+  /** What runs `node` (processes.ts, `StartOptions.command`), and how long it may take to listen. */
+  command?: readonly string[];
+  timeoutMs?: number;
 }): Promise<Child> {
   const profiling =
     options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`];
@@ -122,10 +132,84 @@ export function startService(options: {
       ...options.env,
     },
     stdout,
+    ...(options.command ? { command: options.command } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
   });
   // The child holds its own copy of the descriptor.
   if (options.stdout === undefined) closeSync(stdout);
   return started;
+}
+
+/**
+ * The bare proxy (bench/baseline.ts) in front of `accountsUrl`, over a keep-alive `http.Agent`
+ * (`node-http`) or the global `fetch`.
+ */
+export function startBaseline(options: {
+  workDir: string;
+  accountsUrl: string;
+  client: 'node-http' | 'fetch';
+  name: string;
+  profileDir?: string | undefined;
+  command?: readonly string[];
+  timeoutMs?: number;
+}): Promise<Child> {
+  const profiling =
+    options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`];
+  return startNode({
+    cwd: options.workDir,
+    stdout: 'ignore',
+    name: options.name,
+    // V8's defaults but for the memory reducer, which the service's start command turns off too:
+    // otherwise each round after an idle pause would charge the baseline for compiling its code again
+    // (docs/benchmarks.md, "The memory reducer"), and the ratios would flatter the service.
+    args: ['--no-memory-reducer', ...profiling, transpile(options.workDir, 'baseline')],
+    env: {
+      ...process.env,
+      ACCOUNTS_URL: options.accountsUrl,
+      CLIENT_ID,
+      CLIENT_SECRET,
+      BASELINE_CLIENT: options.client,
+    },
+    ...(options.command ? { command: options.command } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+  });
+}
+
+/**
+ * A baseline that imports the service's code (bench/hono-baseline.ts: Hono on @hono/node-server
+ * with the service's upstream client; bench/client-baseline.ts: the Agent baseline's server with
+ * that client), bundled, so that it runs under plain `node` like the Agent baseline, with the start
+ * command's flags.
+ */
+export async function startBundledBaseline(options: {
+  name: 'hono' | 'client';
+  workDir: string;
+  accountsUrl: string;
+  profileDir?: string | undefined;
+  command?: readonly string[];
+  timeoutMs?: number;
+}): Promise<Child> {
+  const outfile = join(options.workDir, `${options.name}-baseline.mjs`);
+  await build({
+    entryPoints: [join(BENCH_DIR, `${options.name}-baseline.ts`)],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile,
+    logLevel: 'warning',
+  });
+  const profiling =
+    options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`];
+  return startNode({
+    name: options.name,
+    args: [...productionNodeFlags(), ...profiling, outfile],
+    cwd: options.workDir,
+    stdout: 'ignore',
+    env: { ...process.env, ACCOUNTS_URL: options.accountsUrl, CLIENT_ID, CLIENT_SECRET },
+    ...(options.command ? { command: options.command } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+  });
 }
 
 /**
@@ -139,31 +223,13 @@ export async function startServers(
   upstream: 'sandbox' | 'stub' = 'sandbox',
   serviceEnv: Record<string, string> = {},
 ): Promise<Servers> {
-  const profiling = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
-  const app = {
-    SPOTIFY_CLIENT_ID: CLIENT_ID,
-    SPOTIFY_CLIENT_SECRET: CLIENT_SECRET,
-    SPOTIFY_REDIRECT_URI: REGISTERED_REDIRECT_URI,
-  };
-  const common = { cwd: workDir, stdout: 'ignore' as const };
-  const sandbox = await startUpstream(workDir, app, upstream);
-  const baselineScript = transpile(workDir, 'baseline');
-  const baseline = (name: string, client: 'node-http' | 'fetch') =>
-    startNode({
-      ...common,
-      name,
-      // V8's defaults but for the memory reducer, which the service's start command turns off too:
-      // otherwise each round after an idle pause would charge the baseline for compiling its code again
-      // (docs/benchmarks.md, "The memory reducer"), and the ratios would flatter the service.
-      args: ['--no-memory-reducer', ...profiling, baselineScript],
-      env: { ...process.env, ACCOUNTS_URL: sandbox.url, CLIENT_ID, CLIENT_SECRET, BASELINE_CLIENT: client },
-    });
-  const started = Promise.all([
-    startService({ workDir, accountsUrl: sandbox.url, profileDir, env: serviceEnv }),
-    baseline('baseline', 'node-http'),
-    baseline('fetch', 'fetch'),
+  const sandbox = await startUpstream(workDir, upstream);
+  const accountsUrl = sandbox.url;
+  const [service, agentBaseline, fetchBaseline] = await Promise.all([
+    startService({ workDir, accountsUrl, profileDir, env: serviceEnv }),
+    startBaseline({ workDir, accountsUrl, profileDir, client: 'node-http', name: 'baseline' }),
+    startBaseline({ workDir, accountsUrl, profileDir, client: 'fetch', name: 'fetch' }),
   ]);
-  const [service, agentBaseline, fetchBaseline] = await started;
   return { sandbox, service, baseline: agentBaseline, fetch: fetchBaseline };
 }
 

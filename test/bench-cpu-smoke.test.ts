@@ -3,7 +3,7 @@
  * docs/benchmarks.md ("Where a refresh's CPU goes"), run as written. Their numbers are not checked (no
  * timed assertions): only that each target answered every request and has a number.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -126,4 +126,31 @@ describe('the CPU-per-refresh benchmarks', () => {
     expect(output).toMatch(/^allocated per refresh: \d+\.\d KB/m);
     expect(output).toMatch(/KB {2}src\/server\//);
   });
+
+  // docs/benchmarks.md, "Instructions per refresh": the three targets under callgrind, counted. Without
+  // Valgrind it is skipped, except in CI, where .ci/run installs it.
+  it.skipIf(!existsSync('/usr/bin/valgrind') && !process.env.CI)(
+    'bench/instructions.ts counts the instructions of the Agent baseline, the Hono baseline and the service, by kind of code',
+    { timeout: 300_000 },
+    () => {
+      const result = runSmokeBlock('docs/benchmarks.md', 'IR_REQUESTS=50 ', 290_000);
+      expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0);
+      for (const row of ['Agent baseline', 'Hono baseline', 'service']) {
+        expect(result.stdout).toMatch(new RegExp(`^  ${row} +[1-9]\\d*\\.\\d \\(`, 'm'));
+      }
+      // Every instruction falls in a kind; JIT code is counted for every target.
+      expect(result.stdout).toMatch(
+        /^ {2}JavaScript compiled at run time \(JIT code\) +[1-9]\d*\.\d +[1-9]\d*\.\d +[1-9]\d*\.\d$/m,
+      );
+      // V8's perf map named some of every target's compiled JavaScript.
+      expect(result.stdout).toMatch(
+        /^JIT code named by V8's perf map: Agent baseline [1-9]\d*%, Hono baseline [1-9]\d*%, service [1-9]\d*%$/m,
+      );
+      // IR_TOP=3: three functions, with the service's, the Hono baseline's and the difference.
+      const listed = result.stdout
+        .split('\n')
+        .filter((line) => /^ +-?\d+\.\d +-?\d+\.\d +-?\d+\.\d {2}\S/.test(line));
+      expect(listed).toHaveLength(3);
+    },
+  );
 });

@@ -51,6 +51,7 @@ const RUN_ELSEWHERE = [
   },
   { page: 'docs/benchmarks.md', text: 'CPU_SECONDS=1 ', runner: 'test/bench-cpu-smoke.test.ts' },
   { page: 'docs/benchmarks.md', text: 'IP_REQUESTS=500 ', runner: 'test/bench-cpu-smoke.test.ts' },
+  { page: 'docs/benchmarks.md', text: 'IR_REQUESTS=50 ', runner: 'test/bench-cpu-smoke.test.ts' },
   { page: 'docs/benchmarks.md', text: 'IF_REQUESTS=2 ', runner: 'test/bench-cpu-smoke.test.ts' },
   { page: 'docs/benchmarks.md', text: 'RUNTIMES_SAMPLES=1 ', runner: 'test/bench-cpu-smoke.test.ts' },
   {
