@@ -3,12 +3,12 @@
  * the service as it runs in production, and the bare baseline.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import ts from 'typescript';
-import { type Child, startNode } from './processes.js';
+import { type Child, type StartOptions, startNode } from './processes.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const BIN = join(BENCH_DIR, '..', 'bin', 'token-swap.js');
@@ -36,13 +36,25 @@ export function productionNodeFlags(): string[] {
 
 /** The baseline (and the stub upstream) run under plain `node`: no TypeScript loader in a measured process. */
 function transpile(workDir: string, name: 'baseline' | 'stub-accounts'): string {
+  const file = join(workDir, `${name}.mjs`);
+  // Both baselines of a run share the one script.
+  if (existsSync(file)) return file;
   const source = readFileSync(join(BENCH_DIR, `${name}.ts`), 'utf8');
   const { outputText } = ts.transpileModule(source, {
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
   });
-  const file = join(workDir, `${name}.mjs`);
   writeFileSync(file, outputText);
   return file;
+}
+
+/** What runs `node` and how long it may take to listen, as given (processes.ts, `StartOptions`). */
+type Launcher = Pick<StartOptions, 'command' | 'timeoutMs'>;
+
+function launcher(options: Launcher): Launcher {
+  return {
+    ...(options.command ? { command: options.command } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+  };
 }
 
 /** The upstream: the sandbox (the default, a faithful Accounts), or `stub` (bench/stub-accounts.ts). */
@@ -83,21 +95,20 @@ export interface Servers {
  * The service as in production, in front of `accountsUrl`: `bin` is this checkout's
  * `bin/token-swap.js` unless another is given (another build, for a before and after).
  */
-export function startService(options: {
-  workDir: string;
-  accountsUrl: string;
-  profileDir?: string | undefined;
-  env?: Record<string, string>;
-  bin?: string;
-  name?: string;
-  /** Node's flags, instead of the start script's (what a flag costs, in the same rounds). */
-  nodeFlags?: string[];
-  /** Where stdout goes (a descriptor the caller opened and closes); default: /dev/null. */
-  stdout?: number;
-  /** What runs `node` (processes.ts, `StartOptions.command`), and how long it may take to listen. */
-  command?: readonly string[];
-  timeoutMs?: number;
-}): Promise<Child> {
+export function startService(
+  options: {
+    workDir: string;
+    accountsUrl: string;
+    profileDir?: string | undefined;
+    env?: Record<string, string>;
+    bin?: string;
+    name?: string;
+    /** Node's flags, instead of the start script's (what a flag costs, in the same rounds). */
+    nodeFlags?: string[];
+    /** Where stdout goes (a descriptor the caller opened and closes); default: /dev/null. */
+    stdout?: number;
+  } & Launcher,
+): Promise<Child> {
   const profiling =
     options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`];
   // Logs are written, as in production, to a sink that costs a write(2) per line and nothing more.
@@ -132,8 +143,7 @@ export function startService(options: {
       ...options.env,
     },
     stdout,
-    ...(options.command ? { command: options.command } : {}),
-    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    ...launcher(options),
   });
   // The child holds its own copy of the descriptor.
   if (options.stdout === undefined) closeSync(stdout);
@@ -144,15 +154,15 @@ export function startService(options: {
  * The bare proxy (bench/baseline.ts) in front of `accountsUrl`, over a keep-alive `http.Agent`
  * (`node-http`) or the global `fetch`.
  */
-export function startBaseline(options: {
-  workDir: string;
-  accountsUrl: string;
-  client: 'node-http' | 'fetch';
-  name: string;
-  profileDir?: string | undefined;
-  command?: readonly string[];
-  timeoutMs?: number;
-}): Promise<Child> {
+export function startBaseline(
+  options: {
+    workDir: string;
+    accountsUrl: string;
+    client: 'node-http' | 'fetch';
+    name: string;
+    profileDir?: string | undefined;
+  } & Launcher,
+): Promise<Child> {
   const profiling =
     options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`];
   return startNode({
@@ -170,8 +180,7 @@ export function startBaseline(options: {
       CLIENT_SECRET,
       BASELINE_CLIENT: options.client,
     },
-    ...(options.command ? { command: options.command } : {}),
-    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    ...launcher(options),
   });
 }
 
@@ -181,14 +190,14 @@ export function startBaseline(options: {
  * that client), bundled, so that it runs under plain `node` like the Agent baseline, with the start
  * command's flags.
  */
-export async function startBundledBaseline(options: {
-  name: 'hono' | 'client';
-  workDir: string;
-  accountsUrl: string;
-  profileDir?: string | undefined;
-  command?: readonly string[];
-  timeoutMs?: number;
-}): Promise<Child> {
+export async function startBundledBaseline(
+  options: {
+    name: 'hono' | 'client';
+    workDir: string;
+    accountsUrl: string;
+    profileDir?: string | undefined;
+  } & Launcher,
+): Promise<Child> {
   const outfile = join(options.workDir, `${options.name}-baseline.mjs`);
   await build({
     entryPoints: [join(BENCH_DIR, `${options.name}-baseline.ts`)],
@@ -207,8 +216,7 @@ export async function startBundledBaseline(options: {
     cwd: options.workDir,
     stdout: 'ignore',
     env: { ...process.env, ACCOUNTS_URL: options.accountsUrl, CLIENT_ID, CLIENT_SECRET },
-    ...(options.command ? { command: options.command } : {}),
-    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    ...launcher(options),
   });
 }
 
