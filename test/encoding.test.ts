@@ -47,4 +47,30 @@ describe('base64url', () => {
     expect(fromBase64url('A')).toBeUndefined();
     expect(fromBase64url('')).toEqual(new Uint8Array(0));
   });
+
+  it('decodes texts longer than its buffer for the text, and results larger than a slab part', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 700, maxLength: 4_000 }), (bytes) => {
+        expect(fromBase64url(base64url(bytes))).toEqual(bytes);
+      }),
+      { numRuns: 200 },
+    );
+    // Longer than 4,096 characters, and a character outside ASCII in it.
+    const long = base64url(new Uint8Array(3_100));
+    expect(fromBase64url(long)).toEqual(new Uint8Array(3_100));
+    expect(fromBase64url(`${long.slice(0, 10)}\u00e9${long.slice(11)}`)).toBeUndefined();
+  });
+
+  it('results carved from one slab stay as decoded, whatever is decoded after them', () => {
+    // More results than one slab holds, each kept and changed: none may share bytes with another.
+    const kept = Array.from({ length: 300 }, (_, i) => {
+      const bytes = Uint8Array.from({ length: 50 + (i % 200) }, (_, j) => (i * 7 + j) & 0xff);
+      return { bytes, decoded: fromBase64url(base64url(bytes)) as Uint8Array };
+    });
+    for (const { decoded } of kept) decoded.fill(0xaa, 0, 1);
+    kept.forEach(({ bytes, decoded }) => {
+      expect(decoded.subarray(1)).toEqual(bytes.subarray(1));
+      expect(decoded[0]).toBe(0xaa);
+    });
+  });
 });

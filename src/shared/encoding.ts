@@ -12,8 +12,8 @@ export function fromUtf8(bytes: Uint8Array): string {
 }
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-/** Each alphabet character's 6-bit value by char code; -1 for anything else. */
-const SEXTETS = new Int8Array(128).fill(-1);
+/** Each alphabet character's 6-bit value by its byte; -1 for any other byte. */
+const SEXTETS = new Int8Array(256).fill(-1);
 for (let i = 0; i < ALPHABET.length; i++) SEXTETS[ALPHABET.charCodeAt(i)] = i;
 /** The alphabet's character codes: the encoder writes ASCII bytes and decodes them into one string. */
 const ALPHABET_CODES = utf8(ALPHABET);
@@ -57,6 +57,58 @@ export function base64url(bytes: Uint8Array): string {
 }
 
 /**
+ * The text being decoded, as bytes: reading a byte array is cheaper than `charCodeAt` per character.
+ * One array for every decoding (each runs to its end before another can start); a longer text than
+ * it holds gets an array of its own.
+ */
+const textBytes = new Uint8Array(4096);
+
+/**
+ * Decoded bytes are carved out of slabs, Buffer's pool in small: V8 gives every typed array of more than
+ * 64 bytes memory of its own outside its heap, which cost more than the decoding of a whole sealed
+ * token (docs/benchmarks.md, "Instructions per refresh"). No part of a slab is ever handed out twice;
+ * a result keeps its slab alive, at most `SLAB_BYTES`, for as long as it is kept.
+ */
+const SLAB_BYTES = 8192;
+const SLAB_MAX_PART = 1024;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabUsed = 0;
+
+function bytesFor(length: number): Uint8Array<ArrayBuffer> {
+  if (length > SLAB_MAX_PART) return new Uint8Array(length);
+  if (slabUsed + length > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const bytes = new Uint8Array(slab, slabUsed, length);
+  slabUsed += length;
+  return bytes;
+}
+
+/** The text's bytes, when it is ASCII only: in `textBytes` if it fits, else in an array of its own. */
+function asciiBytes(text: string): Uint8Array | undefined {
+  const input = text.length <= textBytes.length ? textBytes : new Uint8Array(text.length);
+  // Anything but ASCII stops short of the text's end or takes more bytes than characters.
+  const { read, written } = encoder.encodeInto(text, input);
+  return read === text.length && written === text.length ? input : undefined;
+}
+
+/**
+ * The last 2 or 3 characters of a text into the last 1 or 2 bytes; false if one is outside the
+ * alphabet or the bits past the last byte are not zero (12 bits for one byte, 18 for two).
+ */
+function decodeLast(input: Uint8Array, from: number, rest: 2 | 3, bytes: Uint8Array, at: number): boolean {
+  const a = SEXTETS[input[from] as number] as number;
+  const b = SEXTETS[input[from + 1] as number] as number;
+  const c = rest === 3 ? (SEXTETS[input[from + 2] as number] as number) : 0;
+  const bits = (a << 18) | (b << 12) | (c << 6);
+  if ((a | b | c) < 0 || (bits & (rest === 2 ? 0xffff : 0xff)) !== 0) return false;
+  bytes[at] = bits >>> 16;
+  if (rest === 3) bytes[at + 1] = (bits >>> 8) & 0xff;
+  return true;
+}
+
+/**
  * Decodes base64url without padding; undefined for anything outside the alphabet, and for a
  * non-canonical encoding (unused bits set in the last character), so that exactly one text stands for
  * a given byte string, as jose decodes.
@@ -64,33 +116,25 @@ export function base64url(bytes: Uint8Array): string {
 export function fromBase64url(text: string): Uint8Array<ArrayBuffer> | undefined {
   const rest = text.length % 4;
   if (rest === 1) return undefined;
-  const bytes = new Uint8Array(((text.length - rest) / 4) * 3 + (rest === 0 ? 0 : rest - 1));
-  let sextets = 0;
-  let count = 0;
+  const input = asciiBytes(text);
+  if (!input) return undefined;
+  const whole = text.length - rest;
+  const bytes = bytesFor((whole / 4) * 3 + (rest === 0 ? 0 : rest - 1));
+  // One OR of every sextet: negative if any byte was outside the alphabet, checked once at the end.
+  let invalid = 0;
   let at = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    const value = code < 128 ? (SEXTETS[code] as number) : -1;
-    if (value < 0) return undefined;
-    sextets = (sextets << 6) | value;
-    if (++count === 4) {
-      bytes[at++] = sextets >>> 16;
-      bytes[at++] = (sextets >>> 8) & 0xff;
-      bytes[at++] = sextets & 0xff;
-      sextets = 0;
-      count = 0;
-    }
+  for (let i = 0; i < whole; i += 4) {
+    const a = SEXTETS[input[i] as number] as number;
+    const b = SEXTETS[input[i + 1] as number] as number;
+    const c = SEXTETS[input[i + 2] as number] as number;
+    const d = SEXTETS[input[i + 3] as number] as number;
+    invalid |= a | b | c | d;
+    const bits = (a << 18) | (b << 12) | (c << 6) | d;
+    bytes[at++] = bits >>> 16;
+    bytes[at++] = (bits >>> 8) & 0xff;
+    bytes[at++] = bits & 0xff;
   }
-  if (rest === 2) {
-    // 12 bits for one byte: the last 4 must be zero.
-    if ((sextets & 0x0f) !== 0) return undefined;
-    bytes[at] = sextets >>> 4;
-  } else if (rest === 3) {
-    // 18 bits for two bytes: the last 2 must be zero.
-    if ((sextets & 0x03) !== 0) return undefined;
-    bytes[at++] = sextets >>> 10;
-    bytes[at] = (sextets >>> 2) & 0xff;
-  }
+  if (invalid < 0 || (rest !== 0 && !decodeLast(input, whole, rest as 2 | 3, bytes, at))) return undefined;
   return bytes;
 }
 
