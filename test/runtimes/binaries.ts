@@ -50,7 +50,7 @@ type MiniflareClass = new (options: MiniflareOptions) => MiniflareInstance;
 /**
  * Which Miniflare the Workers tests run: 4 (a 2026 workerd, the one Wrangler 4 runs) where Node is 22
  * or newer, as it needs; else 3 (a workerd of wrangler.toml's compatibility date). `.ci/run` runs the
- * suite on both Nodes, so both run there.
+ * suite on Node 20, 22 and 26, so both run there.
  */
 export const MINIFLARE_MAJOR: 3 | 4 = Number(process.versions.node.split('.')[0]) >= 22 ? 4 : 3;
 
