@@ -75,6 +75,7 @@ const TOKENS = 2_000;
 const START_TIMEOUT_MS = 120_000;
 
 const JIT_CODE = 'JavaScript compiled at run time (JIT code)';
+const COMPILERS = "V8's parser and compilers";
 
 /**
  * What the functions callgrind names are, by their names and the object they are in: every
@@ -92,7 +93,7 @@ const KINDS: readonly { kind: string; matches: (name: string, object: string) =>
   },
   { kind: "V8's builtins and interpreter", matches: (name) => name.startsWith('Builtins_') },
   {
-    kind: "V8's parser and compilers",
+    kind: COMPILERS,
     matches: (name) =>
       /^v8::internal::(compiler|maglev|baseline|interpreter|Parser|PreParser|Scanner|Compiler|.*Compil)/.test(
         name,
@@ -254,6 +255,17 @@ function report(
     );
     return `  ${kind.padEnd(kindWidth)}${cells.join('')}`;
   });
+  // The sum without the compilers is the steadier figure for a before and after: a build whose
+  // compilers are still at work in its rounds counts tens of thousands more a refresh for it
+  // (docs/benchmarks.md, "Three small cuts, counted").
+  const sumRow = (label: string, leaveOut?: string) => {
+    const cells = TARGETS.map((target) => {
+      let sum = 0;
+      for (const [kind, instructions] of costs[target].byKind) if (kind !== leaveOut) sum += instructions;
+      return thousands(sum / served[target]).padStart(10);
+    });
+    return `  ${label.padEnd(kindWidth)}${cells.join('')}`;
+  };
   const perHono = (name: string) => (costs.hono.byFunction.get(name) ?? 0) / served.hono;
   const functions = [...costs.service.byFunction]
     .map(([name, instructions]) => ({ name, service: instructions / served.service, hono: perHono(name) }))
@@ -269,6 +281,8 @@ function report(
     `by kind of code, thousands of instructions per /refresh over every round (by function name):`,
     `  ${''.padEnd(kindWidth)}${TARGETS.map((target) => SHORT_LABELS[target].padStart(10)).join('')}`,
     ...kindRows,
+    sumRow('all of them'),
+    sumRow('all but the compilers', COMPILERS),
     `JIT code named by V8's perf map: ${TARGETS.map((target) => {
       const jit = costs[target].byKind.get(JIT_CODE) ?? 0;
       return `${LABELS[target]} ${jit === 0 ? 0 : Math.round((100 * costs[target].jitNamed) / jit)}%`;

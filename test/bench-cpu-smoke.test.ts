@@ -142,6 +142,12 @@ describe('the CPU-per-refresh benchmarks', () => {
       expect(result.stdout).toMatch(
         /^ {2}JavaScript compiled at run time \(JIT code\) +[1-9]\d*\.\d +[1-9]\d*\.\d +[1-9]\d*\.\d$/m,
       );
+      // The sums over every kind, with and without the compilers.
+      for (const row of ['all of them', 'all but the compilers']) {
+        expect(result.stdout).toMatch(
+          new RegExp(`^  ${row} +[1-9]\\d*\\.\\d +[1-9]\\d*\\.\\d +[1-9]\\d*\\.\\d$`, 'm'),
+        );
+      }
       // V8's perf map named some of every target's compiled JavaScript.
       expect(result.stdout).toMatch(
         /^JIT code named by V8's perf map: Agent baseline [1-9]\d*%, Hono baseline [1-9]\d*%, service [1-9]\d*%$/m,
